@@ -1,0 +1,35 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Phantom: an orthogonally persistent, managed-code operating environment.
+/// One module per layer; see docs/ARCHITECTURE.md and ../shared/DESIGN.md.
+let package = Package(
+    name: "Phantom",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "phantom", targets: ["phantom"]),
+        .library(name: "PhantomStore", targets: ["PhantomStore"]),
+        .library(name: "PhantomSpace", targets: ["PhantomSpace"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Small C helpers for what Swift cannot express: hardware CRC32C.
+        .target(name: "CPhantomSupport"),
+        // The on-disk image: block devices, superblocks, page map, generations.
+        .target(name: "PhantomStore", dependencies: ["CPhantomSupport"]),
+        // The object space in RAM: pages, dirty tracking, safepoints, snapshots.
+        .target(name: "PhantomSpace", dependencies: ["PhantomStore"]),
+        .executableTarget(
+            name: "phantom",
+            dependencies: [
+                "PhantomStore", "PhantomSpace",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "PhantomStoreTests", dependencies: ["PhantomStore"]),
+        .testTarget(name: "PhantomSpaceTests", dependencies: ["PhantomSpace", "PhantomStore"]),
+        .testTarget(name: "PhantomCLITests", dependencies: ["PhantomStore", "phantom"]),
+    ]
+)
