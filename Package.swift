@@ -24,7 +24,7 @@ let package = Package(
         .executableTarget(
             name: "phantom",
             dependencies: [
-                "PhantomStore", "PhantomSpace",
+                "PhantomStore", "PhantomSpace", "CPhantomSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,1 +1,166 @@
+import Foundation
 import PhantomStore
+
+/// The object space: one page-granular, persistent address space in RAM that
+/// engines keep all their state in — objects, linear memories, stacks, program
+/// counters — addressed by offsets (DESIGN.md invariant 2).
+///
+/// Opening it restores the newest intact generation of the image; writes go
+/// through the accessors here, which mark pages dirty; `snapshot()` commits a
+/// consistent cut taken at a global safepoint. Offsets are bounds-checked
+/// against the space limit; an engine's own bounds checks (a Wasm memory's
+/// size) come on top.
+public final class ObjectSpace: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// Largest the space may grow to. Only touched pages cost memory.
+        public var limitBytes: UInt64
+        public init(limitBytes: UInt64 = 64 << 30) { self.limitBytes = limitBytes }
+    }
+
+    public static let pageSize = Layout.pageSize
+
+    /// Host address of offset 0. Valid for this process only: never store it.
+    public let base: UnsafeMutableRawPointer
+    public let limitBytes: UInt64
+    public let dirty: DirtyTracker
+    public let safepoints = SafepointCoordinator()
+    public let store: Store
+    /// What restoring had to work around (damaged generations skipped).
+    public private(set) var warnings: [String] = []
+    /// The generation the space was restored from.
+    public let restoredGeneration: GenerationRecord
+    /// Time spent restoring, for `phantom` to report and the benchmarks.
+    public let restoreNanoseconds: UInt64
+
+    private let memory: AddressSpace
+    let allocationLock = NSLock()
+    lazy var snapshotter = Snapshotter(space: self)
+
+    /// Restores the current generation of `store`, falling back to older
+    /// retained generations (with a warning) if its pages fail their checksums.
+    public init(store: Store, options: Options = Options()) throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        self.store = store
+        limitBytes = (options.limitBytes + 4095) & ~4095
+        memory = try AddressSpace(byteCount: limitBytes)
+        base = memory.base
+        dirty = DirtyTracker(pageLimit: limitBytes / 4096)
+        warnings = store.warnings
+
+        var reasons: [String] = []
+        var restored: GenerationRecord?
+        let candidates = [store.current.generation] + store.retained.map(\.generation).filter { $0 < store.current.generation }
+        for generation in candidates {
+            do {
+                if generation != store.current.generation { try store.select(generation: generation) }
+                guard store.pageCount * 4096 <= limitBytes else {
+                    throw SpaceError.imageLargerThanLimit(pages: store.pageCount, limitBytes: limitBytes)
+                }
+                memory.discard(offset: 0, byteCount: limitBytes)
+                let base = memory.base
+                try store.readAllPages { page, bytes in
+                    (base + Int(page) * 4096).copyMemory(from: bytes.baseAddress!, byteCount: 4096)
+                }
+                restored = store.current
+                break
+            } catch let error as SpaceError {
+                throw error
+            } catch {
+                reasons.append("generation \(generation): \(error)")
+                warnings.append("generation \(generation) could not be restored (\(error)); trying an older one")
+            }
+        }
+        guard let restored else { throw SpaceError.noRestorableGeneration(reasons: reasons) }
+        restoredGeneration = restored
+        pageCountFloor = restored.pageCount
+        restoreNanoseconds = DispatchTime.now().uptimeNanoseconds - start
+        if restored.pageCount == 0 { formatHeader() } else { try checkHeader() }
+    }
+
+    /// Pages the space spans; grows as pages are written.
+    public var pageCount: UInt64 { dirty.pageCount(atLeast: pageCountFloor) }
+    private let pageCountFloor: UInt64
+
+    // MARK: - Access
+
+    @inlinable @inline(__always)
+    func checkBounds(_ offset: UInt64, _ count: Int) {
+        precondition(offset <= limitBytes && UInt64(count) <= limitBytes - offset,
+                     "object-space access at \(offset) + \(count) is beyond the limit \(limitBytes)")
+    }
+
+    /// Marks the pages under `[offset, offset + count)` as written.
+    @inlinable @inline(__always)
+    public func markDirty(_ offset: UInt64, count: Int) {
+        guard count > 0 else { return }
+        var page = offset >> 12
+        let last = (offset + UInt64(count) - 1) >> 12
+        while page <= last {
+            dirty.mark(page: page)
+            page += 1
+        }
+    }
+
+    @inlinable @inline(__always)
+    public func load<T: FixedWidthInteger>(_: T.Type, at offset: UInt64) -> T {
+        checkBounds(offset, MemoryLayout<T>.size)
+        return T(littleEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: T.self))
+    }
+
+    @inlinable @inline(__always)
+    public func store<T: FixedWidthInteger>(_ value: T, at offset: UInt64) {
+        checkBounds(offset, MemoryLayout<T>.size)
+        base.storeBytes(of: value.littleEndian, toByteOffset: Int(offset), as: T.self)
+        markDirty(offset, count: MemoryLayout<T>.size)
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) {
+        checkBounds(offset, bytes.count)
+        guard let source = bytes.baseAddress else { return }
+        (base + Int(offset)).copyMemory(from: source, byteCount: bytes.count)
+        markDirty(offset, count: bytes.count)
+    }
+
+    public func write(_ bytes: [UInt8], at offset: UInt64) {
+        bytes.withUnsafeBytes { write($0, at: offset) }
+    }
+
+    public func read(at offset: UInt64, count: Int) -> [UInt8] {
+        checkBounds(offset, count)
+        return Array(UnsafeRawBufferPointer(start: base + Int(offset), count: count))
+    }
+
+    public func fill(at offset: UInt64, count: Int, with byte: UInt8) {
+        checkBounds(offset, count)
+        (base + Int(offset)).initializeMemory(as: UInt8.self, repeating: byte, count: count)
+        markDirty(offset, count: count)
+    }
+
+    /// Direct access for engine hot loops. The caller marks what it writes
+    /// with `markDirty` and must not keep the pointer past a safepoint.
+    @inlinable
+    public func unsafePointer(at offset: UInt64, count: Int) -> UnsafeMutableRawPointer {
+        checkBounds(offset, count)
+        return base + Int(offset)
+    }
+
+    // MARK: - Snapshots
+
+    /// Takes a snapshot: stops the world at a safepoint, captures the dirty
+    /// pages, resumes, and commits them in the background. Returns when the
+    /// generation is durable. Must not be called from a registered mutator.
+    @discardableResult
+    public func snapshot(whileStopped: (() -> Void)? = nil) throws -> SnapshotResult {
+        try snapshotter.snapshot(whileStopped: whileStopped)
+    }
+
+    /// Starts a snapshot and returns after the capture (the pause); the commit
+    /// completes on the writer thread, which then calls `completion`.
+    public func snapshotInBackground(whileStopped: (() -> Void)? = nil,
+                                     completion: @escaping @Sendable (Result<SnapshotResult, Error>) -> Void) {
+        snapshotter.snapshotInBackground(whileStopped: whileStopped, completion: completion)
+    }
+
+    /// Waits for a background commit in flight.
+    public func waitForCommits() { snapshotter.waitUntilIdle() }
+}

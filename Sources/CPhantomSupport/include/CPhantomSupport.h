@@ -12,4 +12,8 @@ uint32_t phantom_crc32c(uint32_t crc, const void *data, size_t length);
 /// 1 when the hardware path is in use, 0 for the table-driven fallback.
 int phantom_crc32c_is_hardware(void);
 
+
+
+/// Makes stdout line-buffered, so a line printed before a SIGKILL is not lost.
+void phantom_line_buffer_stdout(void);
 #endif

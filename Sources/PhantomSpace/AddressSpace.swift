@@ -1,0 +1,38 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One contiguous reservation of virtual memory that holds the whole object
+/// space, so that an object-space offset turns into a host address by one
+/// addition. Pages are backed lazily by the kernel (MAP_NORESERVE): reserving
+/// tens of GiB costs nothing until they are touched, and an untouched page
+/// reads as zeros, exactly like a page the image never stored.
+///
+/// Only offsets are ever stored in the space (DESIGN.md invariant 2); `base`
+/// differs from run to run.
+final class AddressSpace {
+    let base: UnsafeMutableRawPointer
+    let byteCount: UInt64
+
+    init(byteCount: UInt64) throws {
+        let length = Int((byteCount + 4095) & ~4095)
+        let address = mmap(nil, length, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        guard let address, address != MAP_FAILED else {
+            throw SpaceError.reserveFailed(bytes: byteCount, errno: errno)
+        }
+        base = address
+        self.byteCount = UInt64(length)
+    }
+
+    /// Returns pages to the kernel (they read as zeros afterwards).
+    func discard(offset: UInt64, byteCount: UInt64) {
+        _ = madvise(base + Int(offset), Int(byteCount), MADV_DONTNEED)
+    }
+
+    deinit { munmap(base, Int(byteCount)) }
+}

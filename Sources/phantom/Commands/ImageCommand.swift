@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import PhantomStore
+
+struct ImageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "image",
+        abstract: "Create, inspect, verify and roll back images.",
+        discussion: """
+            An image is a file (or block device) holding the last few committed generations of the \
+            object space. Every block carries a CRC32C checksum; a commit becomes visible only when its \
+            superblock is durable, so a crash at any moment leaves exactly one committed generation.
+            """,
+        subcommands: [Create.self, Info.self, Verify.self, Generations.self, Rollback.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an empty image.")
+        @Argument(help: "Path of the image file (or block device) to create.") var path: String
+        @Option(help: "Largest size the image may grow to (e.g. 64G). A file starts small and grows.")
+        var maxSize = ByteSize(bytes: 64 << 30)
+        @Option(help: "Generations to keep (at least 2).") var retention = 3
+        @Flag(help: "Overwrite an existing file.") var force = false
+
+        func run() throws {
+            guard retention >= 2 && retention <= Layout.maxRetention else {
+                throw ValidationError("--retention must be between 2 and \(Layout.maxRetention)")
+            }
+            let device = try FileBlockDevice(path: path, mode: force ? .createOrTruncate : .createNew)
+            let store = try Store.create(on: device, options: .init(retention: retention,
+                                                                    maxBlocks: maxSize.bytes / UInt64(Layout.blockSize)))
+            print("created \(path): limit \(formatBytes(store.info.maxBlocks * UInt64(Layout.blockSize))), retention \(retention)")
+        }
+    }
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show size, used and free space, and the retained generations.")
+        @Argument(help: "The image.") var path: String
+
+        func run() throws {
+            let store = try openImage(path)
+            let info = store.info
+            let block = UInt64(info.blockSize)
+            print("image       \(info.path)")
+            print("id          \(info.imageID.map { String(format: "%02x", $0) }.joined())")
+            print("block size  \(info.blockSize)")
+            print("size        \(formatBytes(info.extentBlocks * block)) on disk (limit \(formatBytes(info.maxBlocks * block)))")
+            print("used        \(formatBytes(info.usedBlocks * block)) (\(info.usedBlocks) blocks)")
+            print("free        \(formatBytes(info.freeBlocks * block)) up to the limit")
+            print("retention   \(info.retention) generations")
+            print("current     generation \(info.current)")
+            print("")
+            printGenerations(info.generations, current: info.current)
+        }
+    }
+
+    struct Generations: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the retained generations, newest first.")
+        @Argument(help: "The image.") var path: String
+
+        func run() throws {
+            let store = try openImage(path)
+            printGenerations(store.info.generations, current: store.info.current)
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every block of every retained generation against its checksum.",
+            discussion: "Reads only. Exits 0 when everything is intact, 1 when damage was found.")
+        @Argument(help: "The image.") var path: String
+
+        func run() throws {
+            let store = try openImage(path)
+            let report = store.verify()
+            for warning in report.warnings { print("warning: \(warning)") }
+            for damage in report.damage { print("damage: \(damage)") }
+            print("checked \(report.generationsChecked.count) generations, \(report.nodesChecked) map nodes, \(report.pagesChecked) pages")
+            if report.isClean {
+                print("ok: no damage")
+            } else {
+                print("DAMAGED: \(report.damage.count) problem(s); intact generations: \(report.intactGenerations.map(String.init).joined(separator: ", "))")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Rollback: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make an older retained generation current again.",
+            discussion: """
+                Commits a new generation identical to the chosen one. Nothing is overwritten: the \
+                newer generations stay retained until retention drops them, so a rollback can itself \
+                be rolled back.
+                """)
+        @Argument(help: "The image.") var path: String
+        @Argument(help: "The generation to return to (see `phantom image generations`).") var generation: UInt64
+
+        func run() throws {
+            let store = try openImage(path)
+            let record = try store.rollback(to: generation)
+            print("rolled back to generation \(generation): it is now generation \(record.generation)")
+        }
+    }
+}
+
+func openImage(_ path: String) throws -> Store {
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw ValidationError("\(path): no such image (create one with `phantom image create \(path)`)")
+    }
+    let store = try Store.open(FileBlockDevice(path: path))
+    for warning in store.warnings { printError("warning: \(warning)") }
+    return store
+}
+
+func printGenerations(_ generations: [GenerationRecord], current: UInt64) {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    print("generation  committed                   pages      written")
+    for record in generations {
+        let date = Date(timeIntervalSince1970: Double(record.timestamp) / 1e9)
+        let mark = record.generation == current ? " (current)" : ""
+        let columns = [
+            String(record.generation).padding(toLength: 11, withPad: " ", startingAt: 0),
+            formatter.string(from: date).padding(toLength: 27, withPad: " ", startingAt: 0),
+            String(record.pageCount).padding(toLength: 10, withPad: " ", startingAt: 0),
+            formatBytes(record.writtenBytes),
+        ]
+        print(columns.joined(separator: " ") + mark)
+    }
+}
