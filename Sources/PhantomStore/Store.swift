@@ -122,36 +122,36 @@ public final class Store {
         valid.removeAll { $0.superblock.imageID != imageID }
         let nextGeneration = valid[0].superblock.generation + 1
 
-        // Try generations newest first: those the newest superblock retains,
-        // then any older superblock's, in case the newest lists only damage.
+        // Try the generations the newest superblock retains, newest first.
+        // Older superblocks name generations that may no longer be retained
+        // (their blocks reused): falling back to them would pass off a stale
+        // state as current, so they are not candidates.
         var reasons: [String] = []
-        var tried = Set<UInt64>()
-        for (_, superblock) in valid {
-            for record in superblock.generations where !tried.contains(record.generation) {
-                tried.insert(record.generation)
-                do {
-                    let table = try PageTable.load(record, from: device)
-                    if record.generation != valid[0].superblock.generation {
-                        warnings.append("generation \(valid[0].superblock.generation) is not usable; opened generation \(record.generation) instead")
-                    }
-                    var allocator = BlockAllocator(extent: device.blockCount,
-                                                   maxBlocks: max(superblock.maxBlocks, device.blockCount))
-                    for slot in 0..<Layout.superblockSlots { allocator.acquire(UInt64(slot)) }
-                    var retainedSuperblock = superblock
-                    for other in superblock.generations {
-                        do {
-                            try acquireTree(other, device: device, allocator: &allocator)
-                        } catch {
-                            warnings.append("retained generation \(other.generation) is damaged (\(error)); its blocks may be reused")
-                        }
-                    }
-                    retainedSuperblock.blockCount = device.blockCount
-                    return Store(device: device, superblock: retainedSuperblock, current: record, table: table,
-                                 allocator: allocator, nextGeneration: nextGeneration, warnings: warnings)
-                } catch {
-                    reasons.append("generation \(record.generation): \(error)")
-                    warnings.append("generation \(record.generation) is damaged (\(error)); skipped")
+        let superblock = valid[0].superblock
+        for record in superblock.generations {
+            do {
+                let table = try PageTable.load(record, from: device)
+                if record.generation != superblock.generation {
+                    warnings.append("generation \(superblock.generation) is not usable; opened generation \(record.generation) instead")
                 }
+                var allocator = BlockAllocator(extent: device.blockCount,
+                                               maxBlocks: max(superblock.maxBlocks, device.blockCount))
+                for slot in 0..<Layout.superblockSlots { allocator.acquire(UInt64(slot)) }
+                for other in superblock.generations where other.generation != record.generation {
+                    do {
+                        try acquireTree(other, device: device, allocator: &allocator)
+                    } catch {
+                        warnings.append("retained generation \(other.generation) is damaged (\(error)); its unreadable blocks may be reused")
+                    }
+                }
+                try acquireTree(record, device: device, allocator: &allocator)
+                var opened = superblock
+                opened.blockCount = device.blockCount
+                return Store(device: device, superblock: opened, current: record, table: table,
+                             allocator: allocator, nextGeneration: nextGeneration, warnings: warnings)
+            } catch {
+                reasons.append("generation \(record.generation): \(error)")
+                warnings.append("generation \(record.generation) is damaged (\(error)); skipped")
             }
         }
         throw StoreError.noUsableGeneration(path: device.name, reasons: reasons)

@@ -13,7 +13,7 @@ public final class FaultInjectingDevice: BlockDevice {
     }
 
     /// What became of unflushed writes when the power was cut.
-    public enum Survival {
+    public enum Survival: Sendable {
         /// Every unflushed write is lost.
         case dropUnflushed
         /// Every unflushed write made it (the cache was written back in time).
