@@ -26,8 +26,15 @@ die() { echo "build.sh: error: $*" >&2; exit 1; }
 APT_HINT="install them with: apt-get update && apt-get install -y clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt"
 
 # ---- tool checks -------------------------------------------------------------
-CLANG=clang-14
-command -v "$CLANG" >/dev/null || die "clang-14 not found; $APT_HINT"
+command -v clang-14 >/dev/null || die "clang-14 not found; $APT_HINT"
+# clang-14's wasm backend can emit different (equally valid) code from run to
+# run depending on address-space layout (seen with counter.c). Running the
+# compilers with ASLR disabled makes the output byte-for-byte reproducible.
+NOASLR=()
+if setarch "$(uname -m)" -R true 2>/dev/null; then NOASLR=(setarch "$(uname -m)" -R); fi
+CLANG_BIN=clang-14
+clang14() { "${NOASLR[@]}" "$CLANG_BIN" "$@"; }
+CLANG=clang14
 command -v wasm-ld-14 >/dev/null || command -v wasm-ld >/dev/null || die "wasm-ld (lld-14) not found; $APT_HINT"
 for t in wat2wasm wasm-validate wasm-strip wasm-objdump; do
     command -v $t >/dev/null || die "$t (wabt) not found; $APT_HINT"
@@ -87,15 +94,19 @@ SWIFTC=${SWIFTC:-$(command -v swiftc || true)}
 if [ -n "$SWIFTC" ]; then
     SWIFT_LD="$(dirname "$SWIFTC")/wasm-ld"
     [ -x "$SWIFT_LD" ] || SWIFT_LD=$(command -v wasm-ld-14 || command -v wasm-ld)
+    # Sources are copied into the scratch dir and compiled with relative
+    # paths: swiftc embeds a hash that depends on the object's path, so this
+    # keeps the output independent of where the repository is checked out.
     SWIFTFLAGS=(-target wasm32-unknown-none-wasm -enable-experimental-feature Embedded -wmo -Osize
         -parse-as-library -Xcc -fno-stack-protector -Xfrontend -disable-stack-protector
-        -Xcc -mcpu=mvp -import-objc-header "$HERE/swift/wasi.h")
+        -Xcc -mcpu=mvp -import-objc-header wasi.h)
     for p in counter recursion; do
-        (cd "$TMP" && "$SWIFTC" "${SWIFTFLAGS[@]}" -module-name "$p" -c \
-            "$HERE/swift/io.swift" "$HERE/swift/$p.swift" -o "$TMP/$p.o") \
+        rm -rf "$TMP/swift" && mkdir "$TMP/swift"
+        cp "$HERE/swift/wasi.h" "$HERE/swift/io.swift" "$HERE/swift/$p.swift" "$TMP/swift/"
+        (cd "$TMP/swift" && "${NOASLR[@]}" "$SWIFTC" "${SWIFTFLAGS[@]}" -module-name "$p" -c io.swift "$p.swift" -o "$p.o") \
             || die "swiftc failed for $p.swift"
         "$SWIFT_LD" --no-entry --export=_start -z stack-size=1048576 --strip-all \
-            "$TMP/$p.o" -o "$OUT/swift/$p.wasm"
+            "$TMP/swift/$p.o" -o "$OUT/swift/$p.wasm"
         finish "$OUT/swift/$p.wasm"
     done
 else
