@@ -66,7 +66,7 @@ mkdir -p "$OUT/c" "$OUT/traps" "$OUT/bench" "$OUT/swift" "$NATIVE/bench" "$NATIV
 # ---- C persistence programs ----------------------------------------------------
 for p in counter recursion appender kvstore memgrow sleeper args_env; do
     extra=()
-    # recursion keeps 10000+ frames of 16 bytes in the shadow stack
+    # recursion keeps 10000+ frames of 32 bytes in the shadow stack
     [ "$p" = recursion ] && extra=(-Wl,-z,stack-size=1048576)
     "$CLANG" "${WASM_CFLAGS[@]}" "$HERE/c/$p.c" -o "$OUT/c/$p.wasm" "${WASM_LDFLAGS[@]}" "${extra[@]}"
     finish "$OUT/c/$p.wasm"

@@ -25,7 +25,7 @@
  * "result == expected" and the last line is "all ok".
  *
  * Link with a 1 MiB shadow stack (-Wl,-z,stack-size=1048576): 10000 frames
- * x 16 bytes does not fit in wasm-ld's 64 KiB default.
+ * x 32 bytes does not fit in wasm-ld's 64 KiB default.
  */
 #include "pio.h"
 
