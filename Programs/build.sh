@@ -27,14 +27,29 @@ APT_HINT="install them with: apt-get update && apt-get install -y clang-14 lld-1
 
 # ---- tool checks -------------------------------------------------------------
 command -v clang-14 >/dev/null || die "clang-14 not found; $APT_HINT"
-# clang-14's wasm backend can emit different (equally valid) code from run to
-# run depending on address-space layout (seen with counter.c). Running the
-# compilers with ASLR disabled makes the output byte-for-byte reproducible.
+# clang-14's wasm backend can emit different (equally valid) code depending on
+# the compiler's memory layout, which shifts with ASLR, with the length of the
+# working directory, the arguments and the environment (seen with counter.c).
+# So wasm objects are compiled with ASLR disabled, from a scratch directory
+# whose path always has the same length, with relative paths and an empty
+# environment: the output is then byte-for-byte reproducible wherever the
+# repository is checked out and whoever runs the build.
 NOASLR=()
 if setarch "$(uname -m)" -R true 2>/dev/null; then NOASLR=(setarch "$(uname -m)" -R); fi
-CLANG_BIN=clang-14
+CLANG_BIN=$(command -v clang-14)
 clang14() { "${NOASLR[@]}" "$CLANG_BIN" "$@"; }
 CLANG=clang14
+CANON=$(mktemp -d /tmp/phantom-build.XXXXXXXX)
+trap 'rm -rf "$TMP" "$CANON"' EXIT
+cp -r "$HERE/c" "$HERE/bench" "$HERE/swift" "$CANON/"
+# wasm_cc SUBDIR NAME OUT [FLAGS...]: compile $CANON/SUBDIR/NAME.c to OUT
+wasm_cc() {
+    local sub=$1 name=$2 out=$3; shift 3
+    (cd "$CANON/$sub" && env -i PATH=/usr/bin:/bin "${NOASLR[@]}" "$CLANG_BIN" \
+        "${WASM_CFLAGS[@]}" "$name.c" -o "$name.wasm" "${WASM_LDFLAGS[@]}" "$@") \
+        || die "clang-14 failed for $sub/$name.c"
+    mv "$CANON/$sub/$name.wasm" "$out"
+}
 command -v wasm-ld-14 >/dev/null || command -v wasm-ld >/dev/null || die "wasm-ld (lld-14) not found; $APT_HINT"
 for t in wat2wasm wasm-validate wasm-strip wasm-objdump; do
     command -v $t >/dev/null || die "$t (wabt) not found; $APT_HINT"
@@ -68,7 +83,7 @@ for p in counter recursion appender kvstore memgrow sleeper args_env; do
     extra=()
     # recursion keeps 10000+ frames of 32 bytes in the shadow stack
     [ "$p" = recursion ] && extra=(-Wl,-z,stack-size=1048576)
-    "$CLANG" "${WASM_CFLAGS[@]}" "$HERE/c/$p.c" -o "$OUT/c/$p.wasm" "${WASM_LDFLAGS[@]}" "${extra[@]}"
+    wasm_cc c "$p" "$OUT/c/$p.wasm" "${extra[@]}"
     finish "$OUT/c/$p.wasm"
     "$CLANG" "${CFLAGS_COMMON[@]}" "$HERE/c/$p.c" -o "$NATIVE/c/$p"
 done
@@ -83,7 +98,7 @@ done
 
 # ---- benchmarks -------------------------------------------------------------------
 for p in coremark_like sieve matmul sha256 nbody; do
-    "$CLANG" "${WASM_CFLAGS[@]}" "$HERE/bench/$p.c" -o "$OUT/bench/$p.wasm" "${WASM_LDFLAGS[@]}"
+    wasm_cc bench "$p" "$OUT/bench/$p.wasm"
     finish "$OUT/bench/$p.wasm"
     "$CLANG" "${CFLAGS_COMMON[@]}" "$HERE/bench/$p.c" -o "$NATIVE/bench/$p" -lm
 done
@@ -94,19 +109,18 @@ SWIFTC=${SWIFTC:-$(command -v swiftc || true)}
 if [ -n "$SWIFTC" ]; then
     SWIFT_LD="$(dirname "$SWIFTC")/wasm-ld"
     [ -x "$SWIFT_LD" ] || SWIFT_LD=$(command -v wasm-ld-14 || command -v wasm-ld)
-    # Sources are copied into the scratch dir and compiled with relative
-    # paths: swiftc embeds a hash that depends on the object's path, so this
-    # keeps the output independent of where the repository is checked out.
+    # Compiled like the C files (fixed-length scratch dir, relative paths,
+    # empty environment): swiftc also embeds a hash of the object's path.
     SWIFTFLAGS=(-target wasm32-unknown-none-wasm -enable-experimental-feature Embedded -wmo -Osize
         -parse-as-library -Xcc -fno-stack-protector -Xfrontend -disable-stack-protector
         -Xcc -mcpu=mvp -import-objc-header wasi.h)
     for p in counter recursion; do
-        rm -rf "$TMP/swift" && mkdir "$TMP/swift"
-        cp "$HERE/swift/wasi.h" "$HERE/swift/io.swift" "$HERE/swift/$p.swift" "$TMP/swift/"
-        (cd "$TMP/swift" && "${NOASLR[@]}" "$SWIFTC" "${SWIFTFLAGS[@]}" -module-name "$p" -c io.swift "$p.swift" -o "$p.o") \
+        rm -rf "$CANON/sw" && mkdir "$CANON/sw"
+        cp "$HERE/swift/wasi.h" "$HERE/swift/io.swift" "$HERE/swift/$p.swift" "$CANON/sw/"
+        (cd "$CANON/sw" && env -i PATH=/usr/bin:/bin HOME=/tmp "${NOASLR[@]}" "$SWIFTC" "${SWIFTFLAGS[@]}" -module-name "$p" -c io.swift "$p.swift" -o "$p.o") \
             || die "swiftc failed for $p.swift"
         "$SWIFT_LD" --no-entry --export=_start -z stack-size=1048576 --strip-all \
-            "$TMP/swift/$p.o" -o "$OUT/swift/$p.wasm"
+            "$CANON/sw/$p.o" -o "$OUT/swift/$p.wasm"
         finish "$OUT/swift/$p.wasm"
     done
 else
