@@ -1,0 +1,23 @@
+;; int_overflow: i32.div_s INT32_MIN / -1 -> trap "integer overflow".
+;; stdout: "about to trap: int_overflow"; nothing after.
+(module
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  ;; iovec array at 0 (two entries), nwritten at 16, number buffer 160..201,
+  ;; strings from 256.
+  (func $print2 (param $p1 i32) (param $l1 i32) (param $p2 i32) (param $l2 i32)
+    (i32.store (i32.const 0) (local.get $p1))
+    (i32.store (i32.const 4) (local.get $l1))
+    (i32.store (i32.const 8) (local.get $p2))
+    (i32.store (i32.const 12) (local.get $l2))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 2) (i32.const 16))))
+  (func $print (param $p i32) (param $l i32)
+    (call $print2 (local.get $p) (local.get $l) (i32.const 0) (i32.const 0)))
+  (memory (export "memory") 1)
+  (data (i32.const 256) "about to trap: int_overflow\n")
+  (data (i32.const 300) "not reached\n")
+  (global $m1 (mut i32) (i32.const -1))
+  (func (export "_start")
+    (call $print (i32.const 256) (i32.const 28))
+    (drop (i32.div_s (i32.const 0x80000000) (global.get $m1)))
+    (call $print (i32.const 300) (i32.const 12))))
