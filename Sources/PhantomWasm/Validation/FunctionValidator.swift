@@ -93,18 +93,20 @@ extension FunctionValidator {
         return values.popLast()
     }
 
+    /// Pops an operand of type `expected`; returns what was actually there (`nil` for
+    /// Unknown), which `br_table` pushes back.
     @discardableResult
     mutating func pop(_ expected: ValueType?) throws(WasmValidationError) -> ValueType? {
         let frame = controls.frames[controls.depth - 1]
         if values.height == frame.height {
-            if frame.unreachable { return expected }
+            if frame.unreachable { return nil }
             throw .invalid("type mismatch: expected \(typeName(expected)), but the stack is empty")
         }
         let actual = values.popLast()
         if let actual, let expected, actual != expected {
             throw .invalid("type mismatch: expected \(typeName(expected)), found \(typeName(actual))")
         }
-        return actual ?? expected
+        return actual
     }
 
     mutating func pop(_ expected: [ValueType]) throws(WasmValidationError) {

@@ -197,9 +197,11 @@ struct ModuleValidator {
 
     /// "Validation › Modules › Exports" and "Modules": names are unique, indices exist.
     mutating func validateExports(_ exports: [Export]) throws(WasmValidationError) {
-        var names = Set<String>()
+        // Names are compared as byte sequences: Swift's `String` equality would treat
+        // canonically equivalent spellings (precomposed "Å" and "A" + ring) as one name.
+        var names = Set<[UInt8]>()
         for export in exports {
-            guard names.insert(export.name).inserted else {
+            guard names.insert(Array(export.name.utf8)).inserted else {
                 throw .invalid("duplicate export name \"\(export.name)\"")
             }
             switch export.descriptor {

@@ -82,8 +82,9 @@ extension WasmValidationError {
                 reason = String(text[..<range.lowerBound]) + String(text[range.upperBound...].dropFirst(digits.count))
             }
         }
-        if reason.hasPrefix("\""), reason.hasSuffix("\""), reason.count >= 2 {
-            reason = String(reason.dropFirst().dropLast())
+        for (prefix, suffix) in [("\"", "\""), ("Message(text: \"", "\")")]
+        where reason.hasPrefix(prefix) && reason.hasSuffix(suffix) && reason.count >= prefix.count + suffix.count {
+            reason = String(reason.dropFirst(prefix.count).dropLast(suffix.count))
         }
         if let feature = UnsupportedFeature(parserMessage: reason) {
             self.init(.unsupported, feature.message, offset: offset, functionIndex: functionIndex)
@@ -112,6 +113,21 @@ extension UnsupportedFeature {
             case 0x63, 0x64: self = .functionReferences
             case 0x69: self = .exceptions
             case 0x6A...0x6E, 0x71...0x74: self = .gc
+            default: return nil
+            }
+        } else if let byte = number(after: "Malformed function type: ") {
+            switch byte {
+            case 0x4E, 0x4F, 0x50, 0x5E, 0x5F: self = .gc
+            default: return nil
+            }
+        } else if let byte = Int(parserMessage.dropFirst("Unexpected byte 0x".count).prefix { $0.isHexDigit }, radix: 16),
+            parserMessage.hasPrefix("Unexpected byte 0x")
+        {
+            // Table types with a non-nullable or indexed element type, table initializers
+            // (0x40), tag imports and exports (0x04).
+            switch byte {
+            case 0x40, 0x63, 0x64: self = .functionReferences
+            case 0x04, 0x69: self = .exceptions
             default: return nil
             }
         } else if number(after: "malformed section id: ") == 13 {
