@@ -41,6 +41,8 @@ import PhantomWasm
         /// Directives of any kind WasmKit's WAST parser could not read.
         var unparsed = 0
         var failures: [String] = []
+        /// `assert_invalid` rejections whose reason does not contain the suite's message.
+        var messageMismatches: [String] = []
 
         var total: Int { passed + failed }
         var description: String {
@@ -124,6 +126,9 @@ import PhantomWasm
                     tally.outOfScope += 1
                 } catch {
                     tally.passed += 1
+                    if !isMalformed, !error.reason.contains(message) {
+                        tally.messageMismatches.append("\(line): expected \"\(message)\", got \"\(error.reason)\"")
+                    }
                 }
             default:
                 continue
@@ -147,6 +152,7 @@ import PhantomWasm
         let tally = try Self.run(file: file, in: directory)
         print("spec validation \(file).wast: \(tally)")
         for failure in tally.failures { print("  FAIL \(failure)") }
+        for mismatch in tally.messageMismatches { print("  MESSAGE \(mismatch)") }
         #expect(tally.passed >= Self.passFloors[file, default: 0], "\(file).wast: \(tally)")
     }
 }

@@ -25,7 +25,7 @@ extension FunctionValidator {
 
     public mutating func visitGlobalSet(globalIndex: UInt32) throws(WasmValidationError) {
         let global = try context.global(globalIndex)
-        guard global.mutability == .variable else { throw .invalid("global is immutable: global.set \(globalIndex)") }
+        guard global.mutability == .variable else { throw .invalid("immutable global \(globalIndex): global.set needs a mutable global") }
         try pop(global.valueType)
     }
 }
