@@ -1,4 +1,4 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.3
 import PackageDescription
 
 /// Phantom: an orthogonally persistent, managed-code operating environment.
@@ -10,9 +10,11 @@ let package = Package(
         .executable(name: "phantom", targets: ["phantom"]),
         .library(name: "PhantomStore", targets: ["PhantomStore"]),
         .library(name: "PhantomSpace", targets: ["PhantomSpace"]),
+        .library(name: "PhantomWasm", targets: ["PhantomWasm"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
     ],
     targets: [
         // Small C helpers for what Swift cannot express: hardware CRC32C.
@@ -21,6 +23,12 @@ let package = Package(
         .target(name: "PhantomStore", dependencies: ["CPhantomSupport"]),
         // The object space in RAM: pages, dirty tracking, safepoints, snapshots.
         .target(name: "PhantomSpace", dependencies: ["PhantomStore"]),
+        // The WebAssembly engine: decode (WasmKit's parser), validate; later translate and interpret.
+        .target(
+            name: "PhantomWasm",
+            dependencies: [.product(name: "WasmParser", package: "WasmKit")],
+            path: "Sources/PhantomWasm"
+        ),
         .executableTarget(
             name: "phantom",
             dependencies: [
@@ -31,5 +39,9 @@ let package = Package(
         .testTarget(name: "PhantomStoreTests", dependencies: ["PhantomStore"]),
         .testTarget(name: "PhantomSpaceTests", dependencies: ["PhantomSpace", "PhantomStore"]),
         .testTarget(name: "PhantomCLITests", dependencies: ["PhantomStore", "phantom"]),
+        .testTarget(
+            name: "PhantomWasmTests",
+            dependencies: ["PhantomWasm", .product(name: "WAT", package: "WasmKit")]
+        ),
     ]
 )
