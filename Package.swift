@@ -26,7 +26,7 @@ let package = Package(
         // The WebAssembly engine: decode (WasmKit's parser), validate; later translate and interpret.
         .target(
             name: "PhantomWasm",
-            dependencies: [.product(name: "WasmParser", package: "WasmKit")],
+            dependencies: ["PhantomSpace", .product(name: "WasmParser", package: "WasmKit")],
             path: "Sources/PhantomWasm"
         ),
         .executableTarget(
@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "PhantomCLITests", dependencies: ["PhantomStore", "phantom"]),
         .testTarget(
             name: "PhantomWasmTests",
-            dependencies: ["PhantomWasm", .product(name: "WAT", package: "WasmKit")]
+            dependencies: ["PhantomWasm", "PhantomSpace", "PhantomStore", .product(name: "WAT", package: "WasmKit")]
         ),
     ]
 )
