@@ -182,11 +182,11 @@ public final class Store {
     /// Reads one page of the current generation (zeros if never written).
     public func readPage(_ page: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws {
         precondition(buffer.count == Layout.pageSize)
-        guard page < table.pageCount, !table.entries[Int(page)].isNone else {
+        let entry = table.entry(page)
+        guard !entry.isNone else {
             buffer.initializeMemory(as: UInt8.self, repeating: 0)
             return
         }
-        let entry = table.entries[Int(page)]
         try device.read(block: entry.block, into: buffer)
         let found = CRC32C.checksum(UnsafeRawBufferPointer(buffer))
         guard found == entry.checksum else {
@@ -199,11 +199,7 @@ public final class Store {
     /// in long sequential runs, checking each page's checksum.
     public func readAllPages(runBlocks: Int = 256,
                              _ body: (UInt64, UnsafeRawBufferPointer) throws -> Void) throws {
-        var pages: [(block: UInt64, page: UInt64, checksum: UInt32)] = []
-        pages.reserveCapacity(table.entries.count)
-        for (page, entry) in table.entries.enumerated() where !entry.isNone {
-            pages.append((entry.block, UInt64(page), entry.checksum))
-        }
+        var pages = table.mappedPages.map { (block: $0.reference.block, page: $0.page, checksum: $0.reference.checksum) }
         pages.sort { $0.block < $1.block }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: runBlocks * Layout.blockSize, alignment: 4096)
         defer { buffer.deallocate() }
@@ -254,10 +250,10 @@ public final class Store {
             try device.flush()
 
             // 2. The map nodes on the paths to changed pages, then flush.
-            table.entries += Array(repeating: .none, count: Int(newPageCount) - table.entries.count)
+            table.grow(toPageCount: newPageCount)
             for (index, page) in pageNumbers.enumerated() {
                 let bytes = UnsafeRawBufferPointer(rebasing: pages[index * Layout.pageSize..<(index + 1) * Layout.pageSize])
-                table.entries[Int(page)] = BlockReference(block: dataBlocks[index], checksum: CRC32C.checksum(bytes))
+                table.setEntry(page, BlockReference(block: dataBlocks[index], checksum: CRC32C.checksum(bytes)))
             }
             let depth = MapNode.depth(forPageCount: newPageCount)
             let oldDepth = table.depth
@@ -277,10 +273,15 @@ public final class Store {
                 let blocks = try claim(indices.count)
                 claimed += blocks
                 for (index, block) in zip(indices, blocks) {
-                    let first = index * Layout.entriesPerNode
-                    let source = level == 0 ? table.entries : table.nodes[level - 1]
-                    var children = Array(source[first..<max(first, min(first + Layout.entriesPerNode, source.count))])
-                    children += Array(repeating: .none, count: Layout.entriesPerNode - children.count)
+                    var children: [BlockReference]
+                    if level == 0 {
+                        children = table.leafEntries(index)
+                    } else {
+                        let source = table.nodes[level - 1]
+                        let first = index * Layout.entriesPerNode
+                        children = Array(source[first..<max(first, min(first + Layout.entriesPerNode, source.count))])
+                        children += Array(repeating: .none, count: Layout.entriesPerNode - children.count)
+                    }
                     let node = MapNode(level: UInt8(level), generation: generation, entries: children)
                     let bytes = node.encode()
                     let reference = BlockReference(block: block, checksum: bytes.readLE(UInt32.self, at: MapNode.checksumOffset))

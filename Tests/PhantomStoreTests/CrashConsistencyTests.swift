@@ -171,7 +171,7 @@ import Testing
                 if !report.isClean { caughtByVerify += 1 }
             }
             let expected = states[Int(store.current.generation)]
-            for page in Set(expected.pages.keys).union(store.table.entries.indices.map(UInt64.init).filter { !store.table.entries[Int($0)].isNone }) {
+            for page in Set(expected.pages.keys).union(store.table.mappedPages.map(\.page)) {
                 if let bytes = try? store.page(page) {
                     #expect(bytes == expected.expected(page), "block \(block) flipped: page \(page) read wrong bytes")
                 }

@@ -44,7 +44,7 @@ extension Store {
     /// rest read as zeros) and each mapped page holds the expected bytes.
     func matches(_ model: PageModel) throws -> Bool {
         guard pageCount == model.pageCount else { return false }
-        let mapped = Set(table.entries.indices.filter { !table.entries[$0].isNone }.map(UInt64.init))
+        let mapped = Set(table.mappedPages.map(\.page))
         guard mapped == Set(model.pages.keys) else { return false }
         for page in mapped where try self.page(page) != model.expected(page) { return false }
         return true

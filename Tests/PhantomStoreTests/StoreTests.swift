@@ -94,7 +94,7 @@ import Testing
         var model = PageModel()
         try store.commit(pages: [0, 1, 2], version: 1, model: &model)
         try store.commit(pages: [2], version: 2, model: &model)
-        let target = store.table.entries[2].block // page 2 of generation 2 only
+        let target = store.table.entry(2).block // page 2 of generation 2 only
         device.blocks[Int(target)][100] ^= 0x10
         let report = try Store.open(device).verify()
         #expect(report.damage.count == 1)

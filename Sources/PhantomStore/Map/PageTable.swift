@@ -3,14 +3,54 @@
 /// rewrite exactly the leaves and inner nodes on the paths to changed pages
 /// (copy-on-write) without reading anything back.
 struct PageTable {
-    /// `entries[page]`: the page's data block and checksum, or `.none` for a zero page.
-    var entries: [BlockReference] = []
+    /// The entries of each leaf (255 pages), or nil where no page was ever
+    /// written: sparse, so a space spanning tens of GiB with few pages in use
+    /// costs little RAM, and a commit copies only the leaves it changes.
+    private(set) var leaves: [[BlockReference]?] = []
+    /// Pages the map covers.
+    private(set) var pageCount: UInt64 = 0
     /// `nodes[level][index]`: level 0 are leaves; `nodes[depth - 1][0]` is the root.
     var nodes: [[BlockReference]] = []
 
     var depth: Int { nodes.count }
-    var pageCount: UInt64 { UInt64(entries.count) }
     var root: BlockReference { nodes.last?.first ?? .none }
+
+    /// The page's data block and checksum, or `.none` for a zero page.
+    func entry(_ page: UInt64) -> BlockReference {
+        guard page < pageCount, let leaf = leaves[Int(page / UInt64(Layout.entriesPerNode))] else { return .none }
+        return leaf[Int(page % UInt64(Layout.entriesPerNode))]
+    }
+
+    mutating func setEntry(_ page: UInt64, _ reference: BlockReference) {
+        precondition(page < pageCount)
+        let index = Int(page / UInt64(Layout.entriesPerNode))
+        if leaves[index] == nil { leaves[index] = Array(repeating: .none, count: Layout.entriesPerNode) }
+        leaves[index]![Int(page % UInt64(Layout.entriesPerNode))] = reference
+    }
+
+    /// The 255 entries of leaf `index` (all `.none` if it has none).
+    func leafEntries(_ index: Int) -> [BlockReference] {
+        (index < leaves.count ? leaves[index] : nil) ?? Array(repeating: .none, count: Layout.entriesPerNode)
+    }
+
+    mutating func grow(toPageCount count: UInt64) {
+        guard count > pageCount else { return }
+        pageCount = count
+        let needed = PageTable.nodeCount(level: 0, pageCount: count)
+        if leaves.count < needed { leaves += Array(repeating: nil, count: needed - leaves.count) }
+    }
+
+    /// Every page that has a block, with its entry, in page order.
+    var mappedPages: [(page: UInt64, reference: BlockReference)] {
+        var result: [(UInt64, BlockReference)] = []
+        for (leafIndex, leaf) in leaves.enumerated() {
+            guard let leaf else { continue }
+            for (offset, entry) in leaf.enumerated() where !entry.isNone {
+                result.append((UInt64(leafIndex * Layout.entriesPerNode + offset), entry))
+            }
+        }
+        return result
+    }
 
     /// Pages covered by one node at `level`.
     static func span(ofLevel level: Int) -> UInt64 {
@@ -30,14 +70,11 @@ struct PageTable {
     static func load(_ record: GenerationRecord, from device: BlockDevice) throws -> PageTable {
         var table = PageTable()
         let depth = Int(record.depth)
-        guard depth > 0, !record.root.isNone else {
-            table.entries = Array(repeating: .none, count: Int(record.pageCount))
-            return table
-        }
+        table.grow(toPageCount: record.pageCount)
+        guard depth > 0, !record.root.isNone else { return table }
         guard depth == MapNode.depth(forPageCount: record.pageCount) else {
             throw StoreError.invalidArgument("generation \(record.generation): depth \(depth) does not fit \(record.pageCount) pages")
         }
-        table.entries = Array(repeating: .none, count: Int(record.pageCount))
         table.nodes = (0..<depth).map { level in
             Array(repeating: .none, count: nodeCount(level: level, pageCount: record.pageCount))
         }
@@ -52,10 +89,10 @@ struct PageTable {
         let first = index * Layout.entriesPerNode
         if level == 0 {
             for (offset, entry) in node.entries.enumerated() where !entry.isNone {
-                guard first + offset < entries.count else {
-                    throw StoreError.invalidArgument("generation \(generation): map leaf at block \(reference.block) maps page \(first + offset), beyond the space's \(entries.count) pages")
+                guard UInt64(first + offset) < pageCount else {
+                    throw StoreError.invalidArgument("generation \(generation): map leaf at block \(reference.block) maps page \(first + offset), beyond the space's \(pageCount) pages")
                 }
-                entries[first + offset] = entry
+                setEntry(UInt64(first + offset), entry)
             }
         } else {
             for (offset, child) in node.entries.enumerated() where !child.isNone {
