@@ -86,9 +86,8 @@ public final class Store {
     /// Opens the newest generation that is intact, falling back (with a
     /// warning) past a torn or corrupt newest one. Writes nothing.
     public static func open(_ device: BlockDevice) throws -> Store {
-        let bytes = device.blockCount * UInt64(Layout.blockSize)
         guard device.blockCount >= Layout.firstAllocatableBlock else {
-            throw StoreError.tooSmall(path: device.name, bytes: bytes)
+            throw StoreError.tooSmall(path: device.name, bytes: device.byteCount)
         }
         var warnings: [String] = []
         var valid: [(slot: Int, superblock: Superblock)] = []

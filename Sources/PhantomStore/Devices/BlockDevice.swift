@@ -9,6 +9,8 @@ public protocol BlockDevice: AnyObject {
     var name: String { get }
     /// Blocks currently addressable.
     var blockCount: UInt64 { get }
+    /// Size in bytes, which for a damaged file need not be a whole number of blocks.
+    var byteCount: UInt64 { get }
     /// True when `resize` can grow the device (a regular file can, a disk cannot).
     var isGrowable: Bool { get }
 
@@ -23,6 +25,8 @@ public protocol BlockDevice: AnyObject {
 }
 
 extension BlockDevice {
+    public var byteCount: UInt64 { blockCount * UInt64(Layout.blockSize) }
+
     /// Reads one block into a fresh array.
     public func readBlock(_ block: UInt64) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: Layout.blockSize)

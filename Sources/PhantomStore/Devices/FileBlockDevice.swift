@@ -12,6 +12,7 @@ public final class FileBlockDevice: BlockDevice {
     public let name: String
     public private(set) var blockCount: UInt64
     public let isGrowable: Bool
+    public private(set) var byteCount: UInt64
     private let descriptor: Int32
 
     public enum Mode { case openExisting, createNew, createOrTruncate }
@@ -40,6 +41,7 @@ public final class FileBlockDevice: BlockDevice {
         isGrowable = !isBlockDevice
         let size = isBlockDevice ? UInt64(max(0, lseek(fd, 0, SEEK_END))) : UInt64(status.st_size)
         blockCount = size / UInt64(Layout.blockSize)
+        byteCount = size
     }
 
     deinit { close(descriptor) }
@@ -103,5 +105,6 @@ public final class FileBlockDevice: BlockDevice {
             throw StoreError.io(path: name, operation: "grow to \(newCount) blocks", errno: errno)
         }
         blockCount = newCount
+        byteCount = newCount * UInt64(Layout.blockSize)
     }
 }

@@ -1,0 +1,65 @@
+import Foundation
+import PhantomStore
+import Testing
+
+/// The real process, SIGKILLed at random moments: every restart resumes from
+/// the last committed snapshot with the workload's invariant intact.
+@Suite(.serialized) struct KillTests {
+    @Test func survivesRepeatedSIGKILL() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let image = directory.appendingPathComponent("kill.img").path
+        let kills = Int(ProcessInfo.processInfo.environment["PHANTOM_KILL_ROUNDS"] ?? "") ?? 24
+        let seed = UInt64(ProcessInfo.processInfo.environment["PHANTOM_KILL_SEED"] ?? "") ?? UInt64.random(in: 1...UInt64.max)
+        print("KillTests: \(kills) rounds, seed \(seed) (set PHANTOM_KILL_SEED to replay)")
+        var generator = SplitMix64(seed: seed)
+
+        var lastCommitted: UInt64 = 0
+        var resumes = 0
+        for round in 0..<kills {
+            let delay = 0.15 + Double(generator.next() % 600) / 1000
+            let output = try PhantomProcess.runAndKill(
+                ["--image", image, "--snapshot-every", "20ms", "--rate", "0"], after: delay)
+            let context = "round \(round) (seed \(seed), killed after \(delay) s)"
+            #expect(output.status == SIGKILL || output.status == 9, "\(context): \(output.stderr)")
+            #expect(!output.stderr.contains("INVARIANT BROKEN"), "\(context): \(output.stderr)")
+            if let resumed = output.lines.first(where: { $0.hasPrefix("demo: resumed at iteration") }) {
+                resumes += 1
+                #expect(resumed.contains("invariant holds"), "\(context): \(resumed)")
+                let iteration = number(after: "at iteration ", in: resumed) ?? 0
+                #expect(iteration >= lastCommitted,
+                        "\(context): resumed at \(iteration), but \(lastCommitted) had been reported committed")
+            } else if round > 0 && lastCommitted > 0 {
+                Issue.record("\(context): did not resume: \(output.stdout) \(output.stderr)")
+            }
+            for line in output.lines where line.hasPrefix("snapshot: generation") {
+                let iteration = number(after: "at iteration ", in: line) ?? 0
+                #expect(iteration >= lastCommitted, "\(context): committed iterations go forward")
+                lastCommitted = iteration
+            }
+        }
+        #expect(resumes >= kills - 2, "nearly every round resumes a committed state")
+        #expect(lastCommitted > 0)
+
+        // A clean run afterwards resumes, then the image verifies clean.
+        let final = try PhantomProcess.run(["--image", image, "--iterations", "100", "--quiet"])
+        #expect(final.status == 0, "\(final.stderr)")
+        #expect(final.stdout.contains("invariant holds"))
+        let verify = try PhantomProcess.run(["image", "verify", image])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(verify.stdout.contains("ok: no damage"))
+    }
+
+    @Test func cleanStopTakesAFinalSnapshot() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let image = directory.appendingPathComponent("clean.img").path
+        let first = try PhantomProcess.run(["--image", image, "--iterations", "5000", "--rate", "0", "--quiet"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("created image"))
+        #expect(first.stdout.contains("stopped cleanly at iteration 5000"))
+        let second = try PhantomProcess.run(["--image", image, "--iterations", "1000", "--rate", "0", "--quiet"])
+        #expect(second.stdout.contains("resumed at iteration 5000; invariant holds"))
+        #expect(second.stdout.contains("stopped cleanly at iteration 6000"))
+    }
+}
