@@ -57,10 +57,7 @@ public final class ObjectSpace: @unchecked Sendable {
                     throw SpaceError.imageLargerThanLimit(pages: store.pageCount, limitBytes: limitBytes)
                 }
                 memory.discard(offset: 0, byteCount: limitBytes)
-                let base = memory.base
-                try store.readAllPages { page, bytes in
-                    (base + Int(page) * 4096).copyMemory(from: bytes.baseAddress!, byteCount: 4096)
-                }
+                try store.restoreAllPages(into: memory.base)
                 restored = store.current
                 break
             } catch let error as SpaceError {

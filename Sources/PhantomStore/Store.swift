@@ -194,32 +194,54 @@ public final class Store {
         }
     }
 
-    /// Reads every non-zero page of the current generation in block order,
-    /// in long sequential runs, checking each page's checksum.
-    public func readAllPages(runBlocks: Int = 256,
-                             _ body: (UInt64, UnsafeRawBufferPointer) throws -> Void) throws {
-        var pages = table.mappedPages.map { (block: $0.reference.block, page: $0.page, checksum: $0.reference.checksum) }
-        pages.sort { $0.block < $1.block }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: runBlocks * Layout.blockSize, alignment: 4096)
-        defer { buffer.deallocate() }
+    /// Restores every non-zero page of the current generation into `base`
+    /// (page p at `base + p * 4096`), checking each checksum. Pages that are
+    /// consecutive both on disk and in the space are read straight into place
+    /// in runs of up to 1 MiB; the runs are split between `threads` threads.
+    /// Pages that are not stored are left untouched (they must already be zero).
+    public func restoreAllPages(into base: UnsafeMutableRawPointer, threads: Int = 2) throws {
+        let pages = table.mappedPages.sorted { $0.reference.block < $1.reference.block }
+        var runs: [Range<Int>] = []
         var start = 0
         while start < pages.count {
             var end = start + 1
-            while end < pages.count, end - start < runBlocks, pages[end].block == pages[end - 1].block + 1 { end += 1 }
-            let run = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<(end - start) * Layout.blockSize])
-            try device.read(block: pages[start].block, into: run)
-            for index in start..<end {
-                let offset = (index - start) * Layout.blockSize
-                let page = UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + Layout.blockSize])
-                let found = CRC32C.checksum(page)
-                guard found == pages[index].checksum else {
-                    throw StoreError.checksumMismatch(what: "page \(pages[index].page) of generation \(current.generation)",
-                                                      block: pages[index].block, expected: pages[index].checksum, found: found)
-                }
-                try body(pages[index].page, page)
-            }
+            while end < pages.count, end - start < 256,
+                  pages[end].reference.block == pages[end - 1].reference.block + 1,
+                  pages[end].page == pages[end - 1].page + 1 { end += 1 }
+            runs.append(start..<end)
             start = end
         }
+        let generation = current.generation
+        nonisolated(unsafe) let device = self.device
+        let failures = FirstError()
+        let workers = max(1, min(threads, runs.count))
+        nonisolated(unsafe) let destination = base
+        let shares = (0..<workers).map { worker in
+            runs[(runs.count * worker / workers)..<(runs.count * (worker + 1) / workers)]
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for run in shares[worker] {
+                guard !failures.happened else { return }
+                let first = pages[run.lowerBound]
+                let target = destination + Int(first.page) * Layout.pageSize
+                do {
+                    try device.read(block: first.reference.block,
+                                    into: UnsafeMutableRawBufferPointer(start: target, count: run.count * Layout.pageSize))
+                    for index in run {
+                        let page = pages[index]
+                        let bytes = UnsafeRawBufferPointer(start: destination + Int(page.page) * Layout.pageSize, count: Layout.pageSize)
+                        let found = CRC32C.checksum(bytes)
+                        if found != page.reference.checksum {
+                            throw StoreError.checksumMismatch(what: "page \(page.page) of generation \(generation)",
+                                                              block: page.reference.block, expected: page.reference.checksum, found: found)
+                        }
+                    }
+                } catch {
+                    failures.record(error)
+                }
+            }
+        }
+        if let error = failures.error { throw error }
     }
 
     // MARK: - Commit
@@ -241,18 +263,20 @@ public final class Store {
         var claimed: [UInt64] = []
         var newNodes: [(reference: BlockReference, node: MapNode)] = []
         do {
-            // 1. Data pages into free blocks, then flush.
+            // 1. Data pages into free blocks, then flush. The pages' checksums
+            //    (needed only for the map) are computed on another core meanwhile.
             let dataBlocks = try claim(pageNumbers.count)
             claimed += dataBlocks
+            let checksums = PageChecksums(pages: pages)
             try device.resize(blockCount: allocator.extent)
             try writeRuns(blocks: dataBlocks, buffer: pages)
             try device.flush()
+            let pageChecksums = checksums.wait()
 
             // 2. The map nodes on the paths to changed pages, then flush.
             table.grow(toPageCount: newPageCount)
             for (index, page) in pageNumbers.enumerated() {
-                let bytes = UnsafeRawBufferPointer(rebasing: pages[index * Layout.pageSize..<(index + 1) * Layout.pageSize])
-                table.setEntry(page, BlockReference(block: dataBlocks[index], checksum: CRC32C.checksum(bytes)))
+                table.setEntry(page, BlockReference(block: dataBlocks[index], checksum: pageChecksums[index]))
             }
             let depth = MapNode.depth(forPageCount: newPageCount)
             let oldDepth = table.depth
@@ -390,6 +414,19 @@ public final class Store {
                   maxBlocks: allocator.maxBlocks, usedBlocks: allocator.usedBlocks,
                   retention: retention, current: current.generation, generations: superblock.generations,
                   imageID: superblock.imageID)
+    }
+}
+
+/// The first error of several threads.
+private final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: Error?
+    var happened: Bool { lock.lock(); defer { lock.unlock() }; return first != nil }
+    var error: Error? { lock.lock(); defer { lock.unlock() }; return first }
+    func record(_ error: Error) {
+        lock.lock()
+        if first == nil { first = error }
+        lock.unlock()
     }
 }
 

@@ -1,6 +1,293 @@
 import ArgumentParser
+import Foundation
+import PhantomSpace
+import PhantomStore
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the store and the object space side by side with a reference (see docs/BENCHMARKS.md).")
+        abstract: "Measure the store and the object space side by side with a reference.",
+        discussion: """
+            Every figure is the median (and p99 where it says so) of several runs, measured next to \
+            a reference in the same run: raw stores for dirty tracking, a plain sequential write + \
+            fdatasync of the same bytes to the same disk for commits. Build with -c release first. \
+            Results go to standard output as Markdown rows for docs/BENCHMARKS.md.
+            """,
+        subcommands: [Pause.self, Commit.self, Restore.self, Frequency.self, DirtyTracking.self])
+
+    struct Place: ParsableArguments {
+        @Option(help: "Directory for the benchmark images (default: a new directory under the current one).")
+        var directory: String?
+
+        func make() throws -> URL {
+            let url = directory.map { URL(fileURLWithPath: $0) }
+                ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".bench-\(getpid())")
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            return url
+        }
+
+        func cleanUp(_ url: URL) {
+            if directory == nil { try? FileManager.default.removeItem(at: url) }
+        }
+    }
+
+    /// Snapshot pause: p50/p99 for several dirty sizes, and for a fixed dirty
+    /// size in spaces of several sizes (the pause must not grow with the space).
+    struct Pause: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Snapshot pause (world stopped) by dirty size and by space size.")
+        @OptionGroup var place: Place
+        @Option(help: "Snapshots per configuration.") var runs = 40
+
+        func run() throws {
+            let directory = try place.make()
+            defer { place.cleanUp(directory) }
+            print("| configuration | pages dirty | pause p50 | pause p99 | capture p50 |")
+            print("|---|---|---|---|---|")
+            for dirtyMiB in [1, 4, 16, 64] {
+                try measure(directory: directory, spaceMiB: 1024, dirtyMiB: dirtyMiB, label: "\(dirtyMiB) MiB dirty in a 1 GiB space")
+            }
+            for spaceMiB in [64, 256, 1024] {
+                try measure(directory: directory, spaceMiB: spaceMiB, dirtyMiB: 4, label: "4 MiB dirty in a \(spaceMiB) MiB space")
+            }
+        }
+
+        func measure(directory: URL, spaceMiB: Int, dirtyMiB: Int, label: String) throws {
+            let path = directory.appendingPathComponent("pause-\(spaceMiB)-\(dirtyMiB).img").path
+            try? FileManager.default.removeItem(atPath: path)
+            let store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew), options: .init(retention: 2))
+            let space = try ObjectSpace(store: store, options: .init(limitBytes: UInt64(spaceMiB) << 20))
+            let spacePages = spaceMiB * 256
+            // Populate the whole space once, so it is as large as it says.
+            for page in 0..<spacePages { space.store(UInt64(page), at: UInt64(page) * 4096 + 1024) }
+            try space.snapshot()
+            let dirtyPages = dirtyMiB * 256
+            var pauses: [UInt64] = []
+            var captures: [UInt64] = []
+            var generator = SplitMix64(seed: 1)
+            for run in 0..<runs {
+                // A different scattered set of pages each time.
+                let start = Int(generator.next() % UInt64(spacePages))
+                let stride = max(1, spacePages / dirtyPages)
+                for index in 0..<dirtyPages {
+                    let page = (start + index * stride) % spacePages
+                    space.store(UInt64(run), at: UInt64(page) * 4096 + 1032)
+                }
+                let result = try space.snapshot()
+                pauses.append(result.pauseNanoseconds)
+                captures.append(result.captureNanoseconds)
+            }
+            print("| \(label) | \(dirtyPages) | \(micro(percentile(pauses, 50))) | \(micro(percentile(pauses, 99))) | \(micro(percentile(captures, 50))) |")
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+
+    /// Commit throughput against a sequential write + fdatasync of the same bytes.
+    struct Commit: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Commit throughput vs. sequential write + fdatasync on the same disk.")
+        @OptionGroup var place: Place
+        @Option(help: "MiB dirtied per snapshot.") var megabytes = 64
+        @Option(help: "Measured snapshots (after warm-up).") var runs = 7
+
+        func run() throws {
+            let directory = try place.make()
+            defer { place.cleanUp(directory) }
+            let path = directory.appendingPathComponent("commit.img").path
+            let store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew), options: .init(retention: 2))
+            let space = try ObjectSpace(store: store, options: .init(limitBytes: UInt64(megabytes) << 21))
+            let pages = megabytes * 256
+            var commitTimes: [UInt64] = []
+            var referenceTimes: [UInt64] = []
+            let referencePath = directory.appendingPathComponent("reference.bin").path
+            let bytes = pages * 4096
+            for run in 0..<(runs + 3) {
+                for page in 0..<pages { space.store(UInt64(run * pages + page), at: UInt64(page) * 4096 + 1024) }
+                let result = try space.snapshot()
+                let reference = try sequentialWrite(path: referencePath, bytes: bytes)
+                // The first three grow the image; from then on blocks are reused, as in steady state.
+                if run >= 3 {
+                    commitTimes.append(result.commitNanoseconds)
+                    referenceTimes.append(reference)
+                }
+            }
+            let ours = Double(bytes) / (Double(median(commitTimes)) / 1e9) / 1_048_576
+            let theirs = Double(bytes) / (Double(median(referenceTimes)) / 1e9) / 1_048_576
+            print("| commit of \(megabytes) MiB (3 flushes) | \(String(format: "%.0f", ours)) MiB/s | sequential write + fdatasync | \(String(format: "%.0f", theirs)) MiB/s | \(String(format: "%.0f%%", ours / theirs * 100)) |")
+        }
+    }
+
+    /// Restore: open an image of a given size in a new process and report
+    /// the time to the first readable page and to everything resident.
+    struct Restore: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Time from process start to first readable page and to all pages resident.")
+        @OptionGroup var place: Place
+        @Option(help: "Size of the space in MiB.") var megabytes = 256
+        @Option(help: "Restores to measure.") var runs = 5
+        @Option(help: .hidden) var child: String?
+
+        func run() throws {
+            if let child {
+                // In the child: report when the space is usable, relative to the parent's start stamp.
+                let store = try Store.open(FileBlockDevice(path: child))
+                let space = try ObjectSpace(store: store, options: .init(limitBytes: UInt64(megabytes) << 21))
+                _ = space.load(UInt64.self, at: 4096)
+                print("ready \(nowNanoseconds()) \(space.restoreNanoseconds)")
+                return
+            }
+            let directory = try place.make()
+            defer { place.cleanUp(directory) }
+            let path = directory.appendingPathComponent("restore.img").path
+            let store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew))
+            let space = try ObjectSpace(store: store, options: .init(limitBytes: UInt64(megabytes) << 21))
+            for page in 0..<(megabytes * 256) { space.store(UInt64(page), at: UInt64(page) * 4096 + 1024) }
+            try space.snapshot()
+            var totals: [UInt64] = []
+            var restores: [UInt64] = []
+            for _ in 0..<runs {
+                let start = nowNanoseconds()
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+                process.arguments = ["bench", "restore", "--megabytes", "\(megabytes)", "--child", path]
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                try process.run()
+                let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                let fields = output.split(separator: " ")
+                guard fields.count == 3, let ready = UInt64(fields[1]), let restore = UInt64(fields[2].trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                    throw ValidationError("restore child failed: \(output)")
+                }
+                totals.append(ready - start)
+                restores.append(restore)
+            }
+            let reference = try sequentialRead(path: path)
+            print("| restore \(megabytes) MiB (eager, page cache warm) | process start → first read = all resident: \(milli(median(totals))) | of which reading + checking pages: \(milli(median(restores))) | reference: plain sequential read of the image file: \(milli(reference)) |")
+        }
+    }
+
+    /// Snapshots per second sustained with a given dirty set per period.
+    struct Frequency: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sustainable snapshot rate at a given dirty size per period.")
+        @OptionGroup var place: Place
+        @Option(help: "MiB dirtied per period.") var megabytes = 4
+        @Option(help: "Seconds to run.") var seconds = 5.0
+
+        func run() throws {
+            let directory = try place.make()
+            defer { place.cleanUp(directory) }
+            let path = directory.appendingPathComponent("frequency.img").path
+            let store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew), options: .init(retention: 2))
+            let space = try ObjectSpace(store: store, options: .init(limitBytes: 1 << 30))
+            let pages = megabytes * 256
+            let start = nowNanoseconds()
+            var count = 0
+            var commits: [UInt64] = []
+            while Double(nowNanoseconds() - start) / 1e9 < seconds {
+                for page in 0..<pages { space.store(UInt64(count), at: UInt64(page * 4) * 4096 + 1024) }
+                commits.append(try space.snapshot().commitNanoseconds)
+                count += 1
+            }
+            let rate = Double(count) / (Double(nowNanoseconds() - start) / 1e9)
+            let flush = try flushLatency(path: directory.appendingPathComponent("flush.bin").path)
+            print("| \(megabytes) MiB dirty per snapshot | \(String(format: "%.0f", rate)) snapshots/s | commit p50 \(milli(percentile(commits, 50))), p99 \(milli(percentile(commits, 99))) | reference: one 4 KiB write + fdatasync takes \(milli(flush)) (a commit needs 3) |")
+        }
+    }
+
+    /// The cost of software dirty bits on the store path.
+    struct DirtyTracking: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cost of a store with dirty tracking vs. a raw store.")
+        @Option(help: "Stores per run.") var stores = 50_000_000
+
+        func run() throws {
+            let space = try ObjectSpace(store: Store.create(on: MemoryBlockDevice()), options: .init(limitBytes: 256 << 20))
+            let raw = space.unsafePointer(at: 0, count: 64 << 20)
+            var tracked: [UInt64] = []
+            var untracked: [UInt64] = []
+            let mask = UInt64((64 << 20) - 8)
+            for _ in 0..<5 {
+                var start = nowNanoseconds()
+                var offset: UInt64 = 0
+                for index in 0..<UInt64(stores) {
+                    offset = (offset &+ 4104) & mask
+                    space.store(index, at: offset)
+                }
+                tracked.append(nowNanoseconds() - start)
+                start = nowNanoseconds()
+                for index in 0..<UInt64(stores) {
+                    offset = (offset &+ 4104) & mask
+                    raw.storeBytes(of: index, toByteOffset: Int(offset), as: UInt64.self)
+                }
+                untracked.append(nowNanoseconds() - start)
+            }
+            let perTracked = Double(median(tracked)) / Double(stores)
+            let perRaw = Double(median(untracked)) / Double(stores)
+            print("| 8-byte store, scattered over 64 MiB | with dirty tracking + bounds check: \(String(format: "%.2f", perTracked)) ns | raw store: \(String(format: "%.2f", perRaw)) ns | ratio \(String(format: "%.2f", perTracked / perRaw)) |")
+        }
+    }
+}
+
+func median(_ values: [UInt64]) -> UInt64 { percentile(values, 50) }
+
+func percentile(_ values: [UInt64], _ percent: Int) -> UInt64 {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    let index = min(sorted.count - 1, Int((Double(percent) / 100 * Double(sorted.count - 1)).rounded()))
+    return sorted[index]
+}
+
+func micro(_ nanoseconds: UInt64) -> String { String(format: "%.0f µs", Double(nanoseconds) / 1e3) }
+func milli(_ nanoseconds: UInt64) -> String { String(format: "%.1f ms", Double(nanoseconds) / 1e6) }
+
+func nowNanoseconds() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+}
+
+/// The reference for commits: write `bytes` sequentially in 1 MiB chunks over
+/// an existing file, then fdatasync. Returns nanoseconds.
+func sequentialWrite(path: String, bytes: Int) throws -> UInt64 {
+    let descriptor = open(path, O_RDWR | O_CREAT, 0o644)
+    guard descriptor >= 0 else { throw ValidationError("cannot open \(path)") }
+    defer { close(descriptor) }
+    let chunk = [UInt8](repeating: 0x5A, count: 1 << 20)
+    let start = nowNanoseconds()
+    var written = 0
+    while written < bytes {
+        let count = min(chunk.count, bytes - written)
+        let result = chunk.withUnsafeBytes { pwrite(descriptor, $0.baseAddress!, count, off_t(written)) }
+        guard result > 0 else { throw ValidationError("write failed") }
+        written += result
+    }
+    fdatasync(descriptor)
+    return nowNanoseconds() - start
+}
+
+func sequentialRead(path: String) throws -> UInt64 {
+    let descriptor = open(path, O_RDONLY)
+    guard descriptor >= 0 else { throw ValidationError("cannot open \(path)") }
+    defer { close(descriptor) }
+    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    let start = nowNanoseconds()
+    var offset = 0
+    while true {
+        let result = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, off_t(offset)) }
+        if result <= 0 { break }
+        offset += result
+    }
+    return nowNanoseconds() - start
+}
+
+/// Median latency of one 4 KiB write + fdatasync.
+func flushLatency(path: String) throws -> UInt64 {
+    let descriptor = open(path, O_RDWR | O_CREAT, 0o644)
+    guard descriptor >= 0 else { throw ValidationError("cannot open \(path)") }
+    defer { close(descriptor); unlink(path) }
+    let block = [UInt8](repeating: 1, count: 4096)
+    var times: [UInt64] = []
+    for index in 0..<50 {
+        let start = nowNanoseconds()
+        _ = block.withUnsafeBytes { pwrite(descriptor, $0.baseAddress!, 4096, off_t(index % 8) * 4096) }
+        fdatasync(descriptor)
+        times.append(nowNanoseconds() - start)
+    }
+    return median(times)
 }
