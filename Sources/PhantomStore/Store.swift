@@ -161,6 +161,9 @@ public final class Store {
     private static func acquireTree(_ record: GenerationRecord, device: BlockDevice,
                                     allocator: inout BlockAllocator) throws {
         guard !record.root.isNone else { return }
+        guard record.root.block < device.blockCount else {
+            throw StoreError.blockOutOfRange(what: "generation \(record.generation)'s map root", block: record.root.block, imageBlocks: device.blockCount)
+        }
         if allocator.acquire(record.root.block) {
             try acquireChildren(of: record.root, level: Int(record.depth) - 1, device: device, allocator: &allocator)
         }
@@ -170,6 +173,9 @@ public final class Store {
                                         allocator: inout BlockAllocator) throws {
         let node = try readNode(reference, level: level, from: device)
         for child in node.entries where !child.isNone {
+            guard child.block >= Layout.firstAllocatableBlock, child.block < device.blockCount else {
+                throw StoreError.blockOutOfRange(what: "map node at block \(reference.block)", block: child.block, imageBlocks: device.blockCount)
+            }
             if allocator.acquire(child.block), level > 0 {
                 try acquireChildren(of: child, level: level - 1, device: device, allocator: &allocator)
             }

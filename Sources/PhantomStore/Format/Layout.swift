@@ -15,6 +15,9 @@ public enum Layout {
     /// Entries per map node: a 16-byte header plus 255 16-byte entries fill a block.
     public static let entriesPerNode = 255
     public static let maxRetention = 64
+    /// Largest space an image may describe: 2^28 pages (1 TiB). A record
+    /// claiming more is damage, not a request to allocate its map.
+    public static let maxPageCount: UInt64 = 1 << 28
 }
 
 /// Little-endian field access on a block buffer.

@@ -122,9 +122,24 @@ public struct Superblock: Equatable, Sendable {
                 pageCount: bytes.readLE(UInt64.self, at: base + 32),
                 writtenBytes: bytes.readLE(UInt64.self, at: base + 40)))
         }
+        for record in records {
+            guard record.pageCount <= Layout.maxPageCount else {
+                return .damaged(reason: "generation \(record.generation) claims \(record.pageCount) pages (more than \(Layout.maxPageCount))")
+            }
+            guard Int(record.depth) == MapNode.depth(forPageCount: record.pageCount) || record.root.isNone else {
+                return .damaged(reason: "generation \(record.generation): map depth \(record.depth) does not fit \(record.pageCount) pages")
+            }
+        }
+        guard zip(records, records.dropFirst()).allSatisfy({ $0.generation > $1.generation }) else {
+            return .damaged(reason: "retained generations are not in descending order")
+        }
+        let retention = bytes.readLE(UInt32.self, at: 20)
+        guard retention >= 2 && retention <= UInt32(Layout.maxRetention) else {
+            return .damaged(reason: "retention \(retention)")
+        }
         let superblock = Superblock(
             formatVersion: version,
-            retention: bytes.readLE(UInt32.self, at: 20),
+            retention: retention,
             imageID: Array(bytes[24..<40]),
             blockCount: bytes.readLE(UInt64.self, at: 48),
             maxBlocks: bytes.readLE(UInt64.self, at: 56),
