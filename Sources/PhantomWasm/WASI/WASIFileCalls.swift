@@ -55,6 +55,7 @@ extension WASI {
         let fd = a.u32(0)
         let resultPointer = a.pointer(offset == nil ? 3 : 4)
         let d = try descriptor(fd)
+        if offset != nil && d.kind == .stdio { throw .spipe }
         try require(d, WASIRights.fdWrite | (offset == nil ? 0 : WASIRights.fdSeek))
         let iovecs = try guest.iovecs(a.pointer(1), a.u32(2))
         try guest.check(resultPointer, 4)
@@ -113,6 +114,7 @@ extension WASI {
         let fd = a.u32(0)
         let resultPointer = a.pointer(offset == nil ? 3 : 4)
         let d = try descriptor(fd)
+        if offset != nil && d.kind == .stdio { throw .spipe }
         try require(d, WASIRights.fdRead | (offset == nil ? 0 : WASIRights.fdSeek))
         let iovecs = try guest.iovecs(a.pointer(1), a.u32(2))
         try guest.check(resultPointer, 4)
@@ -342,8 +344,8 @@ extension WASI {
     func fdReaddir(_ guest: WASIGuest, _ a: WASIArguments) throws(WASIErrno) -> HostCallOutcome {
         let fd = a.u32(0), buffer = a.pointer(1), length = UInt64(a.u32(2)), cookie = a.u64(3), usedPointer = a.pointer(4)
         let d = try descriptor(fd)
-        try require(d, WASIRights.fdReaddir)
         guard d.isDirectory else { throw .notdir }
+        try require(d, WASIRights.fdReaddir)
         try guest.check(buffer, length)
         try guest.check(usedPointer, 4)
         let entries = try WASI.listDirectory(try host(fd, d))
