@@ -203,3 +203,51 @@ import PhantomSpace
         #expect(throws: WASIStateError.self) { try WASI(space: h.space, stateOffset: 8) }
     }
 }
+
+@Suite struct WASIProgramFlowTests {
+    /// What Programs/c/appender.c does on start after a kill: open O_RDWR|O_CREAT (as wasi-libc
+    /// asks for it), seek to the end, read the tail, drop a torn line, continue appending.
+    @Test func appenderResumesAfterATornLine() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let h = try WASIHarness(args: ["appender", "/data/log"], preopens: [(dir, "/data")])
+        let libcReadWrite = WASIRights.all & ~WASIRights.fdReaddir
+        let (e, fd) = h.open("log", oflags: WASIOflags.creat, rights: libcReadWrite)
+        #expect(e == .success)
+        #expect(h.write(fd, "line 1\n").0 == .success)
+        #expect(h.write(fd, "line 2\n").0 == .success)
+        try h.restart()
+        // The dead process got half a line out after the snapshot.
+        let handle = FileHandle(forWritingAtPath: dir + "/log")!
+        handle.seekToEndOfFile()
+        handle.write("li".data(using: .utf8)!)
+        handle.closeFile()
+        #expect(h.seek(fd, 0, whence: .end) == (.success, 16))
+        #expect(h.seek(fd, -9, whence: .end) == (.success, 7))
+        #expect(h.read(fd, max: 64) == (.success, "line 2\nli"))
+        #expect(h.errno("fd_filestat_set_size", [UInt64(fd), 14]) == .success)
+        #expect(h.seek(fd, 0, whence: .end) == (.success, 14))
+        #expect(h.write(fd, "line 3\n").0 == .success)
+        #expect(h.errno("fd_sync", [UInt64(fd)]) == .success)
+        #expect(h.errno("fd_close", [UInt64(fd)]) == .success)
+        #expect(fileContents(dir + "/log") == "line 1\nline 2\nline 3\n")
+    }
+
+    /// kvstore's atomic update: write kv.db.tmp, fsync, close, rename over kv.db.
+    @Test func kvstoreReplaceByRename() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "old".write(toFile: dir + "/kv.db", atomically: false, encoding: .utf8)
+        let h = try WASIHarness(preopens: [(dir, "/data")])
+        let (_, fd) = h.open("kv.db.tmp", oflags: WASIOflags.creat | WASIOflags.trunc,
+                             rights: WASIRights.fdWrite | WASIRights.fdSync)
+        #expect(h.write(fd, "new").0 == .success)
+        #expect(h.errno("fd_sync", [UInt64(fd)]) == .success)
+        #expect(h.errno("fd_close", [UInt64(fd)]) == .success)
+        h.memory.put("kv.db.tmp", at: 1000)
+        h.memory.put("kv.db", at: 1100)
+        #expect(h.errno("path_rename", [3, 1000, 9, 3, 1100, 5]) == .success)
+        #expect(fileContents(dir + "/kv.db") == "new")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/kv.db.tmp"))
+    }
+}

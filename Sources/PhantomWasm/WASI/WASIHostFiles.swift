@@ -29,7 +29,7 @@ final class WASIHostFiles: @unchecked Sendable {
     private var open: [UInt32: Int32] = [:]
 
     deinit {
-        for host in open.values { _ = Glibc.close(host) }
+        for host in open.values { _ = closeHostDescriptor(host) }
     }
 
     var count: Int { lock.withLock { open.count } }
@@ -50,18 +50,18 @@ final class WASIHostFiles: @unchecked Sendable {
             }
             flags |= O_NOFOLLOW
         }
-        let host = Glibc.open(path, flags)
+        let host = openHostPath(path, flags)
         guard host >= 0 else { throw WASIErrno(hostErrno: errno) }
         var info = stat()
         guard fstat(host, &info) == 0 else {
             let error = WASIErrno(hostErrno: errno)
-            _ = Glibc.close(host)
+            _ = closeHostDescriptor(host)
             throw error
         }
         let identity = descriptor.identity
         if descriptor.kind != .preopenDirectory,
            identity != (UInt64(info.st_dev), UInt64(info.st_ino)) {
-            _ = Glibc.close(host)
+            _ = closeHostDescriptor(host)
             throw .stale
         }
         lock.withLock { open[fd] = host }
@@ -71,12 +71,12 @@ final class WASIHostFiles: @unchecked Sendable {
     /// Remembers a host fd just opened by `path_open`.
     func adopt(_ host: Int32, for fd: UInt32) {
         let old = lock.withLock { open.updateValue(host, forKey: fd) }
-        if let old { _ = Glibc.close(old) }
+        if let old { _ = closeHostDescriptor(old) }
     }
 
     /// Closes the host fd of `fd`, if one is open.
     func close(_ fd: UInt32) {
-        if let host = lock.withLock({ open.removeValue(forKey: fd) }) { _ = Glibc.close(host) }
+        if let host = lock.withLock({ open.removeValue(forKey: fd) }) { _ = closeHostDescriptor(host) }
     }
 
     /// `fd_renumber`: `to` takes over `from`'s host fd.
@@ -93,6 +93,10 @@ final class WASIHostFiles: @unchecked Sendable {
             defer { open.removeAll() }
             return Array(open.values)
         }
-        for host in all { _ = Glibc.close(host) }
+        for host in all { _ = closeHostDescriptor(host) }
     }
 }
+
+// Free functions, so the class's own `close(_:)` does not shadow the C calls.
+private func closeHostDescriptor(_ descriptor: Int32) -> Int32 { close(descriptor) }
+private func openHostPath(_ path: String, _ flags: Int32) -> Int32 { open(path, flags) }
