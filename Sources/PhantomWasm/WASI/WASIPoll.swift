@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `poll_oneoff`: sleeps and waits.
+///
+/// Re-execution: on its first execution the call records the wall-clock time
+/// (CLOCK_REALTIME, ns since 1970) in `pendingCallState`; every relative clock
+/// subscription's deadline is that start + its timeout, so each re-execution
+/// — the next wake-up of the parked thread, or the first one after a restore in
+/// a new process — computes the *same* absolute deadlines and blocks again
+/// with `.wallClock(earliest deadline)` until one has passed. A sleep
+/// interrupted by a restart therefore resumes with its remaining time (none,
+/// if the system was down longer). Nothing is written to guest memory before
+/// the call completes, so an interrupted call has no partial effect.
+///
+/// Absolute subscriptions: CLOCK_REALTIME deadlines are used as they are;
+/// CLOCK_MONOTONIC (and the cputime clocks, treated like it) deadlines are
+/// converted to wall time against the persistent monotonic clock at each
+/// execution (`WASIClocks`: it advances with the wall clock across downtime).
+///
+/// fd subscriptions (simplified): FD_WRITE is always ready (stdout/stderr and
+/// files never block here); FD_READ on a file is ready with the bytes left
+/// after the position; FD_READ on stdin is ready when `io.inputReady` says so.
+/// If nothing is ready and there is a clock subscription, the call blocks on
+/// the earliest clock deadline only — stdin becoming readable does not wake it
+/// early (`BlockCondition` has no "either" form yet); with stdin subscriptions
+/// alone it blocks with `.readable(stdin)`. Bad descriptors give an event with
+/// EBADF, as the spec says.
+extension WASI {
+    func pollOneoff(_ context: inout HostCallContext, _ a: WASIArguments) throws(WASIErrno) -> HostCallOutcome {
+        let guest = context.guest
+        let input = a.pointer(0), output = a.pointer(1), count = a.u32(2), neventsPointer = a.pointer(3)
+        guard count > 0 else { throw .inval }
+        try guest.check(input, UInt64(count) * WASILayout.subscriptionSize)
+        try guest.check(output, UInt64(count) * WASILayout.eventSize)
+        try guest.check(neventsPointer, 4)
+
+        let now = clocks.realtime
+        if context.pendingCallState == 0 { context.pendingCallState = now }
+        let start = context.pendingCallState
+
+        var events: [[UInt8]] = []
+        var earliest: UInt64?
+        var waitsForStdin = false
+        var monotonicNow: UInt64?
+
+        for index in 0..<UInt64(count) {
+            let base = input + index * WASILayout.subscriptionSize
+            let userdata = try guest.u64(base)
+            let tag = try guest.read(base + 8, 1)[0]
+            func event(_ type: WASIEventType, _ error: WASIErrno = .success, nbytes: UInt64 = 0, flags: UInt16 = 0) -> [UInt8] {
+                var bytes = [UInt8](repeating: 0, count: Int(WASILayout.eventSize))
+                WASI.put(userdata, into: &bytes, at: 0)
+                bytes[8] = UInt8(truncatingIfNeeded: error.rawValue)
+                bytes[9] = UInt8(truncatingIfNeeded: error.rawValue >> 8)
+                bytes[10] = type.rawValue
+                WASI.put(nbytes, into: &bytes, at: 16)
+                bytes[24] = UInt8(truncatingIfNeeded: flags)
+                bytes[25] = UInt8(truncatingIfNeeded: flags >> 8)
+                return bytes
+            }
+            switch WASIEventType(rawValue: tag) {
+            case .clock:
+                let id = try guest.u32(base + 16)
+                let timeout = try guest.u64(base + 24)
+                let flags = UInt16(truncatingIfNeeded: try guest.u32(base + 40))
+                guard let clock = WASIClockID(rawValue: id) else {
+                    events.append(event(.clock, .inval))
+                    continue
+                }
+                let deadline: UInt64
+                if flags & WASISubclockflags.abstime == 0 {
+                    deadline = start.addingReportingOverflow(timeout).overflow ? .max : start + timeout
+                } else if clock == .realtime {
+                    deadline = timeout
+                } else {
+                    let monotonic = monotonicNow ?? clocks.monotonic()
+                    monotonicNow = monotonic
+                    let remaining = timeout > monotonic ? timeout - monotonic : 0
+                    deadline = now.addingReportingOverflow(remaining).overflow ? .max : now + remaining
+                }
+                if now >= deadline {
+                    events.append(event(.clock))
+                } else {
+                    earliest = min(earliest ?? .max, deadline)
+                }
+            case .fdRead, .fdWrite:
+                let type = WASIEventType(rawValue: tag)!
+                let fd = try guest.u32(base + 16)
+                guard let d = state.open(fd) else {
+                    events.append(event(type, .badf))
+                    continue
+                }
+                guard d.rightsBase & WASIRights.pollFdReadwrite != 0 || d.kind == .stdio else {
+                    events.append(event(type, .notcapable))
+                    continue
+                }
+                if type == .fdWrite {
+                    events.append(event(type))
+                } else if d.kind == .stdio {
+                    if d.stdioHostDescriptor != 0 {
+                        events.append(event(type, .badf))
+                    } else if io.inputReady() {
+                        events.append(event(type, nbytes: 1))
+                    } else {
+                        waitsForStdin = true
+                    }
+                } else if d.kind == .file {
+                    var info = stat()
+                    let host = try? host(fd, d)
+                    if let host, fstat(host, &info) == 0 {
+                        let size = UInt64(max(0, info.st_size))
+                        events.append(event(type, nbytes: size > d.position ? size - d.position : 0))
+                    } else {
+                        events.append(event(type, .badf))
+                    }
+                } else {
+                    events.append(event(type, .isdir))
+                }
+            case nil:
+                throw .inval
+            }
+        }
+
+        if events.isEmpty {
+            if let earliest { return .block(.wallClock(nanoseconds: earliest)) }
+            if waitsForStdin { return .block(.readable(hostDescriptor: io.stdinDescriptor)) }
+            throw .inval
+        }
+        try guest.write(events.flatMap { $0 }, output)
+        try guest.store32(UInt32(events.count), neventsPointer)
+        return .success
+    }
+}
