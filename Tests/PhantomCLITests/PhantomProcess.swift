@@ -21,6 +21,15 @@ struct PhantomProcess {
 
     /// Runs to completion.
     static func run(_ arguments: [String], in directory: URL? = nil) throws -> Output {
+        try launch(arguments, in: directory, killAfter: nil)
+    }
+
+    /// Starts, waits `seconds`, then sends SIGKILL; returns what it printed.
+    static func runAndKill(_ arguments: [String], after seconds: Double) throws -> Output {
+        try launch(arguments, in: nil, killAfter: seconds)
+    }
+
+    private static func launch(_ arguments: [String], in directory: URL?, killAfter seconds: Double?) throws -> Output {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -29,25 +38,10 @@ struct PhantomProcess {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus,
-                      stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
-    /// Starts, waits `seconds`, then sends SIGKILL; returns what it printed.
-    static func runAndKill(_ arguments: [String], after seconds: Double) throws -> Output {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        usleep(UInt32(seconds * 1_000_000))
-        kill(process.processIdentifier, SIGKILL)
+        if let seconds {
+            usleep(UInt32(seconds * 1_000_000))
+            kill(process.processIdentifier, SIGKILL)
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -49,15 +49,7 @@ public final class FaultInjectingDevice: BlockDevice {
     public var blockCount: UInt64 { UInt64(current.count) }
 
     public func read(block: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws {
-        let count = buffer.count / Layout.blockSize
-        guard block + UInt64(count) <= blockCount else {
-            throw StoreError.blockOutOfRange(what: "a read", block: block + UInt64(count) - 1, imageBlocks: blockCount)
-        }
-        for index in 0..<count {
-            current[Int(block) + index].withUnsafeBytes {
-                (buffer.baseAddress! + index * Layout.blockSize).copyMemory(from: $0.baseAddress!, byteCount: Layout.blockSize)
-            }
-        }
+        try current.copyBlocks(from: block, into: buffer)
     }
 
     private func nextOperation() throws {

@@ -14,15 +14,7 @@ public final class MemoryBlockDevice: BlockDevice {
     public var blockCount: UInt64 { UInt64(blocks.count) }
 
     public func read(block: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws {
-        let count = buffer.count / Layout.blockSize
-        guard block + UInt64(count) <= blockCount else {
-            throw StoreError.blockOutOfRange(what: "a read", block: block + UInt64(count) - 1, imageBlocks: blockCount)
-        }
-        for index in 0..<count {
-            blocks[Int(block) + index].withUnsafeBytes {
-                (buffer.baseAddress! + index * Layout.blockSize).copyMemory(from: $0.baseAddress!, byteCount: Layout.blockSize)
-            }
-        }
+        try blocks.copyBlocks(from: block, into: buffer)
     }
 
     public func write(block: UInt64, from buffer: UnsafeRawBufferPointer) throws {
@@ -39,6 +31,21 @@ public final class MemoryBlockDevice: BlockDevice {
     public func resize(blockCount newCount: UInt64) throws {
         while UInt64(blocks.count) < newCount {
             blocks.append([UInt8](repeating: 0, count: Layout.blockSize))
+        }
+    }
+}
+
+extension Array where Element == [UInt8] {
+    /// Copies consecutive blocks out of an in-memory device's block array.
+    func copyBlocks(from block: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws {
+        let count = buffer.count / Layout.blockSize
+        guard block + UInt64(count) <= UInt64(self.count) else {
+            throw StoreError.blockOutOfRange(what: "a read", block: block + UInt64(count) - 1, imageBlocks: UInt64(self.count))
+        }
+        for index in 0..<count {
+            self[Int(block) + index].withUnsafeBytes {
+                (buffer.baseAddress! + index * Layout.blockSize).copyMemory(from: $0.baseAddress!, byteCount: Layout.blockSize)
+            }
         }
     }
 }

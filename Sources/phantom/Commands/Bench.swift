@@ -121,6 +121,8 @@ struct Bench: ParsableCommand {
         @OptionGroup var place: Place
         @Option(help: "Size of the space in MiB.") var megabytes = 256
         @Option(help: "Restores to measure.") var runs = 5
+        @Flag(help: "Drop the page cache before each restore (needs root), to measure a restore from the disk itself.")
+        var cold = false
         @Option(help: .hidden) var child: String?
 
         func run() throws {
@@ -142,6 +144,7 @@ struct Bench: ParsableCommand {
             var totals: [UInt64] = []
             var restores: [UInt64] = []
             for _ in 0..<runs {
+                if cold { try dropPageCache() }
                 let start = nowNanoseconds()
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
@@ -158,8 +161,9 @@ struct Bench: ParsableCommand {
                 totals.append(ready - start)
                 restores.append(restore)
             }
+            if cold { try dropPageCache() }
             let reference = try sequentialRead(path: path)
-            print("| restore \(megabytes) MiB (eager, page cache warm) | process start → first read = all resident: \(milli(median(totals))) | of which reading + checking pages: \(milli(median(restores))) | reference: plain sequential read of the image file: \(milli(reference)) |")
+            print("| restore \(megabytes) MiB (eager, page cache \(cold ? "dropped" : "warm")) | process start → first read = all resident: \(milli(median(totals))) | of which reading + checking pages: \(milli(median(restores))) | reference: plain sequential read of the image file: \(milli(reference)) |")
         }
     }
 
@@ -259,6 +263,15 @@ func sequentialWrite(path: String, bytes: Int) throws -> UInt64 {
     }
     fdatasync(descriptor)
     return nowNanoseconds() - start
+}
+
+func dropPageCache() throws {
+    sync()
+    guard let handle = FileHandle(forWritingAtPath: "/proc/sys/vm/drop_caches") else {
+        throw ValidationError("--cold needs root (writing /proc/sys/vm/drop_caches)")
+    }
+    handle.write(Data("3\n".utf8))
+    try handle.close()
 }
 
 func sequentialRead(path: String) throws -> UInt64 {
