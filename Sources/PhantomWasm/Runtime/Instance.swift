@@ -50,7 +50,12 @@ public final class Instance: @unchecked Sendable {
     var elementSegments: [[UInt64]] = []
     let importedFunctionCount: Int
     let dropped: UInt64
-    public let exports: [String: ExternalValue]
+    /// Exports by name. Names compare by their UTF-8 bytes (Swift `String` equality
+    /// would identify canonically equivalent names, which WebAssembly keeps apart).
+    let exportsByName: [[UInt8]: ExternalValue]
+    public var exports: [String: ExternalValue] {
+        Dictionary(exportsByName.map { (String(decoding: $0.key, as: UTF8.self), $0.value) }, uniquingKeysWith: { a, _ in a })
+    }
 
     // MARK: - Instantiation ("Execution › Modules › Instantiation")
 
@@ -64,7 +69,7 @@ public final class Instance: @unchecked Sendable {
         var resolved: [ExternalValue?] = []
         var hostFunctions: [HostFunction?] = []
         for entry in validated.imports {
-            let found = registered[entry.module]?.exports[entry.name]
+            let found = registered[entry.module]?.export(entry.name)
             switch entry.descriptor {
             case .function(let typeIndex):
                 let expected = validated.types[Int(typeIndex)]
@@ -318,17 +323,17 @@ public final class Instance: @unchecked Sendable {
             }
             self.hostFunctions = hosts
         }
-        var exports: [String: ExternalValue] = [:]
+        var exports: [[UInt8]: ExternalValue] = [:]
         for export in validated.exports {
             switch export.descriptor {
-            case .function(let index): exports[export.name] = .function(functionRefs[Int(index)])
-            case .table(let index): exports[export.name] = .table(tableRecords[Int(index)])
-            case .memory: exports[export.name] = .memory(memoryRecord)
-            case .global(let index): exports[export.name] = .global(globalCells[Int(index)], validated.context.globals[Int(index)])
+            case .function(let index): exports[Array(export.name.utf8)] = .function(functionRefs[Int(index)])
+            case .table(let index): exports[Array(export.name.utf8)] = .table(tableRecords[Int(index)])
+            case .memory: exports[Array(export.name.utf8)] = .memory(memoryRecord)
+            case .global(let index): exports[Array(export.name.utf8)] = .global(globalCells[Int(index)], validated.context.globals[Int(index)])
             case .tag: break
             }
         }
-        self.exports = exports
+        exportsByName = exports
         // Table element types, for import matching.
         engine.lock.lock()
         for (index, type) in validated.context.tables.enumerated() where index < tableRecords.count {
@@ -377,18 +382,18 @@ public final class Instance: @unchecked Sendable {
 
     // MARK: - Exports and invocation
 
-    public func export(_ name: String) -> ExternalValue? { exports[name] }
+    public func export(_ name: String) -> ExternalValue? { exportsByName[Array(name.utf8)] }
 
     /// Reads an exported global.
     public func global(_ name: String) -> RawValue? {
-        guard case .global(let cell, _)? = exports[name] else { return nil }
+        guard case .global(let cell, _)? = export(name) else { return nil }
         return space.load(UInt64.self, at: cell)
     }
 
     /// Calls an exported function and runs it to completion (no fuel limit) on the
     /// engine's scratch thread. Traps come back as `.trapped`.
     public func invoke(_ name: String, _ arguments: [RawValue] = []) throws -> RunResult {
-        guard case .function(let reference)? = exports[name] else {
+        guard case .function(let reference)? = export(name) else {
             throw WasmInstantiationError.unlinkable("no exported function \"\(name)\"")
         }
         let thread = try engine.scratchThread()
@@ -398,7 +403,7 @@ public final class Instance: @unchecked Sendable {
     /// Creates a persistent thread that will call the exported function `name`.
     public func makeThread(_ name: String, _ arguments: [RawValue] = [], stackSlots: Int = 1 << 18,
                            maximumDepth: Int = 20_000) throws -> WasmThread {
-        guard case .function(let reference)? = exports[name] else {
+        guard case .function(let reference)? = export(name) else {
             throw WasmInstantiationError.unlinkable("no exported function \"\(name)\"")
         }
         let thread = try WasmThread(engine: engine, stackSlots: stackSlots, maximumDepth: maximumDepth)

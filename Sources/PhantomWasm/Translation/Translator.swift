@@ -276,7 +276,13 @@ struct Translator: AnyInstructionVisitor {
         case .cmp(let op): try emitNumeric("\(op)")
         case .unary(let op): try emitNumeric("\(op)")
         case .binary(let op): try emitNumeric("\(op)")
-        case .conversion(let op): try emitNumeric("\(op)")
+        case .conversion(let op):
+            switch op {
+            case .i32ReinterpretF32, .i64ReinterpretF64, .f32ReinterpretI32, .f64ReinterpretI64:
+                break  // same bits in a slot
+            default:
+                try emitNumeric("\(op)")
+            }
         case .memoryInit(let data, _): emit(.memoryInit, UInt64(data))
         case .dataDrop(let data): emit(.dataDrop, UInt64(data))
         case .memoryCopy: emit(.memoryCopy)
