@@ -134,6 +134,9 @@ struct Interpreter {
                 enter(&r, reference)
                 r.pc = Int(space.field(record, ThreadRecord.pcPosition))
             }
+            // From here on the record's registers (written back at safepoints) are what
+            // a restore continues from.
+            space.setField(record, ThreadRecord.status, ThreadStatus.running.rawValue)
             let stop = try dispatch(&r)
             return finish(&r, stop)
         } catch {
