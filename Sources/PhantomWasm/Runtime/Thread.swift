@@ -72,6 +72,7 @@ public final class WasmThread: @unchecked Sendable {
         space.setField(record, ThreadRecord.sp, UInt64(arguments.count))
         space.setField(record, ThreadRecord.fp, 0)
         space.setField(record, ThreadRecord.entry, function)
+        space.setField(record, ThreadRecord.pcFunction, 0)
         space.setField(record, ThreadRecord.resultCount, UInt64(type.results.count))
         space.setField(record, ThreadRecord.callDepth, 0)
         space.setField(record, ThreadRecord.pendingCallState, 0)
@@ -124,7 +125,10 @@ public final class WasmThread: @unchecked Sendable {
             space.setField(record, ThreadRecord.exitCode, UInt64(code))
             space.setField(record, ThreadRecord.status, ThreadStatus.exited.rawValue)
         case .blocked:
-            space.setField(record, ThreadRecord.status, ThreadStatus.blocked.rawValue)
+            // Blocked in the entry function itself (a host function): nothing ran yet,
+            // so the thread is still ready and re-executes the call from its start.
+            let atEntry = space.field(record, ThreadRecord.pcFunction) == 0
+            space.setField(record, ThreadRecord.status, (atEntry ? ThreadStatus.ready : .blocked).rawValue)
         case .yielded:
             space.setField(record, ThreadRecord.status, ThreadStatus.running.rawValue)
         }
