@@ -7,25 +7,7 @@ import PhantomWasm
 /// (`module`, `assert_invalid`, `assert_malformed`) against `PhantomWasm.validate`.
 /// Execution directives (`assert_return`, `assert_trap`, …) wait for the interpreter.
 @Suite struct SpecValidationTests {
-    /// Top-level core files whose subject is in WebAssembly 2.0. Left out: numbered
-    /// variants (`address0.wast`, `imports3.wast`, … are multi-memory), `*64.wast`
-    /// (memory64), `simd_*`/relaxed (SIMD), GC, typed function references, tail calls,
-    /// exceptions, and text-format-only proposals (annotations).
-    static let files = [
-        "address", "align", "binary", "binary-leb128", "block", "br", "br_if", "br_table", "bulk",
-        "call", "call_indirect", "comments", "const", "conversions", "custom", "data", "elem",
-        "endianness", "exports", "f32", "f32_bitwise", "f32_cmp", "f64", "f64_bitwise", "f64_cmp",
-        "fac", "float_exprs", "float_literals", "float_memory", "float_misc", "forward", "func",
-        "func_ptrs", "global", "i32", "i64", "if", "imports", "inline-module", "int_exprs",
-        "int_literals", "labels", "left-to-right", "linking", "load", "local_get", "local_set",
-        "local_tee", "loop", "memory", "memory_copy", "memory_fill", "memory_grow", "memory_init",
-        "memory_redundancy", "memory_size", "memory_trap", "names", "nop", "ref_func",
-        "ref_is_null", "ref_null", "return", "select", "skip-stack-guard-page", "stack", "start",
-        "store", "switch", "table", "table-sub", "table_copy", "table_fill", "table_get",
-        "table_grow", "table_init", "table_set", "table_size", "token", "traps", "type",
-        "unreachable", "unreached-invalid", "unreached-valid", "unwind", "utf8-custom-section-id",
-        "utf8-import-field", "utf8-import-module", "utf8-invalid-encoding",
-    ]
+    static let files = SpecSuite.files
 
     /// Minimum passing assertions per file (see docs/CONFORMANCE.md); raise them as the
     /// validator improves, never lower them.
@@ -142,42 +124,12 @@ import PhantomWasm
         }
     }
 
-    static func suiteDirectory() -> URL? {
-        if let path = ProcessInfo.processInfo.environment["PHANTOM_WASM_TESTSUITE"] {
-            return URL(fileURLWithPath: path)
-        }
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/wasm-testsuite")
-    }
-
-    enum Binary {
-        case bytes([UInt8])
-        case textOnly
-        case unencodable(String)
-    }
-
-    static func binary(of module: ModuleDirective) -> Binary {
-        switch module.source {
-        case .binary(let bytes):
-            return .bytes(bytes)
-        case .text(let wat):
-            do { return .bytes(try wat.encode()) } catch { return .unencodable("\(error)") }
-        case .quote(let text):
-            do {
-                return .bytes(try wat2wasm(String(decoding: text, as: UTF8.self)))
-            } catch {
-                return .unencodable("\(error)")
-            }
-        }
-    }
+    static func binary(of module: ModuleDirective) -> SpecSuite.Binary { SpecSuite.binary(of: module) }
 
     static func run(file: String, in directory: URL) throws -> Tally {
-        let source = try String(contentsOf: directory.appendingPathComponent("\(file).wast"), encoding: .utf8)
-        var wast = try parseWAST(source)
         var tally = Tally()
-        while let (result, location) = wast.nextDirectiveResult() {
-            let line = "\(file).wast:\(location.computeLineAndColumn().line)"
+        for (result, lineNumber) in try SpecSuite.directives(of: file, in: directory) {
+            let line = "\(file).wast:\(lineNumber)"
             guard case .success(let directive) = result else {
                 tally.unparsed += 1
                 continue
@@ -227,12 +179,7 @@ import PhantomWasm
         return tally
     }
 
-    static let directory: URL? = {
-        guard let directory = suiteDirectory(),
-            FileManager.default.fileExists(atPath: directory.appendingPathComponent("i32.wast").path)
-        else { return nil }
-        return directory
-    }()
+    static var directory: URL? { SpecSuite.directory }
 
     @Test(arguments: files) func validationDirectives(of file: String) throws {
         guard let directory = Self.directory else {

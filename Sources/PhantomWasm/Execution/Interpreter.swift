@@ -1,0 +1,238 @@
+import PhantomSpace
+
+/// The fast registers of a running thread, kept in Swift locals while the
+/// interpreter runs and written back to the thread record at safepoints.
+struct Registers {
+    var pc: Int
+    var code: UnsafeMutablePointer<UInt64>
+    var sp: UnsafeMutablePointer<UInt64>
+    var fp: UnsafeMutablePointer<UInt64>
+    var function: FunctionCode
+    var functionRef: FunctionReference
+    var instance: Instance
+    /// Host address of the current instance's memory 0 (the space base without one).
+    var memoryBase: UnsafeMutableRawPointer
+    /// Its current size in bytes, and its offset in the space (for dirty marking).
+    var memorySize: UInt64
+    var memoryOffset: UInt64
+    var depth: Int
+    /// Lowest stack slot written since the last safepoint.
+    var minTouched: UnsafeMutablePointer<UInt64>
+    var fuel: Int
+}
+
+/// Why the dispatch loop stopped.
+enum Stop {
+    case finished
+    case yield
+    case blocked(BlockCondition)
+    case exited(UInt32)
+}
+
+/// The dispatch loop. Instruction families are implemented in the files next to
+/// this one (Control, Variable, Memory, Table, Reference, Numeric).
+///
+/// Safepoints are the `loopHeader` of every loop (so every back-edge) and every
+/// call. There the interpreter writes pc, sp, fp and depth back to the thread
+/// record, marks dirty the stack slots written since the previous safepoint
+/// (from the lowest frame touched to sp), and polls the space's safepoint
+/// coordinator. Individual stack writes are not marked: a snapshot only ever
+/// happens while every mutator is parked at a safepoint, when the marks are
+/// complete; slots above sp are dead and need no marking. Linear memory, global
+/// and table writes mark their pages as they happen.
+struct Interpreter {
+    let thread: WasmThread
+    let engine: WasmEngine
+    let space: ObjectSpace
+    let record: UInt64
+    let stackOffset: UInt64
+    let stackBase: UnsafeMutablePointer<UInt64>
+    let stackCapacity: Int
+    let maximumDepth: Int
+
+    init(thread: WasmThread) {
+        self.thread = thread
+        engine = thread.engine
+        space = engine.space
+        record = thread.record
+        stackOffset = space.field(record, ThreadRecord.stack)
+        stackCapacity = Int(space.field(record, ThreadRecord.stackCapacity))
+        stackBase = space.unsafePointer(at: stackOffset, count: stackCapacity * 8).assumingMemoryBound(to: UInt64.self)
+        maximumDepth = Int(space.field(record, ThreadRecord.maximumDepth))
+    }
+
+    func loadMemory(_ r: inout Registers) {
+        let memory = r.instance.memoryRecord
+        if memory == 0 {
+            r.memoryBase = space.base
+            r.memorySize = 0
+            r.memoryOffset = 0
+        } else {
+            r.memoryOffset = space.field(memory, MemoryRecord.data)
+            r.memorySize = space.field(memory, MemoryRecord.pages) * MemoryRecord.pageSize
+            let limit = space.field(memory, MemoryRecord.limitPages) * MemoryRecord.pageSize
+            r.memoryBase = space.unsafePointer(at: r.memoryOffset, count: Int(limit))
+        }
+    }
+
+    /// Switches the registers to function `reference` (code, instance, memory).
+    func enter(_ r: inout Registers, _ reference: FunctionReference) {
+        let instanceID = UInt32(reference >> 32)
+        if instanceID != r.instance.id {
+            r.instance = engine.instance(instanceID)
+            loadMemory(&r)
+        }
+        r.function = r.instance.module.functions[Int(reference & 0xffff_ffff) - r.instance.importedFunctionCount]
+        r.functionRef = reference
+        r.code = r.function.words
+    }
+
+    func writeBack(_ r: Registers, pc: Int) {
+        space.setField(record, ThreadRecord.sp, UInt64(r.sp - stackBase))
+        space.setField(record, ThreadRecord.fp, UInt64(r.fp - stackBase))
+        space.setField(record, ThreadRecord.pcFunction, r.functionRef)
+        space.setField(record, ThreadRecord.pcPosition, UInt64(pc))
+        space.setField(record, ThreadRecord.callDepth, UInt64(r.depth))
+        let low = min(r.minTouched, r.fp)
+        if r.sp > low {
+            space.markDirty(stackOffset + UInt64(low - stackBase) * 8, count: (r.sp - low) * 8)
+        }
+    }
+
+    /// A safepoint: write back, mark, poll. Returns false when fuel ran out.
+    @inline(__always)
+    func safepoint(_ r: inout Registers, pc: Int) -> Bool {
+        writeBack(r, pc: pc)
+        r.minTouched = r.fp
+        space.safepoints.poll()
+        r.fuel -= 1
+        return r.fuel >= 0
+    }
+
+    mutating func run(fuel: Int) -> RunResult {
+        let status = ThreadStatus(rawValue: space.field(record, ThreadRecord.status)) ?? .trapped
+        let entry = space.field(record, ThreadRecord.entry)
+        let entryInstance = engine.instance(UInt32(entry >> 32))
+        var r = Registers(
+            pc: 0, code: stackBase, sp: stackBase + Int(space.field(record, ThreadRecord.sp)),
+            fp: stackBase + Int(space.field(record, ThreadRecord.fp)),
+            function: entryInstance.module.functions.first ?? FunctionCode.empty,
+            functionRef: 0, instance: entryInstance, memoryBase: space.base, memorySize: 0, memoryOffset: 0,
+            depth: Int(space.field(record, ThreadRecord.callDepth)), minTouched: stackBase, fuel: fuel)
+        r.minTouched = r.fp
+        loadMemory(&r)
+        do {
+            if status == .ready {
+                // The entry frame: arguments at slot 0, no caller.
+                if let stop = try call(&r, entry, callPC: -1, returnPC: 0, spBefore: r.sp) {
+                    return finish(&r, stop)
+                }
+            } else {
+                let reference = space.field(record, ThreadRecord.pcFunction)
+                r.instance = engine.instance(UInt32(reference >> 32))
+                loadMemory(&r)
+                enter(&r, reference)
+                r.pc = Int(space.field(record, ThreadRecord.pcPosition))
+            }
+            // From here on the record's registers (written back at safepoints) are what
+            // a restore continues from.
+            space.setField(record, ThreadRecord.status, ThreadStatus.running.rawValue)
+            let stop = try dispatch(&r)
+            return finish(&r, stop)
+        } catch {
+            return .trapped(error)
+        }
+    }
+
+    func finish(_ r: inout Registers, _ stop: Stop) -> RunResult {
+        switch stop {
+        case .finished:
+            let count = Int(space.field(record, ThreadRecord.resultCount))
+            space.markDirty(stackOffset, count: count * 8)
+            return .finished(Array(UnsafeBufferPointer(start: stackBase, count: count)))
+        case .yield: return .yielded
+        case .blocked(let condition): return .blocked(condition)
+        case .exited(let code): return .exited(code)
+        }
+    }
+
+    func dispatch(_ r: inout Registers) throws(Trap) -> Stop {
+        while true {
+            let word = r.code[r.pc]
+            let op = Op.decode(word)
+            if op.rawValue >= Op.firstNumeric {
+                try numeric(&r, op)
+                r.pc += 1
+                continue
+            }
+            switch op {
+            case .unreachable: throw Trap("unreachable")
+            case .jump: r.pc = Int(r.code[r.pc + 1])
+            case .br: branch(&r, word, target: r.code[r.pc + 1])
+            case .brIf:
+                r.sp -= 1
+                if UInt32(truncatingIfNeeded: r.sp.pointee) != 0 { branch(&r, word, target: r.code[r.pc + 1]) } else { r.pc += 2 }
+            case .brIfJump:
+                r.sp -= 1
+                r.pc = UInt32(truncatingIfNeeded: r.sp.pointee) != 0 ? Int(r.code[r.pc + 1]) : r.pc + 2
+            case .brUnless:
+                r.sp -= 1
+                r.pc = UInt32(truncatingIfNeeded: r.sp.pointee) == 0 ? Int(r.code[r.pc + 1]) : r.pc + 2
+            case .brTable:
+                r.sp -= 1
+                let count = Int(word >> 8)
+                let index = min(Int(UInt32(truncatingIfNeeded: r.sp.pointee)), count)
+                let entry = r.pc + 1 + index * 2
+                let packed = r.code[entry]
+                if packed & 1 == 0 {
+                    if try doReturn(&r) { return .finished }
+                } else {
+                    branch(&r, packed, target: r.code[entry + 1])
+                }
+            case .loopHeader:
+                if !safepoint(&r, pc: r.pc) { return .yield }
+                r.pc += 1
+            case .return:
+                if try doReturn(&r) { return .finished }
+            case .returnIf:
+                r.sp -= 1
+                if UInt32(truncatingIfNeeded: r.sp.pointee) != 0 {
+                    if try doReturn(&r) { return .finished }
+                } else {
+                    r.pc += 1
+                }
+            case .call:
+                if !safepoint(&r, pc: r.pc) { return .yield }
+                let reference = r.instance.functionRefs[Int(word >> 8)]
+                if let stop = try call(&r, reference, callPC: r.pc, returnPC: r.pc + 1, spBefore: r.sp) { return stop }
+            case .callIndirect:
+                if !safepoint(&r, pc: r.pc) { return .yield }
+                let spBefore = r.sp
+                let reference = try indirectTarget(&r, word)
+                if let stop = try call(&r, reference, callPC: r.pc, returnPC: r.pc + 1, spBefore: spBefore) { return stop }
+            case .drop:
+                r.sp -= 1
+                r.pc += 1
+            case .select:
+                r.sp -= 2
+                if UInt32(truncatingIfNeeded: r.sp[1]) == 0 { r.sp[-1] = r.sp[0] }
+                r.pc += 1
+            case .localGet, .localSet, .localTee, .globalGet, .globalSet, .i32Const, .i64Const:
+                variable(&r, op, word)
+            case .refFunc:
+                r.sp.pointee = r.instance.functionRefs[Int(word >> 8)]
+                r.sp += 1
+                r.pc += 1
+            case .tableGet, .tableSet, .tableSize, .tableGrow, .tableFill, .tableCopy, .tableInit, .elemDrop:
+                try table(&r, op, word)
+            default:
+                try memory(&r, op, word)
+            }
+        }
+    }
+}
+
+extension FunctionCode {
+    static let empty = FunctionCode(typeIndex: 0, type: FunctionType(parameters: [], results: []), localCount: 0,
+                                    maximumHeight: 0, words: [UInt64(Op.unreachable.rawValue)])
+}

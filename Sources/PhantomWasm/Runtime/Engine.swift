@@ -1,0 +1,168 @@
+import Foundation
+import PhantomSpace
+
+/// Errors of instantiation and restore (a trap during instantiation is `.trap`).
+public enum WasmInstantiationError: Error, CustomStringConvertible, Equatable {
+    case unlinkable(String)
+    case trap(Trap)
+    case resource(String)
+    case restore(String)
+
+    public var description: String {
+        switch self {
+        case .unlinkable(let message): "unlinkable: \(message)"
+        case .trap(let trap): "trap: \(trap.message)"
+        case .resource(let message): "resource limit: \(message)"
+        case .restore(let message): "restore failed: \(message)"
+        }
+    }
+}
+
+/// The engine's transient view of one object space: the instances that live in
+/// it, by id. All state that matters is in the space (see `Records.swift`); this
+/// object only caches Swift objects (translated code, resolved host functions)
+/// and is rebuilt by `WasmEngine.restore`.
+public final class WasmEngine: @unchecked Sendable {
+    public let space: ObjectSpace
+    let registry: UInt64
+    let lock = NSLock()
+    var instances: [UInt32: Instance] = [:]
+    var typeIDs: [FunctionType: Int] = [:]
+    /// Element type of every table record (transient; rebuilt with the instances).
+    var tableTypes: [UInt64: ReferenceType] = [:]
+    var scratch: WasmThread?
+
+    /// A reusable thread for `Instance.invoke` and start functions.
+    func scratchThread() throws -> WasmThread {
+        if let scratch { return scratch }
+        let thread = try WasmThread(engine: self, stackSlots: 1 << 18, maximumDepth: 20_000)
+        scratch = thread
+        return thread
+    }
+    /// Module records already written, by module object (to share stored bytes).
+    var moduleRecords: [ObjectIdentifier: UInt64] = [:]
+
+    nonisolated(unsafe) static var engines: [ObjectIdentifier: WeakEngine] = [:]
+    static let enginesLock = NSLock()
+
+    struct WeakEngine { weak var engine: WasmEngine? }
+
+    /// The engine of `space`, creating its registry on first use.
+    public static func shared(for space: ObjectSpace) throws -> WasmEngine {
+        enginesLock.lock()
+        defer { enginesLock.unlock() }
+        if let engine = engines[ObjectIdentifier(space)]?.engine, engine.space === space { return engine }
+        let engine = try WasmEngine(space: space)
+        engines[ObjectIdentifier(space)] = WeakEngine(engine: engine)
+        return engine
+    }
+
+    init(space: ObjectSpace) throws {
+        self.space = space
+        var registry = space.root(WasmRoots.registry)
+        if registry == 0 {
+            registry = try space.allocate(RegistryRecord.size)
+            space.setField(registry, RegistryRecord.magicField, RegistryRecord.magic)
+            space.setField(registry, RegistryRecord.nextInstance, 1)
+            space.setField(registry, RegistryRecord.nextThread, 1)
+            space.setRoot(WasmRoots.registry, registry)
+        } else if space.field(registry, RegistryRecord.magicField) != RegistryRecord.magic {
+            throw WasmInstantiationError.restore("root \(WasmRoots.registry) does not point to a Wasm engine registry")
+        }
+        self.registry = registry
+    }
+
+    func typeID(_ type: FunctionType) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        if let id = typeIDs[type] { return id }
+        let id = typeIDs.count + 1
+        typeIDs[type] = id
+        return id
+    }
+
+    @inline(__always)
+    func instance(_ id: UInt32) -> Instance {
+        lock.lock(); defer { lock.unlock() }
+        return instances[id]!
+    }
+
+    public func instance(id: UInt32) -> Instance? {
+        lock.lock(); defer { lock.unlock() }
+        return instances[id]
+    }
+
+    /// Appends `offset` to one of the registry's tables and returns its id (from 1).
+    func register(_ offset: UInt64, table: UInt64, capacity: UInt64, next: UInt64) throws -> UInt32 {
+        let id = space.field(registry, next)
+        var tableOffset = space.field(registry, table)
+        let currentCapacity = space.field(registry, capacity)
+        if id >= currentCapacity {
+            let newCapacity = max(16, currentCapacity * 2)
+            let newTable = try space.allocate(Int(newCapacity) * 8)
+            if tableOffset != 0 {
+                let old = space.read(at: tableOffset, count: Int(currentCapacity) * 8)
+                space.write(old, at: newTable)
+                space.free(tableOffset, byteCount: Int(currentCapacity) * 8)
+            }
+            tableOffset = newTable
+            space.setField(registry, table, newTable)
+            space.setField(registry, capacity, newCapacity)
+        }
+        space.store(offset, at: tableOffset + id * 8)
+        space.setField(registry, next, id + 1)
+        return UInt32(id)
+    }
+
+    func registeredOffsets(table: UInt64, next: UInt64) -> [(UInt32, UInt64)] {
+        let count = space.field(registry, next)
+        let tableOffset = space.field(registry, table)
+        guard count > 1 else { return [] }
+        return (1..<count).compactMap { id in
+            let offset = space.load(UInt64.self, at: tableOffset + id * 8)
+            return offset == 0 ? nil : (UInt32(id), offset)
+        }
+    }
+
+    /// Rebuilds every instance stored in `space` after a restore: reads the module
+    /// bytes back from the space, validates and translates them again, compares the
+    /// code checksum, and resolves host imports by name through `imports`.
+    @discardableResult
+    public static func restore(_ space: ObjectSpace, imports: HostModuleResolver? = nil) throws -> WasmEngine {
+        guard space.root(WasmRoots.registry) != 0 else {
+            throw WasmInstantiationError.restore("no Wasm engine registry at root \(WasmRoots.registry)")
+        }
+        let engine = try shared(for: space)
+        var modules: [UInt64: WasmModule] = [:]
+        for (id, record) in engine.registeredOffsets(table: RegistryRecord.instanceTable, next: RegistryRecord.nextInstance) {
+            if engine.instance(id: id) != nil { continue }
+            let moduleRecord = space.field(record, InstanceRecord.module)
+            let module: WasmModule
+            if let cached = modules[moduleRecord] {
+                module = cached
+            } else {
+                let bytes = space.read(at: space.field(moduleRecord, ModuleRecord.bytes),
+                                       count: Int(space.field(moduleRecord, ModuleRecord.length)))
+                do { module = try WasmModule(bytes: bytes) } catch {
+                    throw WasmInstantiationError.restore("instance \(id): stored module no longer validates: \(error)")
+                }
+                let stored = UInt32(truncatingIfNeeded: space.field(moduleRecord, ModuleRecord.checksum))
+                guard stored == module.codeChecksum else {
+                    throw WasmInstantiationError.restore(
+                        "instance \(id): translated code checksum \(String(module.codeChecksum, radix: 16)) differs from the stored \(String(stored, radix: 16)); the translator changed since the snapshot")
+                }
+                modules[moduleRecord] = module
+                engine.moduleRecords[ObjectIdentifier(module)] = moduleRecord
+            }
+            let instance = try Instance(restoring: record, id: id, module: module, engine: engine, imports: imports)
+            engine.lock.lock()
+            engine.instances[id] = instance
+            engine.lock.unlock()
+        }
+        return engine
+    }
+
+    /// Threads stored in the space, by id (the offset of each thread record).
+    public func storedThreads() -> [(id: UInt32, record: UInt64)] {
+        registeredOffsets(table: RegistryRecord.threadTable, next: RegistryRecord.nextThread).map { ($0.0, $0.1) }
+    }
+}
