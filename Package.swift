@@ -32,13 +32,13 @@ let package = Package(
         .executableTarget(
             name: "phantom",
             dependencies: [
-                "PhantomStore", "PhantomSpace", "CPhantomSupport",
+                "PhantomStore", "PhantomSpace", "PhantomWasm", "CPhantomSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "PhantomStoreTests", dependencies: ["PhantomStore"]),
         .testTarget(name: "PhantomSpaceTests", dependencies: ["PhantomSpace", "PhantomStore"]),
-        .testTarget(name: "PhantomCLITests", dependencies: ["PhantomStore", "phantom"]),
+        .testTarget(name: "PhantomCLITests", dependencies: ["PhantomStore", "PhantomSpace", "PhantomWasm", "phantom"]),
         .testTarget(
             name: "PhantomWasmTests",
             dependencies: ["PhantomWasm", "PhantomSpace", "PhantomStore", .product(name: "WAT", package: "WasmKit")]

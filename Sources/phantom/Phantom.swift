@@ -8,11 +8,14 @@ struct Phantom: ParsableCommand {
         commandName: "phantom",
         abstract: "An orthogonally persistent operating environment: programs survive restarts, kill -9 and power cuts.",
         discussion: """
+            `phantom run PROGRAM.wasm` runs a WebAssembly program persistently: kill it, run the same \
+            command again, and it continues where the last snapshot left it.
+
             With no subcommand, phantom boots the default image (./phantom.img, or $PHANTOM_IMAGE), \
             creating it if needed, and runs the demonstration workload with periodic snapshots. \
             Kill it any way you like and run it again: it continues from the last snapshot.
             """,
-        subcommands: [Boot.self, ImageCommand.self, Bench.self],
+        subcommands: [Boot.self, Run.self, Resume.self, ImageCommand.self, Bench.self],
         defaultSubcommand: Boot.self)
 }
 

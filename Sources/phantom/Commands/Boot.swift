@@ -66,7 +66,21 @@ struct Boot: ParsableCommand {
 
         let stop = StopSignal()
         stop.install()
-        let daemon = SnapshotDaemon(space: space, period: snapshotEvery, quiet: quiet) { workload.iteration }
+        let quiet = self.quiet
+        let daemon = SnapshotDaemon<UInt64>(
+            space: space, period: snapshotEvery,
+            whileStopped: { workload.iteration },
+            report: { result, iteration in
+                switch result {
+                case let .success(snapshot) where !quiet:
+                    print("snapshot: generation \(snapshot.generation.generation) committed at iteration \(iteration) "
+                          + "(\(snapshot.pages) pages, pause \(snapshot.pauseNanoseconds / 1000) µs, commit \(String(format: "%.1f", Double(snapshot.commitNanoseconds) / 1e6)) ms)")
+                case .success:
+                    break
+                case let .failure(error):
+                    printError("phantom: \(error)")
+                }
+            })
         daemon.start()
 
         // The workload is the only mutator; it parks at the safepoint between steps.
@@ -99,7 +113,7 @@ struct Boot: ParsableCommand {
             printError("phantom: \(failure)")
             throw ExitCode(2)
         }
-        let final = try space.snapshot()
+        let final = try daemon.snapshotNow().get()
         print("phantom: stopped cleanly at iteration \(workload.iteration); generation \(final.generation.generation) committed")
     }
 }
@@ -122,65 +136,3 @@ final class StopSignal: @unchecked Sendable {
     }
 }
 
-/// Takes a snapshot every `period` on its own thread and reports each commit.
-/// (The kernel will own this once it exists; see DESIGN.md.)
-final class SnapshotDaemon: @unchecked Sendable {
-    private let space: ObjectSpace
-    private let period: Duration
-    private let quiet: Bool
-    private let label: () -> UInt64
-    private let condition = NSCondition()
-    private var stopping = false
-    private var running = false
-    private(set) var failure: String?
-
-    init(space: ObjectSpace, period: Duration, quiet: Bool, label: @escaping () -> UInt64) {
-        self.space = space
-        self.period = period
-        self.quiet = quiet
-        self.label = label
-    }
-
-    func start() {
-        running = true
-        let thread = Thread { [self] in loop() }
-        thread.name = "phantom-snapshot-daemon"
-        thread.start()
-    }
-
-    func stop() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        while running { condition.wait() }
-        condition.unlock()
-    }
-
-    private func loop() {
-        while true {
-            condition.lock()
-            let deadline = Date(timeIntervalSinceNow: period.seconds)
-            while !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
-            if stopping {
-                running = false
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            condition.unlock()
-            nonisolated(unsafe) var iteration: UInt64 = 0
-            do {
-                let result = try space.snapshot { iteration = self.label() }
-                if !quiet {
-                    print("snapshot: generation \(result.generation.generation) committed at iteration \(iteration) "
-                          + "(\(result.pages) pages, pause \(result.pauseNanoseconds / 1000) µs, commit \(String(format: "%.1f", Double(result.commitNanoseconds) / 1e6)) ms)")
-                }
-            } catch {
-                condition.lock()
-                failure = "\(error)"
-                condition.unlock()
-                printError("phantom: \(error)")
-            }
-        }
-    }
-}

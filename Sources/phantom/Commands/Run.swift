@@ -1,0 +1,223 @@
+import ArgumentParser
+import Foundation
+import PhantomSpace
+import PhantomStore
+import PhantomWasm
+
+/// Options shared by `run` and `resume`.
+struct PersistentRunOptions: ParsableArguments {
+    @Option(help: "Time between snapshots (e.g. 10ms, 1s, 1m).")
+    var snapshotEvery = Duration(nanoseconds: 1_000_000_000)
+    @Flag(help: "Output commit: hold the program's stdout and stderr until the snapshot containing it is durable, so that output is never repeated or lost across kills (it then appears once per snapshot period).")
+    var holdOutput = false
+    @Flag(help: "Report every committed snapshot on stderr.")
+    var verbose = false
+    @Option(help: "Largest the object space may grow to.")
+    var spaceLimit = ByteSize(bytes: 64 << 30)
+
+    func validate() throws {
+        guard snapshotEvery.nanoseconds >= 1_000_000 else { throw ValidationError("--snapshot-every must be at least 1ms") }
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a WebAssembly (WASI preview 1) program persistently.",
+        discussion: """
+            The program runs inside an image with periodic snapshots. If it is killed — kill -9, a \
+            power cut — running the same command again continues it from the last snapshot, in the \
+            middle of whatever it was doing; `phantom resume --image IMAGE` does the same. A program \
+            that exited starts over; --fresh starts over in any case. Arguments after the module go \
+            to the program; its exit code becomes phantom's. A trap prints its message and exits with 134.
+            """)
+
+    @Option(help: "The image (default: ./NAME.img for PROGRAM NAME.wasm).")
+    var image: String?
+    @Option(name: .customLong("dir"), help: ArgumentHelp("Preopen a host directory, optionally under another guest path (repeatable).", valueName: "HOST[::GUEST]"))
+    var directories: [String] = []
+    @Option(name: .customLong("env"), help: ArgumentHelp("Set an environment variable for the program (repeatable).", valueName: "NAME=VALUE"))
+    var environment: [String] = []
+    @Flag(help: "Start over even if the image holds an unfinished run.")
+    var fresh = false
+    @Option(help: "Most linear memory the program may have (memory.grow beyond returns -1).")
+    var maxMemory = ByteSize(bytes: 4 << 30)
+    @OptionGroup var options: PersistentRunOptions
+    @Argument(help: "The WebAssembly module.") var program: String
+    @Argument(parsing: .captureForPassthrough, help: "Arguments for the program.") var arguments: [String] = []
+
+    func validate() throws {
+        for variable in environment where !variable.contains("=") || variable.hasPrefix("=") {
+            throw ValidationError("--env takes NAME=VALUE, not \"\(variable)\"")
+        }
+        for directory in directories {
+            let host = directory.components(separatedBy: "::")[0]
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: host, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--dir \(directory): \(host) is not a directory")
+            }
+        }
+        guard maxMemory.bytes >= 65536 else { throw ValidationError("--max-memory must be at least 64K (one Wasm page)") }
+    }
+
+    func run() throws {
+        lineBufferStandardOutput()
+        guard let bytes = FileManager.default.contents(atPath: program) else {
+            throw ValidationError("\(program): cannot read the module (no such file, or not readable)")
+        }
+        let name = URL(fileURLWithPath: program).lastPathComponent
+        let path = image ?? (URL(fileURLWithPath: program).deletingPathExtension().lastPathComponent + ".img")
+        let checksum = CRC32C.checksum(Array(bytes))
+
+        var space = try ProgramSession.openImage(path, options: options)
+        var startOver = fresh
+        if let stored = WASICommand.stored(in: space) {
+            if stored.moduleChecksum != checksum && !stored.ended && !fresh {
+                throw ValidationError("\(path) holds an unfinished run of \(stored.name), not of \(name); pass --fresh to discard it, or --image for another image")
+            }
+            if stored.ended && !fresh {
+                printError("phantom: the previous run of \(stored.name) in \(path) had ended; starting over")
+                startOver = true
+            }
+        } else if space.root(0) != 0 || space.root(WasmRoots.registry) != 0 {
+            if !fresh { throw ValidationError("\(path) holds other data (not a program run); pass --fresh to replace it, or --image for another image") }
+        } else {
+            startOver = true
+        }
+        if startOver {
+            space = try ProgramSession.recreateImage(path, options: options)
+        }
+        let preopens = directories.map { directory -> (host: String, guest: String) in
+            let parts = directory.components(separatedBy: "::")
+            let host = URL(fileURLWithPath: parts[0]).standardizedFileURL.path
+            return (host, parts.count > 1 ? parts[1] : parts[0])
+        }
+        let session = ProgramSession(space: space, options: options)
+        let command: WASICommand
+        if startOver {
+            do {
+                command = try WASICommand.start(
+                    module: Array(bytes), name: name, in: space, arguments: arguments, environment: environment,
+                    preopens: preopens, io: session.io,
+                    options: InstanceOptions(memoryQuotaPages: maxMemory.bytes / 65536))
+            } catch {
+                printError("phantom: \(program): \(error)")
+                throw ExitCode(1)
+            }
+        } else {
+            command = try session.resume(path: path)
+        }
+        try session.run(command, name: name, path: path)
+    }
+}
+
+struct Resume: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Continue the program stored in an image from its last snapshot.")
+    @Option(help: "The image.") var image: String
+    @OptionGroup var options: PersistentRunOptions
+
+    func run() throws {
+        lineBufferStandardOutput()
+        let space = try ProgramSession.openImage(image, options: options)
+        guard let stored = WASICommand.stored(in: space) else {
+            throw ValidationError("\(image) holds no program; start one with `phantom run --image \(image) PROGRAM.wasm`")
+        }
+        guard !stored.ended else {
+            throw ValidationError("the program \(stored.name) in \(image) has ended (exit \(stored.exitCode)); `phantom run` starts it over")
+        }
+        let session = ProgramSession(space: space, options: options)
+        try session.run(try session.resume(path: image), name: stored.name, path: image)
+    }
+}
+
+/// Runs a WASI command under periodic snapshots, with clean stop on SIGINT/SIGTERM.
+struct ProgramSession {
+    let space: ObjectSpace
+    let options: PersistentRunOptions
+    let output: OutputCommit?
+    let io: WASIHostIO
+
+    init(space: ObjectSpace, options: PersistentRunOptions) {
+        self.space = space
+        self.options = options
+        let direct = WASIHostIO.standard.output
+        if options.holdOutput {
+            let held = OutputCommit { descriptor, bytes in _ = direct(descriptor, bytes) }
+            output = held
+            var io = WASIHostIO.standard
+            io.output = { descriptor, bytes in held.append(descriptor: descriptor, bytes: bytes); return .success }
+            self.io = io
+        } else {
+            output = nil
+            io = .standard
+        }
+    }
+
+    static func openImage(_ path: String, options: PersistentRunOptions) throws -> ObjectSpace {
+        guard FileManager.default.fileExists(atPath: path) else { return try recreateImage(path, options: options) }
+        let space = try ObjectSpace(store: Store.open(FileBlockDevice(path: path)), options: .init(limitBytes: options.spaceLimit.bytes))
+        for warning in space.warnings { printError("phantom: warning: \(warning)") }
+        return space
+    }
+
+    /// A new, empty image at `path` (only ever called on a path that holds a
+    /// Phantom image, or nothing).
+    static func recreateImage(_ path: String, options: PersistentRunOptions) throws -> ObjectSpace {
+        let store = try Store.create(on: FileBlockDevice(path: path, mode: .createOrTruncate))
+        return try ObjectSpace(store: store, options: .init(limitBytes: options.spaceLimit.bytes))
+    }
+
+    func resume(path: String) throws -> WASICommand {
+        do {
+            let command = try WASICommand.resume(in: space, io: io)
+            printError("phantom: resuming \(WASICommand.stored(in: space)?.name ?? "the program") from generation \(space.restoredGeneration.generation) of \(path)")
+            return command
+        } catch {
+            printError("phantom: \(path): cannot resume: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    func run(_ command: WASICommand, name: String, path: String) throws {
+        let stop = StopSignal()
+        stop.install()
+        let verbose = options.verbose
+        let output = self.output
+        let daemon = SnapshotDaemon<[(Int32, [UInt8])]>(
+            space: space, period: options.snapshotEvery,
+            whileStopped: { output?.cut() ?? [] },
+            report: { result, batch in
+                switch result {
+                case let .success(snapshot):
+                    output?.release(batch)
+                    if verbose {
+                        printError("phantom: generation \(snapshot.generation.generation) committed (\(snapshot.pages) pages, pause \(snapshot.pauseNanoseconds / 1000) µs)")
+                    }
+                case let .failure(error):
+                    output?.requeue(batch)
+                    printError("phantom: snapshot failed: \(error)")
+                }
+            })
+        daemon.start()
+        let outcome = command.run { stop.requested || daemon.failure != nil }
+        daemon.stop()
+        command.markEnded(outcome)
+        if case let .failure(error) = daemon.snapshotNow() {
+            printError("phantom: the final snapshot failed: \(error)")
+        }
+        if let failure = daemon.failure {
+            printError("phantom: stopping because a snapshot failed: \(failure)")
+            throw ExitCode(2)
+        }
+        switch outcome {
+        case let .exited(code):
+            throw ExitCode(Int32(truncatingIfNeeded: code))
+        case let .trapped(trap):
+            printError("phantom: \(name) trapped: \(trap.message)")
+            throw ExitCode(134)
+        case .stopped:
+            printError("phantom: stopped; `phantom resume --image \(path)` continues \(name)")
+            throw ExitCode(130)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import PhantomSpace
+
+/// Takes a snapshot every `period` on its own thread (protocol step 1). The
+/// kernel will own this once it exists (DESIGN.md); for now the commands do.
+///
+/// `whileStopped` runs with the world stopped, at the exact cut the snapshot
+/// captures (to read a label, or to cut held output); `report` runs after
+/// the commit, with whatever `whileStopped` returned.
+final class SnapshotDaemon<Token>: @unchecked Sendable {
+    private let space: ObjectSpace
+    private let period: Duration
+    private let whileStopped: () -> Token
+    private let report: (Result<SnapshotResult, Error>, Token) -> Void
+    private let condition = NSCondition()
+    private var stopping = false
+    private var running = false
+    private(set) var failure: String?
+
+    init(space: ObjectSpace, period: Duration, whileStopped: @escaping () -> Token,
+         report: @escaping (Result<SnapshotResult, Error>, Token) -> Void) {
+        self.space = space
+        self.period = period
+        self.whileStopped = whileStopped
+        self.report = report
+    }
+
+    func start() {
+        running = true
+        let thread = Thread { [self] in loop() }
+        thread.name = "phantom-snapshot-daemon"
+        thread.start()
+    }
+
+    /// Stops the daemon and waits for a snapshot in progress to finish.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while running { condition.wait() }
+        condition.unlock()
+    }
+
+    /// A snapshot now, on the calling thread (which must not be a mutator),
+    /// reported like the periodic ones.
+    @discardableResult
+    func snapshotNow() -> Result<SnapshotResult, Error> {
+        nonisolated(unsafe) var token: Token?
+        let result = Result { try space.snapshot { token = self.whileStopped() } }
+        if let token { report(result, token) }
+        return result
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            let deadline = Date(timeIntervalSinceNow: period.seconds)
+            while !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
+            if stopping {
+                running = false
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            condition.unlock()
+            if case let .failure(error) = snapshotNow() {
+                condition.lock()
+                failure = "\(error)"
+                condition.unlock()
+            }
+        }
+    }
+}
