@@ -41,6 +41,13 @@ public final class SafepointCoordinator: @unchecked Sendable {
         if requested.load(ordering: .relaxed) { park() }
     }
 
+    /// Whether a snapshot is waiting for mutators to park: one relaxed atomic
+    /// load. Lets an engine keep its registers in host locals and write them
+    /// back only when it is about to `poll()` into a park (or yield), instead
+    /// of at every safepoint.
+    @inlinable @inline(__always)
+    public var isRequested: Bool { requested.load(ordering: .relaxed) }
+
     @usableFromInline
     func park() {
         condition.lock()
