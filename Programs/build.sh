@@ -79,7 +79,7 @@ WASM_LDFLAGS=(-Wl,--strip-all)
 mkdir -p "$OUT/c" "$OUT/traps" "$OUT/bench" "$OUT/swift" "$NATIVE/bench" "$NATIVE/c"
 
 # ---- C persistence programs ----------------------------------------------------
-for p in counter recursion appender kvstore memgrow sleeper args_env; do
+for p in counter recursion appender kvstore memgrow sleeper args_env dirtier; do
     extra=()
     # recursion keeps 10000+ frames of 32 bytes in the shadow stack
     [ "$p" = recursion ] && extra=(-Wl,-z,stack-size=1048576)

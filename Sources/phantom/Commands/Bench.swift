@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PhantomSpace
 import PhantomStore
+import PhantomWasm
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +13,7 @@ struct Bench: ParsableCommand {
             fdatasync of the same bytes to the same disk for commits. Build with -c release first. \
             Results go to standard output as Markdown rows for docs/BENCHMARKS.md.
             """,
-        subcommands: [Pause.self, Commit.self, Restore.self, Frequency.self, DirtyTracking.self])
+        subcommands: [Pause.self, Commit.self, Restore.self, Frequency.self, DirtyTracking.self, Wasm.self])
 
     struct Place: ParsableArguments {
         @Option(help: "Directory for the benchmark images (default: a new directory under the current one).")
@@ -303,4 +304,121 @@ func flushLatency(path: String) throws -> UInt64 {
         times.append(nowNanoseconds() - start)
     }
     return median(times)
+}
+
+/// A WASI program run in-process for the benchmarks, its output captured.
+final class BenchProgram: @unchecked Sendable {
+    let space: ObjectSpace
+    let command: WASICommand
+    private let lock = NSLock()
+    private var text = ""
+
+    init(module path: String, arguments: [String], image: String) throws {
+        try? FileManager.default.removeItem(atPath: image)
+        let store = try Store.create(on: FileBlockDevice(path: image, mode: .createNew), options: .init(retention: 2))
+        space = try ObjectSpace(store: store)
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        nonisolated(unsafe) var capture: BenchProgram?
+        var io = WASIHostIO.standard
+        io.output = { _, bytes in
+            if let program = capture {
+                program.lock.lock()
+                program.text += String(decoding: bytes, as: UTF8.self)
+                program.lock.unlock()
+            }
+            return .success
+        }
+        command = try WASICommand.start(module: Array(bytes), name: URL(fileURLWithPath: path).lastPathComponent,
+                                        in: space, arguments: arguments, environment: [], preopens: [], io: io)
+        capture = self
+    }
+
+    var output: String { lock.lock(); defer { lock.unlock() }; return text }
+}
+
+extension Bench {
+    /// Snapshots of a running WebAssembly program: the pause with a large
+    /// linear memory of which a part is dirty, and what snapshots cost the
+    /// program's run time.
+    struct Wasm: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "wasm",
+            abstract: "Snapshot pause of a running Wasm program, and run-time overhead of snapshots.")
+        @OptionGroup var place: Place
+        @Option(help: "Directory holding the .wasm fixtures.") var programs = "Programs/wasm"
+        @Option(help: "Runs per overhead configuration.") var runs = 3
+
+        func run() throws {
+            let directory = try place.make()
+            defer { place.cleanUp(directory) }
+            try pause(directory: directory)
+            try overhead(directory: directory)
+        }
+
+        /// dirtier: 64 MiB of linear memory, 4 MiB rewritten continuously.
+        func pause(directory: URL) throws {
+            let program = try BenchProgram(module: "\(programs)/c/dirtier.wasm", arguments: ["64", "4"],
+                                           image: directory.appendingPathComponent("dirtier.img").path)
+            let stop = StopFlag()
+            let done = DispatchSemaphore(value: 0)
+            Thread {
+                _ = program.command.run { stop.isSet }
+                done.signal()
+            }.start()
+            while !program.output.contains("ready") { usleep(10_000) }
+            _ = try program.space.snapshot() // the 64 MiB first touch
+            var pauses: [UInt64] = []
+            var pages: [Int] = []
+            for _ in 0..<60 {
+                usleep(20_000)
+                let result = try program.space.snapshot()
+                pauses.append(result.pauseNanoseconds)
+                pages.append(result.pages)
+            }
+            stop.set()
+            done.wait()
+            print("| running Wasm program, 64 MiB linear memory, 4 MiB rewritten continuously, snapshot every 20 ms | \(median(pages.map(UInt64.init))) pages captured (median) | pause p50 \(micro(percentile(pauses, 50))) | p99 \(micro(percentile(pauses, 99))) |")
+        }
+
+        /// coremark_like with snapshots off, once per second, 100 per second —
+        /// interleaved run by run, so that drift in the machine's load hits
+        /// every configuration alike.
+        func overhead(directory: URL) throws {
+            let configurations: [(String, UInt64)] = [("no snapshots", 0), ("1 snapshot/s", 1_000_000_000), ("100 snapshots/s", 10_000_000)]
+            var times = Array(repeating: [UInt64](), count: configurations.count)
+            for run in 0..<runs {
+                for (index, (_, period)) in configurations.enumerated() {
+                    let program = try BenchProgram(module: "\(programs)/bench/coremark_like.wasm", arguments: ["2000"],
+                                                   image: directory.appendingPathComponent("overhead-\(run)-\(index).img").path)
+                    let finished = StopFlag()
+                    if period > 0 {
+                        Thread {
+                            while !finished.isSet {
+                                usleep(UInt32(period / 1000))
+                                if !finished.isSet { _ = try? program.space.snapshot() }
+                            }
+                        }.start()
+                    }
+                    let start = nowNanoseconds()
+                    let outcome = program.command.run { false }
+                    times[index].append(nowNanoseconds() - start)
+                    finished.set()
+                    program.space.waitForCommits()
+                    guard outcome == .exited(0) else { throw ValidationError("coremark_like ended with \(outcome)") }
+                }
+            }
+            let base = Double(median(times[0]))
+            for (index, (label, _)) in configurations.enumerated() {
+                let time = median(times[index])
+                print("| coremark_like 2000, \(label) | \(milli(time)) | \(String(format: "%+.1f%%", (Double(time) / base - 1) * 100)) |")
+            }
+        }
+    }
+}
+
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
 }
