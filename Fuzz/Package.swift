@@ -1,0 +1,19 @@
+// swift-tools-version:6.3
+import PackageDescription
+
+/// libFuzzer targets for Phantom's parsers, kept apart from the main build.
+/// SwiftPM builds each as a static library with fuzzer instrumentation;
+/// run.sh links it with libFuzzer's own main. See run.sh.
+let package = Package(
+    name: "PhantomFuzz",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "FuzzImage", type: .static, targets: ["FuzzImage"]),
+        .library(name: "FuzzModule", type: .static, targets: ["FuzzModule"]),
+    ],
+    dependencies: [.package(name: "Phantom", path: "..")],
+    targets: [
+        .target(name: "FuzzImage", dependencies: [.product(name: "PhantomStore", package: "Phantom")]),
+        .target(name: "FuzzModule", dependencies: [.product(name: "PhantomWasm", package: "Phantom")]),
+    ]
+)

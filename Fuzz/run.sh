@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds and runs a libFuzzer target.
+# usage: Fuzz/run.sh image|module [SECONDS]
+#
+# SwiftPM builds the target as a static library with fuzzer instrumentation;
+# swiftc then links it with libFuzzer's own main (SwiftPM cannot: it renames
+# executables' entry points and links with gold). Seeds: a small real image
+# (image), the committed Programs/wasm fixtures (module). Crashes are written
+# to Fuzz/.build-fuzz/ as crash-* files; rerun one with the binary and its path.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+target=${1:?usage: run.sh image|module [SECONDS]}
+seconds=${2:-60}
+case "$target" in
+  image) product=FuzzImage ;;
+  module) product=FuzzModule ;;
+  *) echo "unknown target $target (image or module)" >&2; exit 2 ;;
+esac
+cd "$here"
+swift build -c release --product "$product" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xcc -fsanitize=fuzzer-no-link
+echo '// The fuzz target (LLVMFuzzerTestOneInput) comes from the static library.' > .build-fuzz/driver.swift
+swiftc -sanitize=fuzzer -parse-as-library -use-ld=lld -o ".build-fuzz/fuzz-$target" .build-fuzz/driver.swift \
+  -Xlinker --whole-archive ".build-fuzz/release/lib$product.a" -Xlinker --no-whole-archive
+corpus=".build-fuzz/corpus-$target"
+mkdir -p "$corpus"
+if [ "$target" = module ]; then
+  for file in "$here"/../Programs/wasm/*/*.wasm; do
+    cp "$file" "$corpus/$(basename "$(dirname "$file")")-$(basename "$file")"
+  done
+else
+  seed=$(mktemp -d)
+  (cd "$here/.." && swift build -c release --product phantom >/dev/null && \
+   .build/release/phantom --image "$seed/seed.img" --iterations 50 --quiet >/dev/null)
+  # Drop the zero tail the image grew by, so the seed stays small.
+  python3 - "$seed/seed.img" "$corpus/seed.img" <<'PY'
+import sys
+data = open(sys.argv[1], 'rb').read()
+blocks = [data[i:i + 4096] for i in range(0, len(data), 4096)]
+while blocks and not any(blocks[-1]): blocks.pop()
+open(sys.argv[2], 'wb').write(b''.join(blocks))
+PY
+  rm -rf "$seed"
+fi
+cd .build-fuzz
+"./fuzz-$target" -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=2048 "corpus-$target"
