@@ -11,8 +11,15 @@ import Testing
 
     /// Runs `arguments` repeatedly, killing each run after a random delay, until
     /// a run finishes by itself or `maxKills` kills were made (then lets it finish).
-    private func killRepeatedly(_ arguments: [String], maxKills: Int, delay: ClosedRange<Double>,
+    ///
+    /// The delays are calibrated against `uninterrupted`, how long one whole run
+    /// takes: process start-up plus a few per cent of the work, so that a run makes some
+    /// progress (past a snapshot) before it dies, and the test kills about as
+    /// often however fast the interpreter is.
+    private func killRepeatedly(_ arguments: [String], maxKills: Int, uninterrupted: Double,
+                                fractions: ClosedRange<Double> = 0.03...0.08,
                                 generator: inout SplitMix64) throws -> (output: String, kills: Int, status: Int32) {
+        let startup = try measuredStartup()
         var output = ""
         var kills = 0
         while true {
@@ -20,13 +27,28 @@ import Testing
                 let last = try PhantomProcess.run(arguments)
                 return (output + last.stdout, kills, last.status)
             }
-            let span = delay.upperBound - delay.lowerBound
-            let wait = delay.lowerBound + Double(generator.next() % 1000) / 1000 * span
+            let fraction = fractions.lowerBound + Double(generator.next() % 1000) / 1000 * (fractions.upperBound - fractions.lowerBound)
+            let wait = startup + max(0.06, uninterrupted * fraction)
             let run = try PhantomProcess.runAndKill(arguments, after: wait)
             output += run.stdout
             if run.status != SIGKILL { return (output, kills, run.status) }
             kills += 1
         }
+    }
+
+    /// Time from launch to a finished trivial program.
+    private func measuredStartup() throws -> Double {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let start = Date()
+        _ = try PhantomProcess.run(["run", "--image", directory.appendingPathComponent("a.img").path, fixture("c/args_env.wasm")])
+        return Date().timeIntervalSince(start)
+    }
+
+    private func timed(_ arguments: [String]) throws -> (PhantomProcess.Output, Double) {
+        let start = Date()
+        let output = try PhantomProcess.run(arguments)
+        return (output, Date().timeIntervalSince(start))
     }
 
     @Test func counterOutputIsExactlyOneRunAcrossKills() throws {
@@ -36,11 +58,13 @@ import Testing
         print("WasmKillTests: seed \(Self.seed) (set PHANTOM_KILL_SEED to replay)")
         var generator = SplitMix64(seed: Self.seed)
         let arguments = ["run", "--image", image, "--hold-output", "--snapshot-every", "30ms",
-                         fixture("c/counter.wasm"), "8000000", "50000"]
-        let result = try killRepeatedly(arguments, maxKills: 22, delay: 0.15...0.6, generator: &generator)
+                         fixture("c/counter.wasm"), "2000000", "12500"]
+        let (reference, duration) = try timed(["run", "--image", image + ".reference"] + arguments.suffix(3))
+        #expect(reference.status == 0)
+        let result = try killRepeatedly(arguments, maxKills: 22, uninterrupted: duration, fractions: 0.015...0.045, generator: &generator)
         #expect(result.kills >= 20, "killed \(result.kills) times")
         #expect(result.status == 0)
-        let expected = (1...160).map { "count \($0 * 50000)" } + ["done 8000000"]
+        let expected = (1...160).map { "count \($0 * 12500)" } + ["done 2000000"]
         let lines = result.output.split(separator: "\n").map(String.init)
         #expect(lines == expected, "first difference at line \(Array(zip(lines, expected)).firstIndex { $0.0 != $0.1 } ?? min(lines.count, expected.count)) of \(lines.count)")
         let verify = try PhantomProcess.run(["image", "verify", image])
@@ -52,13 +76,13 @@ import Testing
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var generator = SplitMix64(seed: Self.seed ^ UInt64(program.count))
-        let programArguments = [fixture(program), "10000", "60", "6"]
-        let reference = try PhantomProcess.run(["run", "--image", directory.appendingPathComponent("reference.img").path] + programArguments)
+        let programArguments = [fixture(program), "10000", "100", "6"]
+        let (reference, duration) = try timed(["run", "--image", directory.appendingPathComponent("reference.img").path] + programArguments)
         #expect(reference.status == 0 && reference.stdout.hasSuffix("all ok\n"), "\(reference.stdout)")
         let image = directory.appendingPathComponent("recursion.img").path
         let result = try killRepeatedly(["run", "--image", image, "--hold-output", "--snapshot-every", "25ms"] + programArguments,
-                                        maxKills: 12, delay: 0.1...0.35, generator: &generator)
-        #expect(result.kills >= 3, "killed mid-computation \(result.kills) times")
+                                        maxKills: 12, uninterrupted: duration, generator: &generator)
+        #expect(result.kills >= 10, "killed mid-computation \(result.kills) times")
         #expect(result.status == 0)
         #expect(result.output == reference.stdout)
     }
@@ -72,7 +96,7 @@ import Testing
         let image = directory.appendingPathComponent("appender.img").path
         let arguments = ["run", "--image", image, "--snapshot-every", "20ms", "--dir", "\(data.path)::/data",
                          fixture("c/appender.wasm"), "/data/log.txt", "400", "20000"]
-        let result = try killRepeatedly(arguments, maxKills: 6, delay: 0.2...0.5, generator: &generator)
+        let result = try killRepeatedly(arguments, maxKills: 6, uninterrupted: 2, generator: &generator)
         #expect(result.status == 0)
         let log = try String(contentsOf: data.appendingPathComponent("log.txt"), encoding: .utf8)
         let numbers = log.split(separator: "\n").map { line in Int(line.split(separator: " ")[1]) ?? -1 }
