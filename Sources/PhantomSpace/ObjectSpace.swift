@@ -133,8 +133,11 @@ public final class ObjectSpace: @unchecked Sendable {
         markDirty(offset, count: count)
     }
 
-    /// Direct access for engine hot loops. The caller marks what it writes
-    /// with `markDirty` and must not keep the pointer past a safepoint.
+    /// Direct access for engine hot loops. The space never moves within a
+    /// process (`base` is fixed until the space is released), so the pointer
+    /// stays valid that long; it must never be stored *in* the space
+    /// (invariant 2). The caller marks what it writes with `markDirty` before
+    /// its next safepoint: a snapshot captures only pages marked by then.
     @inlinable
     public func unsafePointer(at offset: UInt64, count: Int) -> UnsafeMutableRawPointer {
         checkBounds(offset, count)
