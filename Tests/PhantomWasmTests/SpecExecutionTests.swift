@@ -106,19 +106,7 @@ import WAT
         "utf8-invalid-encoding": 0,
     ]
 
-    struct Tally: CustomStringConvertible {
-        var passed = 0
-        var failed = 0
-        var outOfScope = 0
-        var skipped = 0
-        var failures: [String] = []
-        var outOfScopeNotes: [String] = []
-        var total: Int { passed + failed }
-        var description: String {
-            "\(passed)/\(total)" + (outOfScope > 0 ? ", \(outOfScope) out of scope" : "")
-                + (skipped > 0 ? ", \(skipped) skipped" : "")
-        }
-    }
+    typealias Tally = SpecTally
 
     static let spectestSource = """
         (module

@@ -94,3 +94,26 @@ enum SpecSuite {
         return directives
     }
 }
+
+/// Per-file results of a spec-suite runner (validation or execution).
+struct SpecTally: CustomStringConvertible {
+    var passed = 0
+    var failed = 0
+    /// Rejected as a feature beyond WebAssembly 2.0 (the 3.0 suite uses some).
+    var outOfScope = 0
+    /// Not ours to judge: text-format assertions, or modules WAT could not encode.
+    var skipped = 0
+    /// Directives of any kind WasmKit's WAST parser could not read.
+    var unparsed = 0
+    var failures: [String] = []
+    var outOfScopeNotes: [String] = []
+    /// `assert_invalid` rejections whose reason does not contain the suite's message.
+    var messageMismatches: [String] = []
+
+    var total: Int { passed + failed }
+    var description: String {
+        "\(passed)/\(total)" + (outOfScope > 0 ? ", \(outOfScope) out of scope" : "")
+            + (skipped > 0 ? ", \(skipped) skipped" : "")
+            + (unparsed > 0 ? ", \(unparsed) directives unparsed" : "")
+    }
+}
