@@ -89,6 +89,9 @@ extension Interpreter {
                   spBefore: UnsafeMutablePointer<UInt64>) throws(Trap) -> Stop? {
         guard let host = owner.hostFunctions[index] else { throw Trap("unresolved import \(index)") }
         let count = host.parameters.count
+        // The host may block (and a snapshot may be taken meanwhile): the record must
+        // say "about to execute this call", which a restore re-executes.
+        if callPC >= 0 { writeBack(r, pc: callPC, sp: spBefore) }
         let arguments = Array(UnsafeBufferPointer(start: r.sp - count, count: count))
         var context = HostCallContext(
             space: space, memory: owner.memoryRecord == 0 ? nil : InstanceMemory(space: space, record: owner.memoryRecord),
@@ -116,7 +119,7 @@ extension Interpreter {
         case .block(let condition):
             space.setField(record, ThreadRecord.pendingCallState, context.pendingCallState)
             r.sp = spBefore
-            if callPC >= 0 { writeBack(r, pc: callPC) }
+            
             return .blocked(condition)
         case .trap(let trap):
             throw trap

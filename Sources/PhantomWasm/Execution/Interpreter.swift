@@ -49,6 +49,7 @@ struct Interpreter {
     let stackBase: UnsafeMutablePointer<UInt64>
     let stackCapacity: Int
     let maximumDepth: Int
+    let safepoints: SafepointCoordinator
 
     init(thread: WasmThread) {
         self.thread = thread
@@ -59,6 +60,7 @@ struct Interpreter {
         stackCapacity = Int(space.field(record, ThreadRecord.stackCapacity))
         stackBase = space.unsafePointer(at: stackOffset, count: stackCapacity * 8).assumingMemoryBound(to: UInt64.self)
         maximumDepth = Int(space.field(record, ThreadRecord.maximumDepth))
+        safepoints = space.safepoints
     }
 
     func loadMemory(_ r: inout Registers) {
@@ -87,25 +89,34 @@ struct Interpreter {
         r.code = r.function.words
     }
 
-    func writeBack(_ r: Registers, pc: Int) {
-        space.setField(record, ThreadRecord.sp, UInt64(r.sp - stackBase))
+    func writeBack(_ r: Registers, pc: Int, sp: UnsafeMutablePointer<UInt64>? = nil) {
+        let sp = sp ?? r.sp
+        space.setField(record, ThreadRecord.sp, UInt64(sp - stackBase))
         space.setField(record, ThreadRecord.fp, UInt64(r.fp - stackBase))
         space.setField(record, ThreadRecord.pcFunction, r.functionRef)
         space.setField(record, ThreadRecord.pcPosition, UInt64(pc))
         space.setField(record, ThreadRecord.callDepth, UInt64(r.depth))
         let low = min(r.minTouched, r.fp)
-        if r.sp > low {
-            space.markDirty(stackOffset + UInt64(low - stackBase) * 8, count: (r.sp - low) * 8)
+        if sp > low {
+            space.markDirty(stackOffset + UInt64(low - stackBase) * 8, count: (sp - low) * 8)
         }
     }
 
-    /// A safepoint: write back, mark, poll. Returns false when fuel ran out.
+    /// A safepoint: takes one unit of fuel; only when fuel ran out or a snapshot
+    /// waits are the registers written back (and the stack marked) and the
+    /// coordinator polled. Returns false when fuel ran out.
     @inline(__always)
     func safepoint(_ r: inout Registers, pc: Int) -> Bool {
+        r.fuel &-= 1
+        if r.fuel < 0 || safepoints.isRequested { return safepointSlow(&r, pc: pc) }
+        return true
+    }
+
+    @inline(never)
+    func safepointSlow(_ r: inout Registers, pc: Int) -> Bool {
         writeBack(r, pc: pc)
         r.minTouched = r.fp
-        space.safepoints.poll()
-        r.fuel -= 1
+        safepoints.poll()
         return r.fuel >= 0
     }
 
