@@ -5,11 +5,10 @@ extension Interpreter {
     /// Moves the `keep` topmost values to the label's destination slot and jumps.
     @inline(__always)
     func branch(_ r: inout Registers, _ packed: UInt64, target: UInt64) {
-        let keep = Int((packed >> 8) & 0xff_ffff)
-        let destination = r.fp + Int(packed >> 32)
-        if keep > 0 { destination.update(from: r.sp - keep, count: keep) }
-        r.sp = destination + keep
-        r.pc = Int(target)
+        let keep = Field.d(packed)
+        let destination = r.fp + Field.a(packed)
+        if keep > 0 { destination.update(from: r.fp + Field.b(packed) - keep, count: keep) }
+        r.pc = Int(truncatingIfNeeded: target)
     }
 
     /// Returns from the current function; true when it was the entry frame.
