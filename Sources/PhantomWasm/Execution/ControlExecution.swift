@@ -2,6 +2,13 @@ import PhantomSpace
 
 /// Branches, calls and returns.
 extension Interpreter {
+    /// Moves the `keep` values below the branch's sp to the label's destination slot.
+    @inline(__always)
+    func move(_ fp: UnsafeMutablePointer<UInt64>, _ packed: UInt64) {
+        let keep = Field.d(packed)
+        if keep > 0 { (fp + Field.a(packed)).update(from: fp + Field.b(packed) - keep, count: keep) }
+    }
+
     /// Moves the `keep` topmost values to the label's destination slot and jumps.
     @inline(__always)
     func branch(_ r: inout Registers, _ packed: UInt64, target: UInt64) {

@@ -169,107 +169,159 @@ struct Interpreter {
         }
     }
 
-    func dispatch(_ r: inout Registers) throws(Trap) -> Stop {
+    func dispatch(_ state: inout Registers) throws(Trap) -> Stop {
+        // A local copy the optimizer can keep in machine registers (the inout
+        // parameter lives in the caller's memory); written back on every exit.
+        var r = state
+        defer { state = r }
+        // The hot registers as plain locals; `r` is brought up to date around the
+        // (non-inlined) helpers that take it.
+        var pc = r.pc, fp = r.fp, code = r.code
+        var memoryBase = r.memoryBase, memorySize = r.memorySize, memoryOffset = r.memoryOffset
         while true {
-            let word = r.code[r.pc]
-            let fp = r.fp
+            let word = code[pc]
             let d = Field.d(word), a = Field.a(word), b = Field.b(word)
             switch Op.decode(word) {
             case .unreachable: throw Trap("unreachable")
-            case .jump: r.pc = Int(truncatingIfNeeded: r.code[r.pc + 1]); continue
-            case .br: branch(&r, word, target: r.code[r.pc + 1]); continue
+            case .jump: pc = Int(truncatingIfNeeded: code[pc &+ 1]); continue
+            case .br: move(fp, word); pc = Int(truncatingIfNeeded: code[pc &+ 1]); continue
             case .brIf:
-                if UInt32(truncatingIfNeeded: fp[b]) != 0 { branch(&r, word, target: r.code[r.pc + 1]) } else { r.pc += 2 }
+                if UInt32(truncatingIfNeeded: fp[b]) != 0 { move(fp, word); pc = Int(truncatingIfNeeded: code[pc &+ 1]) } else { pc &+= 2 }
                 continue
             case .brIfJump:
-                r.pc = UInt32(truncatingIfNeeded: fp[a]) != 0 ? Int(truncatingIfNeeded: r.code[r.pc + 1]) : r.pc + 2
+                pc = UInt32(truncatingIfNeeded: fp[a]) != 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
                 continue
             case .brUnless:
-                r.pc = UInt32(truncatingIfNeeded: fp[a]) == 0 ? Int(truncatingIfNeeded: r.code[r.pc + 1]) : r.pc + 2
+                pc = UInt32(truncatingIfNeeded: fp[a]) == 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
                 continue
             case .brTable:
                 r.sp -= 1
                 let count = Int(word >> 8)
                 let index = min(Int(UInt32(truncatingIfNeeded: r.sp.pointee)), count)
-                let entry = r.pc + 1 + index * 2
-                let packed = r.code[entry]
+                let entry = pc &+ 1 + index * 2
+                let packed = code[entry]
                 if packed & 1 == 0 {
                     r.sp = fp + Field.b(packed)
                     if try doReturn(&r) { return .finished }
+                pc = r.pc; fp = r.fp; code = r.code; memoryBase = r.memoryBase; memorySize = r.memorySize; memoryOffset = r.memoryOffset
                 } else {
-                    branch(&r, packed, target: r.code[entry + 1])
+                    move(fp, packed); pc = Int(truncatingIfNeeded: code[entry &+ 1])
                 }
                 continue
             case .loopHeader:
                 r.sp = fp + Int(word >> 8)
-                if !safepoint(&r, pc: r.pc) { return .yield }
-                r.pc += 1
+                if !safepoint(&r, pc: pc) { return .yield }
+                pc &+= 1
                 continue
             case .return:
                 r.sp = fp + Int(word >> 8)
                 if try doReturn(&r) { return .finished }
+                pc = r.pc; fp = r.fp; code = r.code; memoryBase = r.memoryBase; memorySize = r.memorySize; memoryOffset = r.memoryOffset
                 continue
             case .returnIf:
                 r.sp = fp + Int(word >> 8)
                 if UInt32(truncatingIfNeeded: r.sp.pointee) != 0 {
                     if try doReturn(&r) { return .finished }
+                pc = r.pc; fp = r.fp; code = r.code; memoryBase = r.memoryBase; memorySize = r.memorySize; memoryOffset = r.memoryOffset
                 } else {
-                    r.pc += 1
+                    pc &+= 1
                 }
                 continue
             case .call:
                 r.sp = fp + Int(word >> 40)
-                if !safepoint(&r, pc: r.pc) { return .yield }
+                if !safepoint(&r, pc: pc) { return .yield }
                 let reference = r.instance.functionRefs[Int((word >> 8) & 0xffff_ffff)]
-                if let stop = try call(&r, reference, callPC: r.pc, returnPC: r.pc + 1, spBefore: r.sp) { return stop }
+                if let stop = try call(&r, reference, callPC: pc, returnPC: pc &+ 1, spBefore: r.sp) { return stop }
+                pc = r.pc; fp = r.fp; code = r.code; memoryBase = r.memoryBase; memorySize = r.memorySize; memoryOffset = r.memoryOffset
                 continue
             case .callIndirect:
-                r.sp = fp + Int(truncatingIfNeeded: r.code[r.pc + 1])
-                if !safepoint(&r, pc: r.pc) { return .yield }
+                r.sp = fp + Int(truncatingIfNeeded: code[pc &+ 1])
+                if !safepoint(&r, pc: pc) { return .yield }
                 let spBefore = r.sp
                 let reference = try indirectTarget(&r, word)
-                if let stop = try call(&r, reference, callPC: r.pc, returnPC: r.pc + 2, spBefore: spBefore) { return stop }
+                if let stop = try call(&r, reference, callPC: pc, returnPC: pc &+ 2, spBefore: spBefore) { return stop }
+                pc = r.pc; fp = r.fp; code = r.code; memoryBase = r.memoryBase; memorySize = r.memorySize; memoryOffset = r.memoryOffset
+                continue
+            case .brI32Eq:
+                pc = i32(fp[a]) == i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32Ne:
+                pc = i32(fp[a]) != i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32LtS:
+                pc = s32(fp[a]) < s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32LtU:
+                pc = i32(fp[a]) < i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32GtS:
+                pc = s32(fp[a]) > s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32GtU:
+                pc = i32(fp[a]) > i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32LeS:
+                pc = s32(fp[a]) <= s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32LeU:
+                pc = i32(fp[a]) <= i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32GeS:
+                pc = s32(fp[a]) >= s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32GeU:
+                pc = i32(fp[a]) >= i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32Eqz:
+                pc = i32(fp[a]) == 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32Nez:
+                pc = i32(fp[a]) != 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
                 continue
             case .setSP:
                 r.sp = fp + Int(word >> 8)
             case .select:
-                let c = Int(truncatingIfNeeded: r.code[r.pc + 1])
+                let c = Int(truncatingIfNeeded: code[pc &+ 1])
                 fp[d] = UInt32(truncatingIfNeeded: fp[c]) != 0 ? fp[a] : fp[b]
-                r.pc += 2
+                pc &+= 2
                 continue
             case .copy: fp[d] = fp[a]
             case .globalGet: fp[d] = space.load(UInt64.self, at: r.instance.globalCells[Int(word >> 44)])
             case .globalSet: space.store(fp[a], at: r.instance.globalCells[Int(word >> 44)])
             case .i32Const: fp[d] = word >> 32
             case .i64Const:
-                fp[d] = r.code[r.pc + 1]
-                r.pc += 2
+                fp[d] = code[pc &+ 1]
+                pc &+= 2
                 continue
             case .refFunc: fp[d] = r.instance.functionRefs[Int(word >> 32)]
             // Loads and stores: one bounds compare each; stores mark their page(s).
-            case .i32Load, .f32Load: fp[d] = UInt64(try load(&r, a, UInt32.self)); r.pc += 2; continue
-            case .i64Load, .f64Load: fp[d] = try load(&r, a, UInt64.self); r.pc += 2; continue
-            case .i32Load8S: fp[d] = UInt64(UInt32(bitPattern: Int32(try load(&r, a, Int8.self)))); r.pc += 2; continue
-            case .i32Load8U: fp[d] = UInt64(try load(&r, a, UInt8.self)); r.pc += 2; continue
-            case .i32Load16S: fp[d] = UInt64(UInt32(bitPattern: Int32(try load(&r, a, Int16.self)))); r.pc += 2; continue
-            case .i32Load16U: fp[d] = UInt64(try load(&r, a, UInt16.self)); r.pc += 2; continue
-            case .i64Load8S: fp[d] = UInt64(bitPattern: Int64(try load(&r, a, Int8.self))); r.pc += 2; continue
-            case .i64Load8U: fp[d] = UInt64(try load(&r, a, UInt8.self)); r.pc += 2; continue
-            case .i64Load16S: fp[d] = UInt64(bitPattern: Int64(try load(&r, a, Int16.self))); r.pc += 2; continue
-            case .i64Load16U: fp[d] = UInt64(try load(&r, a, UInt16.self)); r.pc += 2; continue
-            case .i64Load32S: fp[d] = UInt64(bitPattern: Int64(try load(&r, a, Int32.self))); r.pc += 2; continue
-            case .i64Load32U: fp[d] = UInt64(try load(&r, a, UInt32.self)); r.pc += 2; continue
-            case .i32Store, .f32Store: try store(&r, a, UInt32(truncatingIfNeeded: fp[b])); r.pc += 2; continue
-            case .i64Store, .f64Store: try store(&r, a, fp[b]); r.pc += 2; continue
-            case .i32Store8, .i64Store8: try store(&r, a, UInt8(truncatingIfNeeded: fp[b])); r.pc += 2; continue
-            case .i32Store16, .i64Store16: try store(&r, a, UInt16(truncatingIfNeeded: fp[b])); r.pc += 2; continue
-            case .i64Store32: try store(&r, a, UInt32(truncatingIfNeeded: fp[b])); r.pc += 2; continue
-            case .memorySize: fp[d] = r.memorySize / MemoryRecord.pageSize
+            case .i32Load, .f32Load: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a], code[pc &+ 1], UInt32.self)); pc &+= 2; continue
+            case .i64Load, .f64Load: fp[d] = try load(memoryBase, memorySize, fp[a], code[pc &+ 1], UInt64.self); pc &+= 2; continue
+            case .i32Load8S: fp[d] = UInt64(UInt32(bitPattern: Int32(try load(memoryBase, memorySize, fp[a], code[pc &+ 1], Int8.self)))); pc &+= 2; continue
+            case .i32Load8U: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a], code[pc &+ 1], UInt8.self)); pc &+= 2; continue
+            case .i32Load16S: fp[d] = UInt64(UInt32(bitPattern: Int32(try load(memoryBase, memorySize, fp[a], code[pc &+ 1], Int16.self)))); pc &+= 2; continue
+            case .i32Load16U: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a], code[pc &+ 1], UInt16.self)); pc &+= 2; continue
+            case .i64Load8S: fp[d] = UInt64(bitPattern: Int64(try load(memoryBase, memorySize, fp[a], code[pc &+ 1], Int8.self))); pc &+= 2; continue
+            case .i64Load8U: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a], code[pc &+ 1], UInt8.self)); pc &+= 2; continue
+            case .i64Load16S: fp[d] = UInt64(bitPattern: Int64(try load(memoryBase, memorySize, fp[a], code[pc &+ 1], Int16.self))); pc &+= 2; continue
+            case .i64Load16U: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a], code[pc &+ 1], UInt16.self)); pc &+= 2; continue
+            case .i64Load32S: fp[d] = UInt64(bitPattern: Int64(try load(memoryBase, memorySize, fp[a], code[pc &+ 1], Int32.self))); pc &+= 2; continue
+            case .i64Load32U: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a], code[pc &+ 1], UInt32.self)); pc &+= 2; continue
+            case .i32Store, .f32Store: try store(memoryBase, memorySize, memoryOffset, fp[a], code[pc &+ 1], UInt32(truncatingIfNeeded: fp[b])); pc &+= 2; continue
+            case .i64Store, .f64Store: try store(memoryBase, memorySize, memoryOffset, fp[a], code[pc &+ 1], fp[b]); pc &+= 2; continue
+            case .i32Store8, .i64Store8: try store(memoryBase, memorySize, memoryOffset, fp[a], code[pc &+ 1], UInt8(truncatingIfNeeded: fp[b])); pc &+= 2; continue
+            case .i32Store16, .i64Store16: try store(memoryBase, memorySize, memoryOffset, fp[a], code[pc &+ 1], UInt16(truncatingIfNeeded: fp[b])); pc &+= 2; continue
+            case .i64Store32: try store(memoryBase, memorySize, memoryOffset, fp[a], code[pc &+ 1], UInt32(truncatingIfNeeded: fp[b])); pc &+= 2; continue
+            case .memorySize: fp[d] = memorySize / MemoryRecord.pageSize
             case .memoryGrow, .memoryInit, .dataDrop, .memoryCopy, .memoryFill:
+                r.pc = pc
                 try memory(&r, Op.decode(word), word)
+                pc = r.pc; fp = r.fp; code = r.code; memoryBase = r.memoryBase; memorySize = r.memorySize; memoryOffset = r.memoryOffset
                 continue
             case .tableGet, .tableSet, .tableSize, .tableGrow, .tableFill, .tableCopy, .tableInit, .elemDrop:
+                r.pc = pc
                 try table(&r, Op.decode(word), word)
+                pc = r.pc; fp = r.fp; code = r.code; memoryBase = r.memoryBase; memorySize = r.memorySize; memoryOffset = r.memoryOffset
                 continue
         // Comparisons
         case .i32Eqz: fp[d] = bit(i32(fp[a]) == 0)
@@ -438,7 +490,7 @@ struct Interpreter {
         case .i64TruncSatF64S: fp[d] = UInt64(bitPattern: saturateSigned(f64(fp[a]), Int64.self))
         case .i64TruncSatF64U: fp[d] = saturateUnsigned(f64(fp[a]), UInt64.self)
             }
-            r.pc += 1
+            pc &+= 1
         }
     }
 }

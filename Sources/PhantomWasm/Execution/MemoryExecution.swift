@@ -5,27 +5,29 @@ import PhantomSpace
 /// the host address; bounds are checked against the current size.
 extension Interpreter {
     @inline(__always)
-    func address(_ r: inout Registers, _ slot: Int, _ size: UInt64) throws(Trap) -> UInt64 {
-        let address = UInt64(UInt32(truncatingIfNeeded: r.fp[slot])) &+ r.code[r.pc + 1]
-        guard address &+ size <= r.memorySize else { throw Trap("out of bounds memory access") }
+    func address(_ memorySize: UInt64, _ base: UInt64, _ offset: UInt64, _ size: UInt64) throws(Trap) -> UInt64 {
+        let address = UInt64(UInt32(truncatingIfNeeded: base)) &+ offset
+        guard address &+ size <= memorySize else { throw Trap("out of bounds memory access") }
         return address
     }
 
     @inline(__always)
-    func load<T: FixedWidthInteger>(_ r: inout Registers, _ slot: Int, _: T.Type) throws(Trap) -> T {
-        let address = try address(&r, slot, UInt64(MemoryLayout<T>.size))
-        return r.memoryBase.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: address), as: T.self)
+    func load<T: FixedWidthInteger>(_ memoryBase: UnsafeMutableRawPointer, _ memorySize: UInt64, _ base: UInt64,
+                                    _ offset: UInt64, _: T.Type) throws(Trap) -> T {
+        let address = try address(memorySize, base, offset, UInt64(MemoryLayout<T>.size))
+        return memoryBase.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: address), as: T.self)
     }
 
     @inline(__always)
-    func store<T: FixedWidthInteger>(_ r: inout Registers, _ slot: Int, _ value: T) throws(Trap) {
-        let address = try address(&r, slot, UInt64(MemoryLayout<T>.size))
-        r.memoryBase.storeBytes(of: value, toByteOffset: Int(truncatingIfNeeded: address), as: T.self)
+    func store<T: FixedWidthInteger>(_ memoryBase: UnsafeMutableRawPointer, _ memorySize: UInt64, _ memoryOffset: UInt64,
+                                     _ base: UInt64, _ offset: UInt64, _ value: T) throws(Trap) {
+        let address = try address(memorySize, base, offset, UInt64(MemoryLayout<T>.size))
+        memoryBase.storeBytes(of: value, toByteOffset: Int(truncatingIfNeeded: address), as: T.self)
         // Dirty marking inline: one byte check per touched page.
-        let first = (r.memoryOffset &+ address) >> 12
-        let last = (r.memoryOffset &+ address &+ UInt64(MemoryLayout<T>.size - 1)) >> 12
+        let first = (memoryOffset &+ address) >> 12
+        let last = (memoryOffset &+ address &+ UInt64(MemoryLayout<T>.size - 1)) >> 12
         if dirtyFlags[Int(truncatingIfNeeded: first)] == 0 || dirtyFlags[Int(truncatingIfNeeded: last)] == 0 {
-            space.markDirty(r.memoryOffset &+ address, count: MemoryLayout<T>.size)
+            space.markDirty(memoryOffset &+ address, count: MemoryLayout<T>.size)
         }
     }
 

@@ -73,6 +73,9 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32Extend8S, i32Extend16S, i64Extend8S, i64Extend16S, i64Extend32S
     case i32TruncSatF32S, i32TruncSatF32U, i32TruncSatF64S, i32TruncSatF64U
     case i64TruncSatF32S, i64TruncSatF32U, i64TruncSatF64S, i64TruncSatF64U
+    // Fused i32 compare + conditional jump: [op | a | b, target], jumps when the comparison holds.
+    case brI32Eq, brI32Ne, brI32LtS, brI32LtU, brI32GtS, brI32GtU, brI32LeS, brI32LeU, brI32GeS, brI32GeU
+    case brI32Eqz, brI32Nez
 
 
     @inline(__always)

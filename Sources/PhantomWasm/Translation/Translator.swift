@@ -190,6 +190,30 @@ struct Translator: AnyInstructionVisitor {
         emitProducer(op.word(d: canonical(h - 2), a: a, b: b), at: h - 2)
     }
 
+    static let fusedBranches: [Op: (whenTrue: Op, whenFalse: Op)] = [
+        .i32Eq: (.brI32Eq, .brI32Ne), .i32Ne: (.brI32Ne, .brI32Eq),
+        .i32LtS: (.brI32LtS, .brI32GeS), .i32LtU: (.brI32LtU, .brI32GeU),
+        .i32GtS: (.brI32GtS, .brI32LeS), .i32GtU: (.brI32GtU, .brI32LeU),
+        .i32LeS: (.brI32LeS, .brI32GtS), .i32LeU: (.brI32LeU, .brI32GtU),
+        .i32GeS: (.brI32GeS, .brI32LtS), .i32GeU: (.brI32GeU, .brI32LtU),
+        .i32Eqz: (.brI32Eqz, .brI32Nez),
+    ]
+
+    /// A jump (target word appended by the caller) taken when `condition` (the
+    /// operand just popped from `height`) is non-zero, or zero. An i32 comparison
+    /// emitted right before that produced it is fused into the jump.
+    mutating func emitConditionalJump(condition: UInt64, height: Int, whenTrue: Bool) {
+        if let producer = lastProducer, producer == words.count - 1, condition == canonical(height),
+           Field.d(words[producer]) == Int(condition), let fused = Self.fusedBranches[Op.decode(words[producer])] {
+            let compare = words[producer]
+            words[producer] = (whenTrue ? fused.whenTrue : fused.whenFalse)
+                .word(d: 0, a: UInt64(Field.a(compare)), b: UInt64(Field.b(compare)))
+            lastProducer = nil
+            return
+        }
+        emitRaw((whenTrue ? Op.brIfJump : Op.brUnless).word(d: 0, a: condition))
+    }
+
     mutating func emitLocalSet(_ index: UInt32, tee: Bool) {
         let h = height
         let local = UInt64(index)
@@ -247,8 +271,10 @@ struct Translator: AnyInstructionVisitor {
         let live = reachable
         switch instruction {
         case .block, .loop, .if, .else, .end:
-            lastProducer = nil
             if !live { aliases.removeAll() }
+            if case .loop = instruction { lastProducer = nil }
+            if case .else = instruction { lastProducer = nil }
+            if case .end = instruction { lastProducer = nil }
         default: break
         }
         switch instruction {
@@ -271,7 +297,7 @@ struct Translator: AnyInstructionVisitor {
             case .if:
                 block.kind = .if
                 if live {
-                    emitRaw(Op.brUnless.word(d: 0, a: condition))
+                    emitConditionalJump(condition: condition, height: height - 1, whenTrue: false)
                     block.elsePatch = words.count
                     emitRaw(0)
                 }
@@ -333,7 +359,7 @@ struct Translator: AnyInstructionVisitor {
             } else {
                 let condition = take(h - 1)
                 materializeAll()
-                emitRaw(Op.brIfJump.word(d: 0, a: condition))
+                emitConditionalJump(condition: condition, height: h - 1, whenTrue: true)
             }
             appendTarget(label: label)
         case .brTable(let table):
