@@ -278,6 +278,116 @@ struct Interpreter {
             case .brI32Nez:
                 pc = i32(fp[a]) != 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
                 continue
+            case .i32AddImm:
+                let k = code[pc &+ 1]
+                fp[d] = w(i32(fp[a]) &+ i32(k))
+                pc &+= 2
+                continue
+            case .i32MulImm:
+                let k = code[pc &+ 1]
+                fp[d] = w(i32(fp[a]) &* i32(k))
+                pc &+= 2
+                continue
+            case .i32AndImm:
+                let k = code[pc &+ 1]
+                fp[d] = w(i32(fp[a]) & i32(k))
+                pc &+= 2
+                continue
+            case .i32OrImm:
+                let k = code[pc &+ 1]
+                fp[d] = w(i32(fp[a]) | i32(k))
+                pc &+= 2
+                continue
+            case .i32XorImm:
+                let k = code[pc &+ 1]
+                fp[d] = w(i32(fp[a]) ^ i32(k))
+                pc &+= 2
+                continue
+            case .i32ShlImm:
+                let k = code[pc &+ 1]
+                fp[d] = w(i32(fp[a]) &<< i32(k))
+                pc &+= 2
+                continue
+            case .i32ShrSImm:
+                let k = code[pc &+ 1]
+                fp[d] = w(s32(fp[a]) &>> s32(k))
+                pc &+= 2
+                continue
+            case .i32ShrUImm:
+                let k = code[pc &+ 1]
+                fp[d] = w(i32(fp[a]) &>> i32(k))
+                pc &+= 2
+                continue
+            case .i32EqImm:
+                let k = code[pc &+ 1]
+                fp[d] = bit(i32(fp[a]) == i32(k))
+                pc &+= 2
+                continue
+            case .i32NeImm:
+                let k = code[pc &+ 1]
+                fp[d] = bit(i32(fp[a]) != i32(k))
+                pc &+= 2
+                continue
+            case .i32LtSImm:
+                let k = code[pc &+ 1]
+                fp[d] = bit(s32(fp[a]) < s32(k))
+                pc &+= 2
+                continue
+            case .i32LtUImm:
+                let k = code[pc &+ 1]
+                fp[d] = bit(i32(fp[a]) < i32(k))
+                pc &+= 2
+                continue
+            case .i32GtSImm:
+                let k = code[pc &+ 1]
+                fp[d] = bit(s32(fp[a]) > s32(k))
+                pc &+= 2
+                continue
+            case .i32GtUImm:
+                let k = code[pc &+ 1]
+                fp[d] = bit(i32(fp[a]) > i32(k))
+                pc &+= 2
+                continue
+            case .i32LeSImm:
+                let k = code[pc &+ 1]
+                fp[d] = bit(s32(fp[a]) <= s32(k))
+                pc &+= 2
+                continue
+            case .i32LeUImm:
+                let k = code[pc &+ 1]
+                fp[d] = bit(i32(fp[a]) <= i32(k))
+                pc &+= 2
+                continue
+            case .i32GeSImm:
+                let k = code[pc &+ 1]
+                fp[d] = bit(s32(fp[a]) >= s32(k))
+                pc &+= 2
+                continue
+            case .i32GeUImm:
+                let k = code[pc &+ 1]
+                fp[d] = bit(i32(fp[a]) >= i32(k))
+                pc &+= 2
+                continue
+            case .i64AddImm:
+                let k = code[pc &+ 1]
+                fp[d] = fp[a] &+ k
+                pc &+= 2
+                continue
+            case .i64AndImm:
+                let k = code[pc &+ 1]
+                fp[d] = fp[a] & k
+                pc &+= 2
+                continue
+            case .i64ShlImm:
+                let k = code[pc &+ 1]
+                fp[d] = fp[a] &<< k
+                pc &+= 2
+                continue
+            case .i64ShrUImm:
+                let k = code[pc &+ 1]
+                fp[d] = fp[a] &>> k
+                pc &+= 2
+                continue
             case .setSP:
                 r.sp = fp + Int(word >> 8)
             case .select:

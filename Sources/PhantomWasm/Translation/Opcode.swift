@@ -76,6 +76,10 @@ public enum Op: UInt8, CaseIterable, Sendable {
     // Fused i32 compare + conditional jump: [op | a | b, target], jumps when the comparison holds.
     case brI32Eq, brI32Ne, brI32LtS, brI32LtU, brI32GtS, brI32GtU, brI32LeS, brI32LeU, brI32GeS, brI32GeU
     case brI32Eqz, brI32Nez
+    // Binary operations with a constant right operand (a folded i32/i64.const): [op | d | a, constant]
+    case i32AddImm, i32MulImm, i32AndImm, i32OrImm, i32XorImm, i32ShlImm, i32ShrSImm, i32ShrUImm
+    case i32EqImm, i32NeImm, i32LtSImm, i32LtUImm, i32GtSImm, i32GtUImm, i32LeSImm, i32LeUImm, i32GeSImm, i32GeUImm
+    case i64AddImm, i64AndImm, i64ShlImm, i64ShrUImm
 
 
     @inline(__always)

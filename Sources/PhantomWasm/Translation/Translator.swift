@@ -183,8 +183,46 @@ struct Translator: AnyInstructionVisitor {
         emitProducer(op.word(d: canonical(h - 1), a: a), at: h - 1)
     }
 
+    static let immediateOps: [Op: Op] = [
+        .i32Add: .i32AddImm, .i32Sub: .i32AddImm, .i32Mul: .i32MulImm, .i32And: .i32AndImm, .i32Or: .i32OrImm,
+        .i32Xor: .i32XorImm, .i32Shl: .i32ShlImm, .i32ShrS: .i32ShrSImm, .i32ShrU: .i32ShrUImm,
+        .i32Eq: .i32EqImm, .i32Ne: .i32NeImm, .i32LtS: .i32LtSImm, .i32LtU: .i32LtUImm, .i32GtS: .i32GtSImm,
+        .i32GtU: .i32GtUImm, .i32LeS: .i32LeSImm, .i32LeU: .i32LeUImm, .i32GeS: .i32GeSImm, .i32GeU: .i32GeUImm,
+        .i64Add: .i64AddImm, .i64Sub: .i64AddImm, .i64And: .i64AndImm, .i64Shl: .i64ShlImm, .i64ShrU: .i64ShrUImm,
+    ]
+
+    /// The constant just emitted for the operand on top (`height`), removed from
+    /// the code so a binary operation can take it as an immediate.
+    mutating func foldConstant(at height: Int, i64: Bool) -> UInt64? {
+        guard let producer = lastProducer, aliases[height] == nil else { return nil }
+        let first = words[producer]
+        guard Field.d(first) == Int(canonical(height)) else { return nil }
+        if !i64, Op.decode(first) == .i32Const, producer == words.count - 1 {
+            words.removeLast()
+            lastProducer = nil
+            return first >> 32
+        }
+        if i64, Op.decode(first) == .i64Const, producer == words.count - 2 {
+            let value = words[producer + 1]
+            words.removeLast(2)
+            lastProducer = nil
+            return value
+        }
+        return nil
+    }
+
     mutating func emitBinary(_ op: Op) {
         let h = height
+        if let immediateOp = Self.immediateOps[op] {
+            let i64 = immediateOp.rawValue >= Op.i64AddImm.rawValue
+            if var constant = foldConstant(at: h - 1, i64: i64) {
+                if op == .i32Sub { constant = UInt64(0 &- UInt32(truncatingIfNeeded: constant)) }
+                if op == .i64Sub { constant = 0 &- constant }
+                let a = take(h - 2)
+                emitProducer(immediateOp.word(d: canonical(h - 2), a: a), at: h - 2, extra: constant)
+                return
+            }
+        }
         let b = take(h - 1)
         let a = take(h - 2)
         emitProducer(op.word(d: canonical(h - 2), a: a, b: b), at: h - 2)
