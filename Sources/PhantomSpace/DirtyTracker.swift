@@ -15,7 +15,7 @@ import Foundation
 /// writer either sees the byte set or takes the lock and re-checks.
 public final class DirtyTracker: @unchecked Sendable {
     /// One byte per page: 0 clean, 1 dirty.
-    @usableFromInline let flags: UnsafeMutablePointer<UInt8>
+    public let flags: UnsafeMutablePointer<UInt8>
     let pageLimit: UInt64
     private let lock = NSLock()
     private var list: [UInt64] = []

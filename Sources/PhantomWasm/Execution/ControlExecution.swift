@@ -2,14 +2,20 @@ import PhantomSpace
 
 /// Branches, calls and returns.
 extension Interpreter {
+    /// Moves the `keep` values below the branch's sp to the label's destination slot.
+    @inline(__always)
+    func move(_ fp: UnsafeMutablePointer<UInt64>, _ packed: UInt64) {
+        let keep = Field.d(packed)
+        if keep > 0 { (fp + Field.a(packed)).update(from: fp + Field.b(packed) - keep, count: keep) }
+    }
+
     /// Moves the `keep` topmost values to the label's destination slot and jumps.
     @inline(__always)
     func branch(_ r: inout Registers, _ packed: UInt64, target: UInt64) {
-        let keep = Int((packed >> 8) & 0xff_ffff)
-        let destination = r.fp + Int(packed >> 32)
-        if keep > 0 { destination.update(from: r.sp - keep, count: keep) }
-        r.sp = destination + keep
-        r.pc = Int(target)
+        let keep = Field.d(packed)
+        let destination = r.fp + Field.a(packed)
+        if keep > 0 { destination.update(from: r.fp + Field.b(packed) - keep, count: keep) }
+        r.pc = Int(truncatingIfNeeded: target)
     }
 
     /// Returns from the current function; true when it was the entry frame.
@@ -89,6 +95,9 @@ extension Interpreter {
                   spBefore: UnsafeMutablePointer<UInt64>) throws(Trap) -> Stop? {
         guard let host = owner.hostFunctions[index] else { throw Trap("unresolved import \(index)") }
         let count = host.parameters.count
+        // The host may block (and a snapshot may be taken meanwhile): the record must
+        // say "about to execute this call", which a restore re-executes.
+        if callPC >= 0 { writeBack(r, pc: callPC, sp: spBefore) }
         let arguments = Array(UnsafeBufferPointer(start: r.sp - count, count: count))
         var context = HostCallContext(
             space: space, memory: owner.memoryRecord == 0 ? nil : InstanceMemory(space: space, record: owner.memoryRecord),
@@ -116,7 +125,7 @@ extension Interpreter {
         case .block(let condition):
             space.setField(record, ThreadRecord.pendingCallState, context.pendingCallState)
             r.sp = spBefore
-            if callPC >= 0 { writeBack(r, pc: callPC) }
+            
             return .blocked(condition)
         case .trap(let trap):
             throw trap

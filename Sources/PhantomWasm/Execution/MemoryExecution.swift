@@ -5,52 +5,34 @@ import PhantomSpace
 /// the host address; bounds are checked against the current size.
 extension Interpreter {
     @inline(__always)
-    func address(_ r: inout Registers, _ size: UInt64) throws(Trap) -> UInt64 {
-        let base = UInt64(UInt32(truncatingIfNeeded: r.sp[-1]))
-        let address = base + r.code[r.pc + 1]
-        guard address + size <= r.memorySize else { throw Trap("out of bounds memory access") }
+    func address(_ memorySize: UInt64, _ base: UInt64, _ offset: UInt64, _ size: UInt64) throws(Trap) -> UInt64 {
+        let address = UInt64(UInt32(truncatingIfNeeded: base)) &+ offset
+        guard address &+ size <= memorySize else { throw Trap("out of bounds memory access") }
         return address
     }
 
     @inline(__always)
-    func load<T: FixedWidthInteger>(_ r: inout Registers, _: T.Type) throws(Trap) -> T {
-        let address = try address(&r, UInt64(MemoryLayout<T>.size))
-        return r.memoryBase.loadUnaligned(fromByteOffset: Int(address), as: T.self)
+    func load<T: FixedWidthInteger>(_ memoryBase: UnsafeMutableRawPointer, _ memorySize: UInt64, _ base: UInt64,
+                                    _ offset: UInt64, _: T.Type) throws(Trap) -> T {
+        let address = try address(memorySize, base, offset, UInt64(MemoryLayout<T>.size))
+        return memoryBase.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: address), as: T.self)
     }
 
     @inline(__always)
-    func store<T: FixedWidthInteger>(_ r: inout Registers, _ value: T) throws(Trap) {
-        r.sp -= 1
-        let address = try address(&r, UInt64(MemoryLayout<T>.size))
-        r.memoryBase.storeBytes(of: value, toByteOffset: Int(address), as: T.self)
-        space.markDirty(r.memoryOffset + address, count: MemoryLayout<T>.size)
-        r.sp -= 1
+    func store<T: FixedWidthInteger>(_ memoryBase: UnsafeMutableRawPointer, _ memorySize: UInt64, _ memoryOffset: UInt64,
+                                     _ base: UInt64, _ offset: UInt64, _ value: T) throws(Trap) {
+        let address = try address(memorySize, base, offset, UInt64(MemoryLayout<T>.size))
+        memoryBase.storeBytes(of: value, toByteOffset: Int(truncatingIfNeeded: address), as: T.self)
+        // Dirty marking inline: one byte check per touched page.
+        let first = (memoryOffset &+ address) >> 12
+        let last = (memoryOffset &+ address &+ UInt64(MemoryLayout<T>.size - 1)) >> 12
+        if dirtyFlags[Int(truncatingIfNeeded: first)] == 0 || dirtyFlags[Int(truncatingIfNeeded: last)] == 0 {
+            space.markDirty(memoryOffset &+ address, count: MemoryLayout<T>.size)
+        }
     }
 
     func memory(_ r: inout Registers, _ op: Op, _ word: UInt64) throws(Trap) {
         switch op {
-        case .i32Load, .f32Load: r.sp[-1] = UInt64(try load(&r, UInt32.self))
-        case .i64Load, .f64Load: r.sp[-1] = try load(&r, UInt64.self)
-        case .i32Load8S: r.sp[-1] = UInt64(UInt32(bitPattern: Int32(try load(&r, Int8.self))))
-        case .i32Load8U: r.sp[-1] = UInt64(try load(&r, UInt8.self))
-        case .i32Load16S: r.sp[-1] = UInt64(UInt32(bitPattern: Int32(try load(&r, Int16.self))))
-        case .i32Load16U: r.sp[-1] = UInt64(try load(&r, UInt16.self))
-        case .i64Load8S: r.sp[-1] = UInt64(bitPattern: Int64(try load(&r, Int8.self)))
-        case .i64Load8U: r.sp[-1] = UInt64(try load(&r, UInt8.self))
-        case .i64Load16S: r.sp[-1] = UInt64(bitPattern: Int64(try load(&r, Int16.self)))
-        case .i64Load16U: r.sp[-1] = UInt64(try load(&r, UInt16.self))
-        case .i64Load32S: r.sp[-1] = UInt64(bitPattern: Int64(try load(&r, Int32.self)))
-        case .i64Load32U: r.sp[-1] = UInt64(try load(&r, UInt32.self))
-        case .i32Store, .f32Store: try store(&r, UInt32(truncatingIfNeeded: r.sp[-1]))
-        case .i64Store, .f64Store: try store(&r, r.sp[-1])
-        case .i32Store8, .i64Store8: try store(&r, UInt8(truncatingIfNeeded: r.sp[-1]))
-        case .i32Store16, .i64Store16: try store(&r, UInt16(truncatingIfNeeded: r.sp[-1]))
-        case .i64Store32: try store(&r, UInt32(truncatingIfNeeded: r.sp[-1]))
-        case .memorySize:
-            r.sp.pointee = r.memorySize / MemoryRecord.pageSize
-            r.sp += 1
-            r.pc += 1
-            return
         case .memoryGrow:
             let delta = UInt64(UInt32(truncatingIfNeeded: r.sp[-1]))
             let memory = r.instance.memoryRecord

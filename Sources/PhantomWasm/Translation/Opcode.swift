@@ -10,32 +10,33 @@
 /// never reorder or insert cases without re-translating (the code checksum stored
 /// in the space catches a mismatch after a restore).
 public enum Op: UInt8, CaseIterable, Sendable {
-    // Control (Control.swift)
+    // Register-mode operand fields (fp-relative slot indices, 18 bits each):
+    // d = bits 8..25 (destination), a = bits 26..43, b = bits 44..61.
+    // Control
     case unreachable = 0
     case jump            // [op, target]
-    case br              // [op | keep<<8 | dest<<32, target]
-    case brIf            // [op | keep<<8 | dest<<32, target]
-    case brIfJump        // [op, target] (no values to move)
-    case brUnless        // [op, target]
-    case brTable         // [op | count<<8, (packed, target) * (count + 1)]
-    case loopHeader      // [op]  safepoint + fuel
-    case `return`        // [op]
-    case returnIf        // [op]
-    case call            // [op | function<<8]
-    case callIndirect    // [op | table<<8 | type<<32]
-    case drop
-    case select
-    // Variables (Variable.swift)
-    case localGet        // [op | index<<8]
-    case localSet
-    case localTee
-    case globalGet       // [op | index<<8]
-    case globalSet
-    case i32Const        // [op | bits<<32]
-    case i64Const        // [op, bits]
-    // Reference (Reference.swift)
-    case refFunc         // [op | function<<8]
-    // Memory (Memory.swift): [op, offset]
+    case br              // [op | packed, target]   packed: keep<<8 | dest<<26 | sp<<44
+    case brIf            // [op | packed, target]   condition in slot sp (canonical)
+    case brIfJump        // [op | a, target]        no values to move
+    case brUnless        // [op | a, target]
+    case brTable         // [op | count<<8, (packed | 1 or sp<<44 for return, target) * (count + 1)]  stack mode
+    case loopHeader      // [op | sp<<8]  safepoint + fuel
+    case `return`        // [op | sp<<8]
+    case returnIf        // [op | sp<<8]  condition in slot sp
+    case call            // [op | function<<8 | sp<<40]
+    case callIndirect    // [op | table<<8 | type<<32, sp]
+    case setSP           // [op | sp<<8]  before a stack-mode instruction
+    case select          // [op | d | a | b, c]
+    // Variables
+    case copy            // [op | d | a]
+    case globalGet       // [op | d | index<<44]
+    case globalSet       // [op | a | index<<44]
+    case i32Const        // [op | d | bits<<32]
+    case i64Const        // [op | d, bits]
+    // Reference
+    case refFunc         // [op | d | function<<32]
+    // Memory: loads [op | d | a(address), offset], stores [op | a(address) | b(value), offset];
+    // memorySize [op | d]; the rest are stack mode (after setSP).
     case i32Load, i64Load, f32Load, f64Load
     case i32Load8S, i32Load8U, i32Load16S, i32Load16U
     case i64Load8S, i64Load8U, i64Load16S, i64Load16U, i64Load32S, i64Load32U
@@ -50,7 +51,7 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case tableCopy       // [op | dst<<8 | src<<32]
     case tableInit       // [op | elem<<8 | table<<32]
     case elemDrop        // [op | elem<<8]
-    // Numeric (Numeric.swift), one word each
+    // Numeric, one word each: unary [op | d | a], binary [op | d | a | b]
     case i32Eqz, i32Eq, i32Ne, i32LtS, i32LtU, i32GtS, i32GtU, i32LeS, i32LeU, i32GeS, i32GeU
     case i64Eqz, i64Eq, i64Ne, i64LtS, i64LtU, i64GtS, i64GtU, i64LeS, i64LeU, i64GeS, i64GeU
     case f32Eq, f32Ne, f32Lt, f32Gt, f32Le, f32Ge
@@ -72,9 +73,14 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32Extend8S, i32Extend16S, i64Extend8S, i64Extend16S, i64Extend32S
     case i32TruncSatF32S, i32TruncSatF32U, i32TruncSatF64S, i32TruncSatF64U
     case i64TruncSatF32S, i64TruncSatF32U, i64TruncSatF64S, i64TruncSatF64U
+    // Fused i32 compare + conditional jump: [op | a | b, target], jumps when the comparison holds.
+    case brI32Eq, brI32Ne, brI32LtS, brI32LtU, brI32GtS, brI32GtU, brI32LeS, brI32LeU, brI32GeS, brI32GeU
+    case brI32Eqz, brI32Nez
+    // Binary operations with a constant right operand (a folded i32/i64.const): [op | d | a, constant]
+    case i32AddImm, i32MulImm, i32AndImm, i32OrImm, i32XorImm, i32ShlImm, i32ShrSImm, i32ShrUImm
+    case i32EqImm, i32NeImm, i32LtSImm, i32LtUImm, i32GtSImm, i32GtUImm, i32LeSImm, i32LeUImm, i32GeSImm, i32GeUImm
+    case i64AddImm, i64AndImm, i64ShlImm, i64ShrUImm
 
-    /// First opcode handled by `Numeric.swift`.
-    static let firstNumeric = Op.i32Eqz.rawValue
 
     @inline(__always)
     static func decode(_ word: UInt64) -> Op {
@@ -83,4 +89,18 @@ public enum Op: UInt8, CaseIterable, Sendable {
 
     @inline(__always)
     func word(_ immediate: UInt64 = 0) -> UInt64 { UInt64(rawValue) | immediate << 8 }
+
+    @inline(__always)
+    func word(d: UInt64, a: UInt64 = 0, b: UInt64 = 0) -> UInt64 {
+        UInt64(rawValue) | d << 8 | a << 26 | b << 44
+    }
+}
+
+/// Field extraction for register-mode words.
+enum Field {
+    static let mask: UInt64 = 0x3ffff
+    static let slotLimit = 1 << 18
+    @inline(__always) static func d(_ word: UInt64) -> Int { Int(truncatingIfNeeded: (word >> 8) & mask) }
+    @inline(__always) static func a(_ word: UInt64) -> Int { Int(truncatingIfNeeded: (word >> 26) & mask) }
+    @inline(__always) static func b(_ word: UInt64) -> Int { Int(truncatingIfNeeded: (word >> 44) & mask) }
 }

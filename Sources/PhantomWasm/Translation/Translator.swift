@@ -73,6 +73,15 @@ struct Translator: AnyInstructionVisitor {
     let localCount: Int
     let operandBase: Int
     let resultCount: Int
+    /// Operand-stack heights whose value still lives in a local (a deferred
+    /// `local.get`): height -> local slot. Everything else is in its canonical slot
+    /// `operandBase + height`. Materialized (copied) before every control
+    /// instruction, call and stack-mode instruction, and before the local changes.
+    var aliases: [Int: UInt64] = [:]
+    /// Position of the last emitted instruction that wrote the canonical slot of
+    /// the operand on top, as long as nothing was emitted or labelled since: a
+    /// following `local.set`/`local.tee` retargets its destination.
+    var lastProducer: Int?
 
     static let numericOps: [String: Op] = {
         var table: [String: Op] = [:]
@@ -89,6 +98,11 @@ struct Translator: AnyInstructionVisitor {
     }
 
     static func translate(function: ValidatedModule.Function, context: ModuleContext) throws(WasmValidationError) -> FunctionCode {
+        let slots = function.type.parameters.count + function.locals.count
+        guard slots + Frame.headerSlots + function.maximumStackHeight + 2 < Field.slotLimit else {
+            throw WasmValidationError(.unsupported, "function \(function.index) needs more than \(Field.slotLimit) stack slots",
+                                      offset: 0, functionIndex: function.index)
+        }
         let validator = try FunctionValidator(
             context: context, functionIndex: function.index, type: function.type,
             declaredLocals: function.locals, bodyOffset: 0)
@@ -117,8 +131,143 @@ struct Translator: AnyInstructionVisitor {
 
     var height: Int { validator.values.height }
 
-    mutating func emit(_ op: Op, _ immediate: UInt64 = 0) { words.append(op.word(immediate)) }
-    mutating func emitRaw(_ word: UInt64) { words.append(word) }
+    mutating func emit(_ op: Op, _ immediate: UInt64 = 0) { words.append(op.word(immediate)); lastProducer = nil }
+    mutating func emitRaw(_ word: UInt64) { words.append(word); lastProducer = nil }
+
+    // MARK: Register mode
+
+    func canonical(_ height: Int) -> UInt64 { UInt64(operandBase + height) }
+    func slot(_ height: Int) -> UInt64 { aliases[height] ?? canonical(height) }
+
+    /// Takes the operand at `height` (popping it): its slot.
+    mutating func take(_ height: Int) -> UInt64 {
+        if let local = aliases.removeValue(forKey: height) { return local }
+        return canonical(height)
+    }
+
+    /// Emits an instruction that writes the canonical slot of `height` (its `d` field).
+    mutating func emitProducer(_ word: UInt64, at height: Int, extra: UInt64? = nil) {
+        aliases[height] = nil
+        let position = words.count
+        words.append(word)
+        if let extra { words.append(extra) }
+        lastProducer = position
+    }
+
+    mutating func materialize(_ height: Int) {
+        guard let local = aliases.removeValue(forKey: height) else { return }
+        emitRaw(Op.copy.word(d: canonical(height), a: local))
+    }
+
+    /// Copies every deferred `local.get` into its canonical slot.
+    mutating func materializeAll() {
+        guard !aliases.isEmpty else { return }
+        for height in aliases.keys.sorted() { materialize(height) }
+    }
+
+    /// Copies the deferred reads of `local` (below `height`) before it changes.
+    mutating func materialize(local: UInt64, below height: Int) {
+        for key in aliases.keys.sorted() where key < height && aliases[key] == local { materialize(key) }
+    }
+
+    /// A stack-mode instruction: operands in canonical slots, `sp` set first.
+    mutating func emitStackMode(_ op: Op, _ immediate: UInt64 = 0) {
+        materializeAll()
+        emit(.setSP, canonical(height))
+        emit(op, immediate)
+    }
+
+    mutating func emitUnary(_ op: Op) {
+        let h = height
+        let a = take(h - 1)
+        emitProducer(op.word(d: canonical(h - 1), a: a), at: h - 1)
+    }
+
+    static let immediateOps: [Op: Op] = [
+        .i32Add: .i32AddImm, .i32Sub: .i32AddImm, .i32Mul: .i32MulImm, .i32And: .i32AndImm, .i32Or: .i32OrImm,
+        .i32Xor: .i32XorImm, .i32Shl: .i32ShlImm, .i32ShrS: .i32ShrSImm, .i32ShrU: .i32ShrUImm,
+        .i32Eq: .i32EqImm, .i32Ne: .i32NeImm, .i32LtS: .i32LtSImm, .i32LtU: .i32LtUImm, .i32GtS: .i32GtSImm,
+        .i32GtU: .i32GtUImm, .i32LeS: .i32LeSImm, .i32LeU: .i32LeUImm, .i32GeS: .i32GeSImm, .i32GeU: .i32GeUImm,
+        .i64Add: .i64AddImm, .i64Sub: .i64AddImm, .i64And: .i64AndImm, .i64Shl: .i64ShlImm, .i64ShrU: .i64ShrUImm,
+    ]
+
+    /// The constant just emitted for the operand on top (`height`), removed from
+    /// the code so a binary operation can take it as an immediate.
+    mutating func foldConstant(at height: Int, i64: Bool) -> UInt64? {
+        guard let producer = lastProducer, aliases[height] == nil else { return nil }
+        let first = words[producer]
+        guard Field.d(first) == Int(canonical(height)) else { return nil }
+        if !i64, Op.decode(first) == .i32Const, producer == words.count - 1 {
+            words.removeLast()
+            lastProducer = nil
+            return first >> 32
+        }
+        if i64, Op.decode(first) == .i64Const, producer == words.count - 2 {
+            let value = words[producer + 1]
+            words.removeLast(2)
+            lastProducer = nil
+            return value
+        }
+        return nil
+    }
+
+    mutating func emitBinary(_ op: Op) {
+        let h = height
+        if let immediateOp = Self.immediateOps[op] {
+            let i64 = immediateOp.rawValue >= Op.i64AddImm.rawValue
+            if var constant = foldConstant(at: h - 1, i64: i64) {
+                if op == .i32Sub { constant = UInt64(0 &- UInt32(truncatingIfNeeded: constant)) }
+                if op == .i64Sub { constant = 0 &- constant }
+                let a = take(h - 2)
+                emitProducer(immediateOp.word(d: canonical(h - 2), a: a), at: h - 2, extra: constant)
+                return
+            }
+        }
+        let b = take(h - 1)
+        let a = take(h - 2)
+        emitProducer(op.word(d: canonical(h - 2), a: a, b: b), at: h - 2)
+    }
+
+    static let fusedBranches: [Op: (whenTrue: Op, whenFalse: Op)] = [
+        .i32Eq: (.brI32Eq, .brI32Ne), .i32Ne: (.brI32Ne, .brI32Eq),
+        .i32LtS: (.brI32LtS, .brI32GeS), .i32LtU: (.brI32LtU, .brI32GeU),
+        .i32GtS: (.brI32GtS, .brI32LeS), .i32GtU: (.brI32GtU, .brI32LeU),
+        .i32LeS: (.brI32LeS, .brI32GtS), .i32LeU: (.brI32LeU, .brI32GtU),
+        .i32GeS: (.brI32GeS, .brI32LtS), .i32GeU: (.brI32GeU, .brI32LtU),
+        .i32Eqz: (.brI32Eqz, .brI32Nez),
+    ]
+
+    /// A jump (target word appended by the caller) taken when `condition` (the
+    /// operand just popped from `height`) is non-zero, or zero. An i32 comparison
+    /// emitted right before that produced it is fused into the jump.
+    mutating func emitConditionalJump(condition: UInt64, height: Int, whenTrue: Bool) {
+        if let producer = lastProducer, producer == words.count - 1, condition == canonical(height),
+           Field.d(words[producer]) == Int(condition), let fused = Self.fusedBranches[Op.decode(words[producer])] {
+            let compare = words[producer]
+            words[producer] = (whenTrue ? fused.whenTrue : fused.whenFalse)
+                .word(d: 0, a: UInt64(Field.a(compare)), b: UInt64(Field.b(compare)))
+            lastProducer = nil
+            return
+        }
+        emitRaw((whenTrue ? Op.brIfJump : Op.brUnless).word(d: 0, a: condition))
+    }
+
+    mutating func emitLocalSet(_ index: UInt32, tee: Bool) {
+        let h = height
+        let local = UInt64(index)
+        let wasAlias = aliases[h - 1] != nil
+        let value = slot(h - 1)
+        if !tee { aliases[h - 1] = nil }
+        if value == local { return }
+        materialize(local: local, below: h - 1)
+        if !wasAlias, let producer = lastProducer, Field.d(words[producer]) == Int(canonical(h - 1)) {
+            words[producer] = words[producer] & ~(Field.mask << 8) | local << 8
+            lastProducer = nil
+            if tee { aliases[h - 1] = local }
+            return
+        }
+        emitRaw(Op.copy.word(d: local, a: value))
+    }
 
     func blockSignature(_ type: BlockType) -> (parameters: Int, results: Int) {
         switch type {
@@ -135,10 +284,10 @@ struct Translator: AnyInstructionVisitor {
     mutating func branchOperands(label: UInt32, current: Int) -> (packed: UInt64, needsMove: Bool, isReturn: Bool) {
         let index = blocks.count - 1 - Int(label)
         let block = blocks[index]
-        if block.kind == .function { return (0, true, true) }
+        if block.kind == .function { return (UInt64(operandBase + current) << 44, true, true) }
         let destination = block.height
         let keep = block.arity
-        let packed = UInt64(keep) << 8 | UInt64(operandBase + destination) << 32
+        let packed = UInt64(keep) << 8 | UInt64(operandBase + destination) << 26 | UInt64(operandBase + current) << 44
         return (packed, current - keep != destination, false)
     }
 
@@ -159,7 +308,20 @@ struct Translator: AnyInstructionVisitor {
     mutating func visit(_ instruction: Instruction) throws(WasmValidationError) {
         let live = reachable
         switch instruction {
+        case .block, .loop, .if, .else, .end:
+            if !live { aliases.removeAll() }
+            if case .loop = instruction { lastProducer = nil }
+            if case .else = instruction { lastProducer = nil }
+            if case .end = instruction { lastProducer = nil }
+        default: break
+        }
+        switch instruction {
         case .block(let type), .loop(let type), .if(let type):
+            var condition: UInt64 = 0
+            if live {
+                if case .if = instruction { condition = take(height - 1) }
+                materializeAll()
+            }
             let signature = blockSignature(type)
             var entryHeight = height - signature.parameters
             if case .if = instruction { entryHeight -= 1 }
@@ -169,11 +331,11 @@ struct Translator: AnyInstructionVisitor {
                 block.kind = .loop
                 block.arity = signature.parameters
                 block.loopStart = words.count
-                if live { emit(.loopHeader) }
+                if live { emit(.loopHeader, canonical(height)) }
             case .if:
                 block.kind = .if
                 if live {
-                    emit(.brUnless)
+                    emitConditionalJump(condition: condition, height: height - 1, whenTrue: false)
                     block.elsePatch = words.count
                     emitRaw(0)
                 }
@@ -182,6 +344,7 @@ struct Translator: AnyInstructionVisitor {
             blocks.append(block)
             return
         case .else:
+            if live { materializeAll() }
             var block = blocks.removeLast()
             if !block.dead {
                 if live {
@@ -196,9 +359,10 @@ struct Translator: AnyInstructionVisitor {
             blocks.append(block)
             return
         case .end:
+            if live { materializeAll() }
             let block = blocks.removeLast()
             if block.kind == .function {
-                if live { emit(.return) }
+                if live { emit(.return, canonical(height)) }
                 return
             }
             if !block.dead {
@@ -214,97 +378,119 @@ struct Translator: AnyInstructionVisitor {
     }
 
     mutating func emitInstruction(_ instruction: Instruction) throws(WasmValidationError) {
+        let h = height
         switch instruction {
         case .unreachable: emit(.unreachable)
         case .nop: break
         case .br(let label):
-            let branch = branchOperands(label: label, current: height)
-            if branch.isReturn { emit(.return); return }
+            materializeAll()
+            let branch = branchOperands(label: label, current: h)
+            if branch.isReturn { emit(.return, canonical(h)); return }
             if branch.needsMove { emitRaw(Op.br.word() | branch.packed) } else { emit(.jump) }
             appendTarget(label: label)
         case .brIf(let label):
-            let branch = branchOperands(label: label, current: height - 1)
-            if branch.isReturn { emit(.returnIf); return }
-            if branch.needsMove { emitRaw(Op.brIf.word() | branch.packed) } else { emit(.brIfJump) }
+            let branch = branchOperands(label: label, current: h - 1)
+            if branch.isReturn || branch.needsMove {
+                materializeAll()
+                if branch.isReturn { emit(.returnIf, canonical(h - 1)); return }
+                emitRaw(Op.brIf.word() | branch.packed)
+            } else {
+                let condition = take(h - 1)
+                materializeAll()
+                emitConditionalJump(condition: condition, height: h - 1, whenTrue: true)
+            }
             appendTarget(label: label)
         case .brTable(let table):
             let labels = table.labelIndices + [table.defaultIndex]
-            emit(.brTable, UInt64(table.labelIndices.count))
+            emitStackMode(.brTable, UInt64(table.labelIndices.count))
             for label in labels {
-                let branch = branchOperands(label: label, current: height - 1)
+                let branch = branchOperands(label: label, current: h - 1)
                 if branch.isReturn {
-                    emitRaw(0)
+                    emitRaw(branch.packed)
                     emitRaw(UInt64.max)
                 } else {
                     emitRaw(branch.packed | 1)  // bit 0 marks a real branch
                     appendTarget(label: label)
                 }
             }
-        case .return: emit(.return)
-        case .call(let function): emit(.call, UInt64(function))
-        case .callIndirect(let type, let table): emit(.callIndirect, UInt64(table) | UInt64(type) << 24)
-        case .drop: emit(.drop)
-        case .select, .typedSelect: emit(.select)
-        case .localGet(let index): emit(.localGet, UInt64(index))
-        case .localSet(let index): emit(.localSet, UInt64(index))
-        case .localTee(let index): emit(.localTee, UInt64(index))
-        case .globalGet(let index): emit(.globalGet, UInt64(index))
-        case .globalSet(let index): emit(.globalSet, UInt64(index))
+        case .return:
+            materializeAll()
+            emit(.return, canonical(h))
+        case .call(let function):
+            materializeAll()
+            emit(.call, UInt64(function) | canonical(h) << 32)
+        case .callIndirect(let type, let table):
+            materializeAll()
+            emit(.callIndirect, UInt64(table) | UInt64(type) << 24)
+            emitRaw(canonical(h))
+        case .drop: _ = take(h - 1)
+        case .select, .typedSelect:
+            let c = take(h - 1), b = take(h - 2), a = take(h - 3)
+            emitProducer(Op.select.word(d: canonical(h - 3), a: a, b: b), at: h - 3, extra: c)
+        case .localGet(let index): aliases[h] = UInt64(index)
+        case .localSet(let index): emitLocalSet(index, tee: false)
+        case .localTee(let index): emitLocalSet(index, tee: true)
+        case .globalGet(let index):
+            emitProducer(Op.globalGet.word(d: canonical(h)) | UInt64(index) << 44, at: h)
+        case .globalSet(let index):
+            let a = take(h - 1)
+            emitRaw(Op.globalSet.word(d: 0, a: a) | UInt64(index) << 44)
         case .load(let kind, let memarg):
             guard let op = Self.numericOps["\(kind)"] else { throw .unsupported(.simd) }
-            emit(op)
-            emitRaw(memarg.offset)
+            let a = take(h - 1)
+            emitProducer(op.word(d: canonical(h - 1), a: a), at: h - 1, extra: memarg.offset)
         case .store(let kind, let memarg):
             guard let op = Self.numericOps["\(kind)"] else { throw .unsupported(.simd) }
-            emit(op)
+            let b = take(h - 1), a = take(h - 2)
+            emitRaw(op.word(d: 0, a: a, b: b))
             emitRaw(memarg.offset)
-        case .memorySize: emit(.memorySize)
-        case .memoryGrow: emit(.memoryGrow)
-        case .i32Const(let value): emit(.i32Const, UInt64(UInt32(bitPattern: value)) << 24)
+        case .memorySize: emitProducer(Op.memorySize.word(d: canonical(h)), at: h)
+        case .memoryGrow: emitStackMode(.memoryGrow)
+        case .i32Const(let value):
+            emitProducer(Op.i32Const.word(d: canonical(h)) | UInt64(UInt32(bitPattern: value)) << 32, at: h)
         case .i64Const(let value):
-            emit(.i64Const)
-            emitRaw(UInt64(bitPattern: value))
-        case .f32Const(let value): emit(.i32Const, UInt64(value.bitPattern) << 24)
+            emitProducer(Op.i64Const.word(d: canonical(h)), at: h, extra: UInt64(bitPattern: value))
+        case .f32Const(let value):
+            emitProducer(Op.i32Const.word(d: canonical(h)) | UInt64(value.bitPattern) << 32, at: h)
         case .f64Const(let value):
-            emit(.i64Const)
-            emitRaw(value.bitPattern)
-        case .refNull: emit(.i32Const, 0)
-        case .refIsNull: emit(.i64Eqz)
-        case .refFunc(let function): emit(.refFunc, UInt64(function))
-        case .i32Eqz: emit(.i32Eqz)
-        case .i64Eqz: emit(.i64Eqz)
-        case .cmp(let op): try emitNumeric("\(op)")
-        case .unary(let op): try emitNumeric("\(op)")
-        case .binary(let op): try emitNumeric("\(op)")
+            emitProducer(Op.i64Const.word(d: canonical(h)), at: h, extra: value.bitPattern)
+        case .refNull: emitProducer(Op.i32Const.word(d: canonical(h)), at: h)
+        case .refIsNull: emitUnary(.i64Eqz)
+        case .refFunc(let function): emitProducer(Op.refFunc.word(d: canonical(h)) | UInt64(function) << 32, at: h)
+        case .i32Eqz: emitUnary(.i32Eqz)
+        case .i64Eqz: emitUnary(.i64Eqz)
+        case .cmp(let op): try emitNumeric("\(op)", binary: true)
+        case .unary(let op): try emitNumeric("\(op)", binary: false)
+        case .binary(let op): try emitNumeric("\(op)", binary: true)
         case .conversion(let op):
             switch op {
             case .i32ReinterpretF32, .i64ReinterpretF64, .f32ReinterpretI32, .f64ReinterpretI64:
                 break  // same bits in a slot
             default:
-                try emitNumeric("\(op)")
+                try emitNumeric("\(op)", binary: false)
             }
-        case .memoryInit(let data, _): emit(.memoryInit, UInt64(data))
-        case .dataDrop(let data): emit(.dataDrop, UInt64(data))
-        case .memoryCopy: emit(.memoryCopy)
-        case .memoryFill: emit(.memoryFill)
-        case .tableInit(let element, let table): emit(.tableInit, UInt64(element) | UInt64(table) << 24)
-        case .elemDrop(let element): emit(.elemDrop, UInt64(element))
-        case .tableCopy(let destination, let source): emit(.tableCopy, UInt64(destination) | UInt64(source) << 24)
-        case .tableFill(let table): emit(.tableFill, UInt64(table))
-        case .tableGet(let table): emit(.tableGet, UInt64(table))
-        case .tableSet(let table): emit(.tableSet, UInt64(table))
-        case .tableGrow(let table): emit(.tableGrow, UInt64(table))
-        case .tableSize(let table): emit(.tableSize, UInt64(table))
+        case .memoryInit(let data, _): emitStackMode(.memoryInit, UInt64(data))
+        case .dataDrop(let data): emitStackMode(.dataDrop, UInt64(data))
+        case .memoryCopy: emitStackMode(.memoryCopy)
+        case .memoryFill: emitStackMode(.memoryFill)
+        case .tableInit(let element, let table): emitStackMode(.tableInit, UInt64(element) | UInt64(table) << 24)
+        case .elemDrop(let element): emitStackMode(.elemDrop, UInt64(element))
+        case .tableCopy(let destination, let source): emitStackMode(.tableCopy, UInt64(destination) | UInt64(source) << 24)
+        case .tableFill(let table): emitStackMode(.tableFill, UInt64(table))
+        case .tableGet(let table): emitStackMode(.tableGet, UInt64(table))
+        case .tableSet(let table): emitStackMode(.tableSet, UInt64(table))
+        case .tableGrow(let table): emitStackMode(.tableGrow, UInt64(table))
+        case .tableSize(let table): emitStackMode(.tableSize, UInt64(table))
         default:
             throw WasmValidationError(.unsupported, "instruction \(instruction) is beyond WebAssembly 2.0")
         }
     }
 
-    mutating func emitNumeric(_ name: String) throws(WasmValidationError) {
+    mutating func emitNumeric(_ name: String, binary: Bool) throws(WasmValidationError) {
         guard let op = Self.numericOps[name] else {
             throw WasmValidationError(.unsupported, "instruction \(name) is beyond WebAssembly 2.0")
         }
-        emit(op)
+        if binary { emitBinary(op) } else { emitUnary(op) }
     }
 }
 
