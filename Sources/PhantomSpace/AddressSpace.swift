@@ -34,5 +34,15 @@ final class AddressSpace {
         _ = madvise(base + Int(offset), Int(byteCount), MADV_DONTNEED)
     }
 
+    /// Asks for transparent huge pages over `[0, byteCount)` — the range a
+    /// restore is about to fill completely — so that filling it takes one
+    /// fault per 2 MiB instead of one per 4 KiB. Only that range: elsewhere a
+    /// sparse space would pay 2 MiB of memory for every page it touches.
+    func preferHugePages(byteCount: UInt64) {
+        let length = Int(min(byteCount, self.byteCount)) & ~(2 << 20 - 1)
+        guard length > 0 else { return }
+        _ = madvise(base, length, 14 /* MADV_HUGEPAGE */)
+    }
+
     deinit { munmap(base, Int(byteCount)) }
 }

@@ -57,6 +57,7 @@ public final class ObjectSpace: @unchecked Sendable {
                     throw SpaceError.imageLargerThanLimit(pages: store.pageCount, limitBytes: limitBytes)
                 }
                 memory.discard(offset: 0, byteCount: limitBytes)
+                memory.preferHugePages(byteCount: store.pageCount * 4096)
                 try store.restoreAllPages(into: memory.base)
                 restored = store.current
                 break

@@ -2,11 +2,18 @@ import Foundation
 
 /// Output commit for stdout and stderr (DESIGN.md, "Output commit"): what a
 /// program writes is held until the snapshot that contains the writing is
-/// durable, then released. After a crash, output the world has seen is never
-/// produced a second time, and output it has not seen is produced again by
-/// the restored program — so across any number of kills the output is
-/// exactly that of one uninterrupted run. The price is latency: output
-/// appears once per snapshot period.
+/// durable, then released. The world never sees output that a crash would
+/// undo: after a restart, nothing it has seen is produced a second time, and
+/// output it had not seen (written after the last snapshot) is produced
+/// again by the restored program. The price is latency: output appears once
+/// per snapshot period.
+///
+/// Delivery is at most once, not exactly once: a kill in the instant between
+/// a generation becoming durable and its batch being written loses that
+/// batch (the restored program is already past it). No pipe allows better —
+/// writing before the commit would repeat instead — so the window is kept to
+/// microseconds: the batch is released on the writer thread right after the
+/// superblock flush.
 public final class OutputCommit: @unchecked Sendable {
     public typealias Sink = @Sendable (_ descriptor: Int32, _ bytes: [UInt8]) -> Void
     private let lock = NSLock()

@@ -92,6 +92,7 @@ struct Bench: ParsableCommand {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
             let path = directory.appendingPathComponent("commit.img").path
+            try? FileManager.default.removeItem(atPath: path)
             let store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew), options: .init(retention: 2))
             let space = try ObjectSpace(store: store, options: .init(limitBytes: UInt64(megabytes) << 21))
             let pages = megabytes * 256
@@ -138,6 +139,7 @@ struct Bench: ParsableCommand {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
             let path = directory.appendingPathComponent("restore.img").path
+            try? FileManager.default.removeItem(atPath: path)
             let store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew))
             let space = try ObjectSpace(store: store, options: .init(limitBytes: UInt64(megabytes) << 21))
             for page in 0..<(megabytes * 256) { space.store(UInt64(page), at: UInt64(page) * 4096 + 1024) }
@@ -179,6 +181,7 @@ struct Bench: ParsableCommand {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
             let path = directory.appendingPathComponent("frequency.img").path
+            try? FileManager.default.removeItem(atPath: path)
             let store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew), options: .init(retention: 2))
             let space = try ObjectSpace(store: store, options: .init(limitBytes: 1 << 30))
             let pages = megabytes * 256

@@ -8,7 +8,7 @@ import PhantomWasm
 struct PersistentRunOptions: ParsableArguments {
     @Option(help: "Time between snapshots (e.g. 10ms, 1s, 1m).")
     var snapshotEvery = Duration(nanoseconds: 1_000_000_000)
-    @Flag(help: "Output commit: hold the program's stdout and stderr until the snapshot containing it is durable, so that output is never repeated or lost across kills (it then appears once per snapshot period).")
+    @Flag(help: "Output commit: hold the program's stdout and stderr until the snapshot containing it is durable, so that output is never repeated after a kill (it then appears once per snapshot period; a kill in the instant between a commit and the release of its output loses that batch).")
     var holdOutput = false
     @Flag(help: "Report every committed snapshot on stderr.")
     var verbose = false

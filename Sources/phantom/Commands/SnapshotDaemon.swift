@@ -41,14 +41,23 @@ final class SnapshotDaemon<Token>: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// A snapshot now, on the calling thread (which must not be a mutator),
-    /// reported like the periodic ones.
+    /// A snapshot now, from the calling thread (which must not be a mutator),
+    /// reported like the periodic ones. The report runs on the writer thread
+    /// the moment the generation is durable — for held output, that keeps the
+    /// window in which a kill loses a committed batch to microseconds.
     @discardableResult
     func snapshotNow() -> Result<SnapshotResult, Error> {
+        let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var token: Token?
-        let result = Result { try space.snapshot { token = self.whileStopped() } }
-        if let token { report(result, token) }
-        return result
+        nonisolated(unsafe) var outcome: Result<SnapshotResult, Error>!
+        nonisolated(unsafe) let report = self.report
+        space.snapshotInBackground(whileStopped: { token = self.whileStopped() }) { result in
+            if let token { report(result, token) }
+            outcome = result
+            done.signal()
+        }
+        done.wait()
+        return outcome
     }
 
     private func loop() {
