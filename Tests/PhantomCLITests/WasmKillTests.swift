@@ -110,6 +110,31 @@ import Testing
         #expect(result.output == reference.stdout)
     }
 
+    /// A program killed while sleeping in `poll_oneoff` sleeps again after the
+    /// restart until its original deadline: the program itself checks that
+    /// every sleep lasted at least its length and that the monotonic clock
+    /// never went backwards across the restarts ("ok", else SHORT_SLEEP or
+    /// CLOCK_BACKWARDS).
+    @Test func aSleepInterruptedByAKillResumes() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let arguments = ["run", "--image", directory.appendingPathComponent("sleeper.img").path, "--hold-output",
+                         "--snapshot-every", "20ms", fixture("c/sleeper.wasm"), "4", "400"]
+        var output = ""
+        for delay in [0.5, 0.7] {
+            let killed = try PhantomProcess.runAndKill(arguments, after: delay)
+            #expect(killed.status == SIGKILL)
+            output += killed.stdout
+        }
+        let last = try PhantomProcess.run(arguments)
+        output += last.stdout
+        #expect(last.status == 0, "\(last.stderr)")
+        #expect(last.stderr.contains("resuming sleeper.wasm"))
+        let ticks = output.split(separator: "\n").filter { $0.hasPrefix("tick ") }.map { $0.split(separator: " ")[1] }
+        #expect(ticks == ["1", "2", "3", "4"], "\(output)")
+        #expect(output.hasSuffix("ok\n"), "\(output)")
+    }
+
     @Test func appendedFileStaysConsistentAcrossKills() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
