@@ -52,10 +52,7 @@ struct Bench: ParsableCommand {
         }
 
         func measure(directory: URL, spaceMiB: Int, dirtyMiB: Int, label: String) throws {
-            let path = directory.appendingPathComponent("pause-\(spaceMiB)-\(dirtyMiB).img").path
-            try? FileManager.default.removeItem(atPath: path)
-            let store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew), options: .init(retention: 2))
-            let space = try ObjectSpace(store: store, options: .init(limitBytes: UInt64(spaceMiB) << 20))
+            let (path, space) = try freshSpace(in: directory, name: "pause-\(spaceMiB)-\(dirtyMiB).img", limitBytes: UInt64(spaceMiB) << 20, retention: 2)
             let spacePages = spaceMiB * 256
             // Populate the whole space once, so it is as large as it says.
             for page in 0..<spacePages { space.store(UInt64(page), at: UInt64(page) * 4096 + 1024) }
@@ -91,10 +88,7 @@ struct Bench: ParsableCommand {
         func run() throws {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
-            let path = directory.appendingPathComponent("commit.img").path
-            try? FileManager.default.removeItem(atPath: path)
-            let store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew), options: .init(retention: 2))
-            let space = try ObjectSpace(store: store, options: .init(limitBytes: UInt64(megabytes) << 21))
+            let (_, space) = try freshSpace(in: directory, name: "commit.img", limitBytes: UInt64(megabytes) << 21, retention: 2)
             let pages = megabytes * 256
             var commitTimes: [UInt64] = []
             var referenceTimes: [UInt64] = []
@@ -138,10 +132,7 @@ struct Bench: ParsableCommand {
             }
             let directory = try place.make()
             defer { place.cleanUp(directory) }
-            let path = directory.appendingPathComponent("restore.img").path
-            try? FileManager.default.removeItem(atPath: path)
-            let store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew))
-            let space = try ObjectSpace(store: store, options: .init(limitBytes: UInt64(megabytes) << 21))
+            let (path, space) = try freshSpace(in: directory, name: "restore.img", limitBytes: UInt64(megabytes) << 21, retention: 3)
             for page in 0..<(megabytes * 256) { space.store(UInt64(page), at: UInt64(page) * 4096 + 1024) }
             try space.snapshot()
             var totals: [UInt64] = []
@@ -180,10 +171,7 @@ struct Bench: ParsableCommand {
         func run() throws {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
-            let path = directory.appendingPathComponent("frequency.img").path
-            try? FileManager.default.removeItem(atPath: path)
-            let store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew), options: .init(retention: 2))
-            let space = try ObjectSpace(store: store, options: .init(limitBytes: 1 << 30))
+            let (_, space) = try freshSpace(in: directory, name: "frequency.img", limitBytes: 1 << 30, retention: 2)
             let pages = megabytes * 256
             let start = nowNanoseconds()
             var count = 0
@@ -230,6 +218,14 @@ struct Bench: ParsableCommand {
             print("| 8-byte store, scattered over 64 MiB | with dirty tracking + bounds check: \(String(format: "%.2f", perTracked)) ns | raw store: \(String(format: "%.2f", perRaw)) ns | ratio \(String(format: "%.2f", perTracked / perRaw)) |")
         }
     }
+}
+
+/// A new image `name` in `directory` (replacing one left by an earlier run) and its space.
+func freshSpace(in directory: URL, name: String, limitBytes: UInt64, retention: Int) throws -> (path: String, space: ObjectSpace) {
+    let path = directory.appendingPathComponent(name).path
+    try? FileManager.default.removeItem(atPath: path)
+    let store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew), options: .init(retention: retention))
+    return (path, try ObjectSpace(store: store, options: .init(limitBytes: limitBytes)))
 }
 
 func median(_ values: [UInt64]) -> UInt64 { percentile(values, 50) }
