@@ -106,6 +106,29 @@ import PhantomSpace
         #expect(h.memory.u32(5008) & 0xFFFF == UInt32(WASIErrno.badf.rawValue))
     }
 
+    /// stdin with a timeout: blocks on whichever comes first, keeps its deadline
+    /// across re-executions, and reports the input when it arrives first.
+    @Test func pollOneoffOnStdinWithATimeout() throws {
+        let h = try WASIHarness()
+        try h.memory.write([UInt8](repeating: 0, count: 96), at: 4000)
+        h.memory.setU64(9, 4000)
+        h.memory.setU32(1, 4008) // fd_read
+        h.memory.setU32(0, 4016) // stdin
+        Self.sleepSubscription(h, at: 4048, nanoseconds: 5_000_000_000)
+        let (first, pending) = h.call("poll_oneoff", [4000, 5000, 2, 6000])
+        guard case let .block(.readableUntil(descriptor, deadline)) = first else {
+            Issue.record("expected readable-or-deadline, got \(first)")
+            return
+        }
+        #expect(descriptor == 0)
+        let (again, _) = h.call("poll_oneoff", [4000, 5000, 2, 6000], pending: pending)
+        #expect(again == .block(.readableUntil(hostDescriptor: 0, wallClockNanoseconds: deadline)))
+        h.console.feed("x")
+        #expect(h.call("poll_oneoff", [4000, 5000, 2, 6000], pending: pending).0 == .returned([0]))
+        #expect(h.memory.u32(6000) == 1)
+        #expect(h.memory.u64(5000) == 9, "the stdin subscription fired, before the timeout")
+    }
+
     @Test func openFileSurvivesARestartAtItsPosition() throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

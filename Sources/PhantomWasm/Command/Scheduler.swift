@@ -21,7 +21,7 @@ public final class Scheduler: @unchecked Sendable {
     private var ready: [Task] = []
     private var readyHead = 0
     private var sleeping: [(deadline: UInt64, task: Task)] = []
-    private var waitingForInput: [(descriptor: Int32, task: Task)] = []
+    private var waitingForInput: [(descriptor: Int32, deadline: UInt64?, task: Task)] = []
     private var active = 0
     private var stopping = false
     private var threads = 0
@@ -110,7 +110,9 @@ public final class Scheduler: @unchecked Sendable {
             case let .blocked(.wallClock(deadline)):
                 sleeping.append((deadline, task))
             case let .blocked(.readable(descriptor)):
-                waitingForInput.append((descriptor, task))
+                waitingForInput.append((descriptor, nil, task))
+            case let .blocked(.readableUntil(descriptor, deadline)):
+                waitingForInput.append((descriptor, deadline, task))
             case .finished:
                 outcome = .exited(0)
             case let .exited(code):
@@ -132,7 +134,7 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// Moves sleepers whose deadline passed, and readers whose descriptor is
-    /// readable, back to the run queue.
+    /// readable (or whose timeout passed), back to the run queue.
     private func wake() {
         while true {
             condition.lock()
@@ -147,13 +149,14 @@ public final class Scheduler: @unchecked Sendable {
             }
             waitingForInput.removeAll { entry in
                 var poller = pollfd(fd: entry.descriptor, events: Int16(POLLIN), revents: 0)
-                guard poll(&poller, 1, 0) != 0 else { return false }
+                let timedOut = entry.deadline.map { $0 <= now } ?? false
+                guard timedOut || poll(&poller, 1, 0) != 0 else { return false }
                 ready.append(entry.task)
                 woken += 1
                 return true
             }
             if woken > 0 { condition.broadcast() }
-            let next = sleeping.map(\.deadline).min()
+            let next = (sleeping.map(\.deadline) + waitingForInput.compactMap(\.deadline)).min()
             let idle = next.map { $0 > now ? min($0 - now, 20_000_000) : 0 } ?? 20_000_000
             _ = condition.wait(until: Date(timeIntervalSinceNow: Double(idle) / 1e9))
             condition.unlock()

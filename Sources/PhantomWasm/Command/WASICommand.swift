@@ -150,10 +150,22 @@ public final class WASICommand {
                 usleep(UInt32(min(deadline - now, 50_000_000) / 1000))
             }
         case let .readable(descriptor):
-            while !stop() {
-                var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-                if poll(&entry, 1, 50) != 0 { return }
+            waitReadable(descriptor, until: nil, stop: stop)
+        case let .readableUntil(descriptor, deadline):
+            waitReadable(descriptor, until: deadline, stop: stop)
+        }
+    }
+
+    private func waitReadable(_ descriptor: Int32, until deadline: UInt64?, stop: () -> Bool) {
+        while !stop() {
+            var timeout: Int32 = 50
+            if let deadline {
+                let now = Self.wallClock()
+                if now >= deadline { return }
+                timeout = Int32(min(50, (deadline - now) / 1_000_000 + 1))
             }
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&entry, 1, timeout) != 0 { return }
         }
     }
 

@@ -51,6 +51,9 @@ public enum BlockCondition: Equatable, Sendable {
     case wallClock(nanoseconds: UInt64)
     /// Until host file descriptor input is readable (stdin or a socket).
     case readable(hostDescriptor: Int32)
+    /// Until the descriptor is readable or the wall-clock time has come,
+    /// whichever is first (`poll_oneoff` on input with a timeout).
+    case readableUntil(hostDescriptor: Int32, wallClockNanoseconds: UInt64)
     /// Give up the time slice (`sched_yield`) and continue.
     case yield
 }

@@ -24,10 +24,10 @@ import Darwin
 /// fd subscriptions (simplified): FD_WRITE is always ready (stdout/stderr and
 /// files never block here); FD_READ on a file is ready with the bytes left
 /// after the position; FD_READ on stdin is ready when `io.inputReady` says so.
-/// If nothing is ready and there is a clock subscription, the call blocks on
-/// the earliest clock deadline only — stdin becoming readable does not wake it
-/// early (`BlockCondition` has no "either" form yet); with stdin subscriptions
-/// alone it blocks with `.readable(stdin)`. Bad descriptors give an event with
+/// If nothing is ready, the call blocks until the earliest clock deadline
+/// (`.wallClock`), until stdin is readable (`.readable`), or — with both kinds
+/// of subscription — until whichever comes first (`.readableUntil`), and is
+/// then re-executed to find out which. Bad descriptors give an event with
 /// EBADF, as the spec says.
 extension WASI {
     func pollOneoff(_ context: inout HostCallContext, _ a: WASIArguments) throws(WASIErrno) -> HostCallOutcome {
@@ -126,8 +126,16 @@ extension WASI {
         }
 
         if events.isEmpty {
-            if let earliest { return .block(.wallClock(nanoseconds: earliest)) }
-            if waitsForStdin { return .block(.readable(hostDescriptor: io.stdinDescriptor)) }
+            switch (earliest, waitsForStdin) {
+            case let (deadline?, true):
+                return .block(.readableUntil(hostDescriptor: io.stdinDescriptor, wallClockNanoseconds: deadline))
+            case let (deadline?, false):
+                return .block(.wallClock(nanoseconds: deadline))
+            case (nil, true):
+                return .block(.readable(hostDescriptor: io.stdinDescriptor))
+            case (nil, false):
+                break
+            }
             throw .inval
         }
         try guest.write(events.flatMap { $0 }, output)
