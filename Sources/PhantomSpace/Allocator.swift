@@ -71,7 +71,12 @@ extension ObjectSpace {
         var offset = load(UInt64.self, at: headOffset)
         if offset != 0 {
             store(load(UInt64.self, at: offset), at: headOffset)
-            fill(at: offset, count: Int(size), with: 0)
+            if size >= UInt64(ObjectSpace.pageSize) {
+                // Discarded when freed: only the free-list link is not zero.
+                store(UInt64(0), at: offset)
+            } else {
+                fill(at: offset, count: Int(size), with: 0)
+            }
         } else {
             let alignment = min(size, UInt64(ObjectSpace.pageSize))
             let bump = load(UInt64.self, at: SpaceHeader.bumpOffset)
@@ -92,6 +97,8 @@ extension ObjectSpace {
         allocationLock.lock()
         defer { allocationLock.unlock() }
         let headOffset = SpaceHeader.freeListsOffset + UInt64(sizeClass) * 8
+        // Blocks of a page or more give their memory back (and their image blocks, at the next snapshot).
+        if size >= UInt64(ObjectSpace.pageSize) { discard(offset, count: Int(size)) }
         store(load(UInt64.self, at: headOffset), at: offset)
         store(offset, at: headOffset)
         store(liveBytes - size, at: SpaceHeader.liveBytesOffset)

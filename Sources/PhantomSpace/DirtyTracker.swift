@@ -61,6 +61,32 @@ public final class DirtyTracker: @unchecked Sendable {
         return pages
     }
 
+    private var discarded: [Range<UInt64>] = []
+
+    /// Records whole pages whose contents were thrown away (they read as
+    /// zeros): the next snapshot drops them from the image.
+    func recordDiscarded(_ pages: Range<UInt64>) {
+        guard !pages.isEmpty else { return }
+        lock.lock()
+        discarded.append(pages)
+        lock.unlock()
+    }
+
+    /// Hands over the discarded ranges. Only while the world is stopped.
+    func takeDiscarded() -> [Range<UInt64>] {
+        lock.lock(); defer { lock.unlock() }
+        let ranges = discarded
+        discarded.removeAll()
+        return ranges
+    }
+
+    /// Puts back discarded ranges whose commit failed.
+    func recordDiscarded(contentsOf ranges: [Range<UInt64>]) {
+        lock.lock()
+        discarded.insert(contentsOf: ranges, at: 0)
+        lock.unlock()
+    }
+
     /// Marks pages dirty again after a failed commit, so the next snapshot retries them.
     func remark(_ pages: [UInt64]) {
         for page in pages { mark(page: page) }

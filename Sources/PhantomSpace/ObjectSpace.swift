@@ -134,6 +134,27 @@ public final class ObjectSpace: @unchecked Sendable {
         markDirty(offset, count: count)
     }
 
+    /// Throws away the contents of `[offset, offset + count)`: afterwards it
+    /// reads as zeros, its whole pages go back to the kernel at once, and the
+    /// next snapshot drops them from the image (their blocks are freed once
+    /// no retained generation needs them). Partial pages at the ends are
+    /// zeroed like any write. For freed objects and released memory — much
+    /// cheaper than writing zeros, which would dirty and store every page.
+    public func discard(_ offset: UInt64, count: Int) {
+        checkBounds(offset, count)
+        let end = offset + UInt64(count)
+        let firstWhole = (offset + 4095) / 4096
+        let endWhole = end / 4096
+        guard firstWhole < endWhole else {
+            fill(at: offset, count: count, with: 0)
+            return
+        }
+        if offset < firstWhole * 4096 { fill(at: offset, count: Int(firstWhole * 4096 - offset), with: 0) }
+        if endWhole * 4096 < end { fill(at: endWhole * 4096, count: Int(end - endWhole * 4096), with: 0) }
+        memory.discard(offset: firstWhole * 4096, byteCount: (endWhole - firstWhole) * 4096)
+        dirty.recordDiscarded(firstWhole..<endWhole)
+    }
+
     /// Direct access for engine hot loops. The space never moves within a
     /// process (`base` is fixed until the space is released), so the pointer
     /// stays valid that long; it must never be stored *in* the space

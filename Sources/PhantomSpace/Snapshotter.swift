@@ -58,6 +58,7 @@ final class Snapshotter: @unchecked Sendable {
         whileStopped?()
         let captureStart = DispatchTime.now().uptimeNanoseconds
         let pages = space.dirty.takeAll()
+        let discarded = space.dirty.takeDiscarded()
         buffer.reserve(pages: pages.count)
         let base = space.base
         for (index, page) in pages.enumerated() {
@@ -68,7 +69,7 @@ final class Snapshotter: @unchecked Sendable {
         let captureEnd = DispatchTime.now().uptimeNanoseconds
         space.safepoints.resumeTheWorld()
 
-        queue.submit(CommitQueue.Job(buffer: buffer, pages: pages, pageCount: pageCount,
+        queue.submit(CommitQueue.Job(buffer: buffer, pages: pages, discarded: discarded, pageCount: pageCount,
                                      pause: captureEnd - pauseStart, capture: captureEnd - captureStart,
                                      completion: completion))
     }
@@ -82,6 +83,7 @@ final class CommitQueue: @unchecked Sendable {
     struct Job {
         var buffer: CaptureBuffer
         var pages: [UInt64]
+        var discarded: [Range<UInt64>]
         var pageCount: UInt64
         var pause: UInt64
         var capture: UInt64
@@ -142,12 +144,13 @@ final class CommitQueue: @unchecked Sendable {
                 let record = try store.commit(
                     pageNumbers: job.pages,
                     pages: UnsafeRawBufferPointer(start: job.buffer.memory, count: job.pages.count * ObjectSpace.pageSize),
-                    pageCount: job.pageCount)
+                    pageCount: job.pageCount, discarding: job.discarded)
                 result = .success(SnapshotResult(generation: record, pages: job.pages.count,
                                                  pauseNanoseconds: job.pause, captureNanoseconds: job.capture,
                                                  commitNanoseconds: DispatchTime.now().uptimeNanoseconds - start))
             } catch {
                 dirty.remark(job.pages)
+                dirty.recordDiscarded(contentsOf: job.discarded)
                 result = .failure(SpaceError.snapshotFailed(underlying: error))
             }
             condition.lock()

@@ -253,14 +253,18 @@ public final class Store {
     // MARK: - Commit
 
     /// Commits a new generation: the current one with `pageNumbers` replaced
-    /// by the consecutive 4 KiB pages of `pages`, and the space grown to
-    /// `pageCount` pages. Returns once the generation is durable.
+    /// by the consecutive 4 KiB pages of `pages`, the pages of `discarding`
+    /// (other than those written) dropped from the map — they read as zeros
+    /// again, and their blocks are freed once no retained generation needs
+    /// them — and the space grown to `pageCount` pages. Returns once the
+    /// generation is durable.
     ///
     /// On an error before the superblock is written (no space, a write error)
     /// nothing changes and the store stays usable. An error while writing or
     /// flushing the superblock leaves the store failed until reopened.
     @discardableResult
-    public func commit(pageNumbers: [UInt64], pages: UnsafeRawBufferPointer, pageCount: UInt64) throws -> GenerationRecord {
+    public func commit(pageNumbers: [UInt64], pages: UnsafeRawBufferPointer, pageCount: UInt64,
+                       discarding: [Range<UInt64>] = []) throws -> GenerationRecord {
         if let failure { throw StoreError.storeFailed(reason: failure) }
         precondition(pages.count == pageNumbers.count * Layout.pageSize, "one 4 KiB page per page number")
         let generation = nextGeneration
@@ -284,6 +288,16 @@ public final class Store {
             for (index, page) in pageNumbers.enumerated() {
                 table.setEntry(page, BlockReference(block: dataBlocks[index], checksum: pageChecksums[index]))
             }
+            var discardedLeaves = Set<Int>()
+            if !discarding.isEmpty {
+                let written = Set(pageNumbers)
+                for range in discarding {
+                    for page in table.mappedPages(in: range) where !written.contains(page) {
+                        table.setEntry(page, .none)
+                        discardedLeaves.insert(Int(page) / Layout.entriesPerNode)
+                    }
+                }
+            }
             let depth = MapNode.depth(forPageCount: newPageCount)
             let oldDepth = table.depth
             while table.nodes.count < depth { table.nodes.append([]) }
@@ -294,7 +308,7 @@ public final class Store {
                 }
             }
             // Bottom-up, so that each parent encodes its children's new blocks.
-            var dirty = Set(pageNumbers.map { Int($0) / Layout.entriesPerNode })
+            var dirty = Set(pageNumbers.map { Int($0) / Layout.entriesPerNode }).union(discardedLeaves)
             var mapBuffer: [UInt8] = []
             for level in 0..<depth {
                 if level >= oldDepth && level > 0 { dirty.insert(0) }

@@ -24,6 +24,14 @@ func fixture(_ path: String) -> String {
         #expect(output.lines.contains("argv[2]=--not-an-option"), "arguments after the module are the program's")
         #expect(output.stdout.contains("PHANTOM_GREETING=hello"))
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("args_env.img").path))
+
+        // The image is the instance: the same command again does not run a finished program twice.
+        let again = try run(["run", fixture("c/args_env.wasm"), "42"], in: directory)
+        #expect(again.status == 42)
+        #expect(again.stdout.isEmpty)
+        #expect(again.stderr.contains("already ran to completion (exit 42); --fresh runs it again"))
+        let fresh = try run(["run", "--fresh", fixture("c/args_env.wasm"), "7"], in: directory)
+        #expect(fresh.status == 7 && fresh.stdout.contains("argv[1]=7"))
     }
 
     @Test(arguments: [

@@ -72,6 +72,45 @@ func reopen(_ device: BlockDevice, limit: UInt64 = 1 << 30) throws -> ObjectSpac
         #expect(throws: SpaceError.self) { _ = try restored.allocate(1 << 34) }
     }
 
+    @Test func discardedMemoryReadsAsZerosAndLeavesTheImage() throws {
+        let device = MemoryBlockDevice()
+        let space = try freshSpace(device)
+        let region = try space.allocate(64 * 4096)
+        for page in 0..<64 { space.store(UInt64(page + 1), at: region + UInt64(page) * 4096 + 24) }
+        try space.snapshot()
+        let used = space.store.info.usedBlocks
+        // Discard a range that starts and ends mid-page: whole pages are dropped, the edges zeroed.
+        space.discard(region + 100, count: 40 * 4096)
+        #expect(space.load(UInt64.self, at: region + 24) == 1, "before the range: kept")
+        #expect(space.load(UInt64.self, at: region + 4096 + 24) == 0)
+        #expect(space.load(UInt64.self, at: region + 41 * 4096 + 24) == 42, "after the range: kept")
+        try space.snapshot()
+        try space.snapshot() // the generation that still had them drops out of retention
+        try space.snapshot()
+        #expect(space.store.info.usedBlocks < used - 30, "\(space.store.info.usedBlocks) of \(used)")
+        let restored = try reopen(device)
+        #expect(restored.load(UInt64.self, at: region + 24) == 1)
+        for page in 1..<40 { #expect(restored.load(UInt64.self, at: region + UInt64(page) * 4096 + 24) == 0) }
+        #expect(restored.load(UInt64.self, at: region + 41 * 4096 + 24) == 42)
+    }
+
+    @Test func freedLargeBlocksAreReusedZeroedWithoutRewritingThem() throws {
+        let device = MemoryBlockDevice()
+        let space = try freshSpace(device)
+        let big = try space.allocate(256 * 4096)
+        space.fill(at: big, count: 256 * 4096, with: 0xAB)
+        try space.snapshot()
+        space.free(big, byteCount: 256 * 4096)
+        let again = try space.allocate(256 * 4096)
+        #expect(again == big)
+        #expect(space.read(at: again, count: 8) == [UInt8](repeating: 0, count: 8))
+        #expect(space.read(at: again + 100 * 4096, count: 16) == [UInt8](repeating: 0, count: 16))
+        let result = try space.snapshot()
+        #expect(result.pages < 8, "reuse did not rewrite 256 pages of zeros (\(result.pages) captured)")
+        let restored = try reopen(device)
+        #expect(restored.read(at: big + 200 * 4096, count: 16) == [UInt8](repeating: 0, count: 16))
+    }
+
     @Test func largeSparseSpacesCostOnlyWhatIsTouched() throws {
         let device = MemoryBlockDevice()
         let space = try freshSpace(device, limit: 64 << 30)
@@ -96,9 +135,11 @@ func reopen(_ device: BlockDevice, limit: UInt64 = 1 << 30) throws -> ObjectSpac
         let device = FaultInjectingDevice(name: "full.img")
         let space = try freshSpace(device)
         space.store(UInt64(1), at: 4096)
+        space.store(UInt64(7), at: 20 * 4096)
         try space.snapshot()
         space.store(UInt64(2), at: 4096)
         space.store(UInt64(3), at: 9 * 4096)
+        space.discard(20 * 4096, count: 4096)
         device.noSpaceAfterOperation = device.operationCount
         #expect(throws: SpaceError.self) { try space.snapshot() }
         device.noSpaceAfterOperation = nil
@@ -107,6 +148,7 @@ func reopen(_ device: BlockDevice, limit: UInt64 = 1 << 30) throws -> ObjectSpac
         let restored = try reopen(device.survivor(.dropUnflushed))
         #expect(restored.load(UInt64.self, at: 4096) == 2)
         #expect(restored.load(UInt64.self, at: 9 * 4096) == 3)
+        #expect(restored.load(UInt64.self, at: 20 * 4096) == 0, "the discard of the failed snapshot is retried too")
     }
 
     @Test func corruptPagesOfTheNewestGenerationFallBackToThePreviousOne() throws {

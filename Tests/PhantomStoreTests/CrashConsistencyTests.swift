@@ -9,6 +9,8 @@ import Testing
     enum Step: Sendable {
         case commit(pages: [UInt64])
         case rollback(toGeneration: UInt64)
+        /// Writes `pages` and drops `discarding` from the map in one commit.
+        case discard(discarding: Range<UInt64>, pages: [UInt64])
     }
 
     /// Commits over two and three map levels, overwrites, growth, and a rollback.
@@ -22,6 +24,7 @@ import Testing
             if index == 4 { pages.insert(70_000) }
             steps.append(.commit(pages: pages.sorted()))
             if index == 6 { steps.append(.rollback(toGeneration: 6)) }
+            if index == 7 { steps.append(.discard(discarding: 100..<400, pages: [150, 650])) }
         }
         return steps
     }()
@@ -43,6 +46,10 @@ import Testing
                 model.pageCount = max(model.pageCount, pages.max()! + 1)
             case let .rollback(generation):
                 model = states[Int(generation)]
+            case let .discard(range, pages):
+                for page in range { model.pages[page] = nil }
+                for page in pages { model.pages[page] = UInt64(index + 1) }
+                model.pageCount = max(model.pageCount, pages.max()! + 1)
             }
             states.append(model)
         }
@@ -63,6 +70,12 @@ import Testing
                     try store.commit(pages: pages, version: UInt64(index + 1), model: &model)
                 case let .rollback(generation):
                     try store.rollback(to: generation)
+                case let .discard(range, pages):
+                    let buffer = pages.flatMap { pageBytes(page: $0, version: UInt64(index + 1)) }
+                    try buffer.withUnsafeBytes {
+                        _ = try store.commit(pageNumbers: pages, pages: $0,
+                                             pageCount: max(store.pageCount, pages.max()! + 1), discarding: [range])
+                    }
                 }
                 acknowledged += 1
             }

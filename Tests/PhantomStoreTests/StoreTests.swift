@@ -69,6 +69,27 @@ import Testing
         #expect(reopened.verify().isClean)
     }
 
+    @Test func discardedPagesLeaveTheMapAndTheirBlocksAreFreed() throws {
+        let device = MemoryBlockDevice()
+        let store = try Store.create(on: device, options: .init(retention: 2))
+        var model = PageModel()
+        try store.commit(pages: Array(0..<600), version: 1, model: &model)
+        let usedBefore = store.info.usedBlocks
+        // Discard 100..<500, but write page 200 in the same commit: written wins.
+        let buffer = pageBytes(page: 200, version: 2)
+        try buffer.withUnsafeBytes { _ = try store.commit(pageNumbers: [200], pages: $0, pageCount: 600, discarding: [100..<500]) }
+        for page in UInt64(100)..<500 where page != 200 { model.pages[page] = nil }
+        model.pages[200] = 2
+        #expect(try store.matches(model))
+        // Once the generation that still had them is no longer retained, the blocks are free.
+        try store.commit(pages: [0], version: 3, model: &model)
+        #expect(store.info.usedBlocks < usedBefore - 350, "\(store.info.usedBlocks) of \(usedBefore) blocks still used")
+        let reopened = try Store.open(device)
+        #expect(try reopened.matches(model))
+        #expect(reopened.info.usedBlocks == store.info.usedBlocks)
+        #expect(reopened.verify().isClean)
+    }
+
     @Test func rollbackMakesAnOlderGenerationCurrentWithoutOverwriting() throws {
         let device = MemoryBlockDevice()
         let store = try Store.create(on: device, options: .init(retention: 4))

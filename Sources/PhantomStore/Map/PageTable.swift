@@ -40,6 +40,22 @@ struct PageTable {
         if leaves.count < needed { leaves += Array(repeating: nil, count: needed - leaves.count) }
     }
 
+    /// The pages in `range` that have a block, visiting only leaves that exist.
+    func mappedPages(in range: Range<UInt64>) -> [UInt64] {
+        let clipped = range.clamped(to: 0..<pageCount)
+        guard !clipped.isEmpty else { return [] }
+        let span = UInt64(Layout.entriesPerNode)
+        var result: [UInt64] = []
+        for leafIndex in Int(clipped.lowerBound / span)...Int((clipped.upperBound - 1) / span) {
+            guard let leaf = leaves[leafIndex] else { continue }
+            for (offset, entry) in leaf.enumerated() where !entry.isNone {
+                let page = UInt64(leafIndex) * span + UInt64(offset)
+                if clipped.contains(page) { result.append(page) }
+            }
+        }
+        return result
+    }
+
     /// Every page that has a block, with its entry, in page order.
     var mappedPages: [(page: UInt64, reference: BlockReference)] {
         var result: [(UInt64, BlockReference)] = []

@@ -29,7 +29,9 @@ public final class WASICommand {
         public var name: String
         public var moduleChecksum: UInt32
         /// Set once the program exited or trapped; such a program is not resumed.
-        public var ended: Bool
+        public var ended: Bool { exited || trapped }
+        public var exited: Bool
+        public var trapped: Bool
         public var exitCode: UInt32
     }
 
@@ -40,7 +42,8 @@ public final class WASICommand {
         let name = String(decoding: space.read(at: space.load(UInt64.self, at: record + 40),
                                                count: Int(space.load(UInt64.self, at: record + 48))), as: UTF8.self)
         return Stored(name: name, moduleChecksum: UInt32(truncatingIfNeeded: space.load(UInt64.self, at: record + 32)),
-                      ended: space.load(UInt32.self, at: record + 56) != 0,
+                      exited: space.load(UInt32.self, at: record + 56) == 1,
+                      trapped: space.load(UInt32.self, at: record + 56) == 2,
                       exitCode: space.load(UInt32.self, at: record + 60))
     }
 

@@ -27,7 +27,8 @@ struct Run: ParsableCommand {
             The program runs inside an image with periodic snapshots. If it is killed — kill -9, a \
             power cut — running the same command again continues it from the last snapshot, in the \
             middle of whatever it was doing; `phantom resume --image IMAGE` does the same. A program \
-            that exited starts over; --fresh starts over in any case. Arguments after the module go \
+            that already ran to completion is not run again (its exit code is reported) unless --fresh \
+            is given: the image is the instance. Arguments after the module go \
             to the program; its exit code becomes phantom's. A trap prints its message and exits with 134.
             """)
 
@@ -74,8 +75,19 @@ struct Run: ParsableCommand {
             if stored.moduleChecksum != checksum && !stored.ended && !fresh {
                 throw ValidationError("\(path) holds an unfinished run of \(stored.name), not of \(name); pass --fresh to discard it, or --image for another image")
             }
+            if stored.ended && stored.moduleChecksum == checksum && !fresh {
+                // The image is the instance: a finished program is not run a second
+                // time by accident (say, by a supervisor restarting this command
+                // after a crash just past the end), which would repeat its effects.
+                if stored.trapped {
+                    printError("phantom: \(stored.name) in \(path) already ended with a trap; --fresh runs it again")
+                    throw ExitCode(134)
+                }
+                printError("phantom: \(stored.name) in \(path) already ran to completion (exit \(stored.exitCode)); --fresh runs it again")
+                throw ExitCode(Int32(truncatingIfNeeded: stored.exitCode))
+            }
             if stored.ended && !fresh {
-                printError("phantom: the previous run of \(stored.name) in \(path) had ended; starting over")
+                printError("phantom: the program in \(path) (\(stored.name)) had ended; starting \(name)")
                 startOver = true
             }
         } else if space.root(0) != 0 || space.root(WasmRoots.registry) != 0 {
