@@ -6,7 +6,7 @@ import PhantomWasm
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the store and the object space side by side with a reference.",
+        abstract: "Measure the store, the object space and the Wasm engine side by side with a reference.",
         discussion: """
             Every figure is the median (and p99 where it says so) of several runs, measured next to \
             a reference in the same run: raw stores for dirty tracking, a plain sequential write + \

@@ -38,7 +38,7 @@ struct Run: ParsableCommand {
     var directories: [String] = []
     @Option(name: .customLong("env"), help: ArgumentHelp("Set an environment variable for the program (repeatable).", valueName: "NAME=VALUE"))
     var environment: [String] = []
-    @Flag(help: "Start over even if the image holds an unfinished run.")
+    @Flag(help: "Start the program over, discarding the run the image holds (unfinished or finished).")
     var fresh = false
     @Option(help: "Most linear memory the program may have (memory.grow beyond returns -1).")
     var maxMemory = ByteSize(bytes: 4 << 30)
