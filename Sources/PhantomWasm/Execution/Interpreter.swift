@@ -388,6 +388,45 @@ struct Interpreter {
                 fp[d] = fp[a] &>> k
                 pc &+= 2
                 continue
+            case .brI32EqImm:
+                pc = i32(fp[d]) == i32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32NeImm:
+                pc = i32(fp[d]) != i32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32LtSImm:
+                pc = s32(fp[d]) < s32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32LtUImm:
+                pc = i32(fp[d]) < i32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32GtSImm:
+                pc = s32(fp[d]) > s32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32GtUImm:
+                pc = i32(fp[d]) > i32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32LeSImm:
+                pc = s32(fp[d]) <= s32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32LeUImm:
+                pc = i32(fp[d]) <= i32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32GeSImm:
+                pc = s32(fp[d]) >= s32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .brI32GeUImm:
+                pc = i32(fp[d]) >= i32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                continue
+            case .i32LoadAdd: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a] &+ fp[b], code[pc &+ 1], UInt32.self)); pc &+= 2; continue
+            case .i64LoadAdd: fp[d] = try load(memoryBase, memorySize, fp[a] &+ fp[b], code[pc &+ 1], UInt64.self); pc &+= 2; continue
+            case .i32Load8UAdd: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a] &+ fp[b], code[pc &+ 1], UInt8.self)); pc &+= 2; continue
+            case .i32LoadAddImm: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a] &+ code[pc &+ 1], code[pc &+ 2], UInt32.self)); pc &+= 3; continue
+            case .i64LoadAddImm: fp[d] = try load(memoryBase, memorySize, fp[a] &+ code[pc &+ 1], code[pc &+ 2], UInt64.self); pc &+= 3; continue
+            case .i32Load8UAddImm: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a] &+ code[pc &+ 1], code[pc &+ 2], UInt8.self)); pc &+= 3; continue
+            case .i32StoreAdd: try store(memoryBase, memorySize, memoryOffset, fp[a] &+ fp[d], code[pc &+ 1], UInt32(truncatingIfNeeded: fp[b])); pc &+= 2; continue
+            case .i64StoreAdd: try store(memoryBase, memorySize, memoryOffset, fp[a] &+ fp[d], code[pc &+ 1], fp[b]); pc &+= 2; continue
+            case .i32Store8Add: try store(memoryBase, memorySize, memoryOffset, fp[a] &+ fp[d], code[pc &+ 1], UInt8(truncatingIfNeeded: fp[b])); pc &+= 2; continue
             case .setSP:
                 r.sp = fp + Int(word >> 8)
             case .select:

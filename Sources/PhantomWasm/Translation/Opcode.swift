@@ -80,6 +80,16 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32AddImm, i32MulImm, i32AndImm, i32OrImm, i32XorImm, i32ShlImm, i32ShrSImm, i32ShrUImm
     case i32EqImm, i32NeImm, i32LtSImm, i32LtUImm, i32GtSImm, i32GtUImm, i32LeSImm, i32LeUImm, i32GeSImm, i32GeUImm
     case i64AddImm, i64AndImm, i64ShlImm, i64ShrUImm
+    // Fused i32 compare with a constant + conditional jump: [op | a<<8 | constant<<32, target]
+    case brI32EqImm, brI32NeImm, brI32LtSImm, brI32LtUImm, brI32GtSImm, brI32GtUImm
+    case brI32LeSImm, brI32LeUImm, brI32GeSImm, brI32GeUImm
+    // Loads whose address is an `i32.add` of two slots: [op | d | a | b, offset], address u32(a + b) + offset
+    // (i32 also serves f32, i64 also f64).
+    case i32LoadAdd, i64LoadAdd, i32Load8UAdd
+    // ... of a slot and a constant: [op | d | a, constant, offset]
+    case i32LoadAddImm, i64LoadAddImm, i32Load8UAddImm
+    // Stores whose address is an `i32.add` of two slots: [op | d(index) | a(base) | b(value), offset]
+    case i32StoreAdd, i64StoreAdd, i32Store8Add
 
 
     @inline(__always)

@@ -237,6 +237,63 @@ struct Translator: AnyInstructionVisitor {
         .i32Eqz: (.brI32Eqz, .brI32Nez),
     ]
 
+    static let fusedImmediateBranches: [Op: (whenTrue: Op, whenFalse: Op)] = [
+        .i32EqImm: (.brI32EqImm, .brI32NeImm), .i32NeImm: (.brI32NeImm, .brI32EqImm),
+        .i32LtSImm: (.brI32LtSImm, .brI32GeSImm), .i32LtUImm: (.brI32LtUImm, .brI32GeUImm),
+        .i32GtSImm: (.brI32GtSImm, .brI32LeSImm), .i32GtUImm: (.brI32GtUImm, .brI32LeUImm),
+        .i32LeSImm: (.brI32LeSImm, .brI32GtSImm), .i32LeUImm: (.brI32LeUImm, .brI32GtUImm),
+        .i32GeSImm: (.brI32GeSImm, .brI32LtSImm), .i32GeUImm: (.brI32GeUImm, .brI32LtUImm),
+    ]
+
+    /// Loads and stores that have a variant taking an `i32.add` address.
+    static let fusedLoads: [Op: (add: Op, addImm: Op)] = [
+        .i32Load: (.i32LoadAdd, .i32LoadAddImm), .f32Load: (.i32LoadAdd, .i32LoadAddImm),
+        .i64Load: (.i64LoadAdd, .i64LoadAddImm), .f64Load: (.i64LoadAdd, .i64LoadAddImm),
+        .i32Load8U: (.i32Load8UAdd, .i32Load8UAddImm), .i64Load8U: (.i32Load8UAdd, .i32Load8UAddImm),
+    ]
+    static let fusedStores: [Op: Op] = [
+        .i32Store: .i32StoreAdd, .f32Store: .i32StoreAdd, .i64Store32: .i32StoreAdd,
+        .i64Store: .i64StoreAdd, .f64Store: .i64StoreAdd,
+        .i32Store8: .i32Store8Add, .i64Store8: .i32Store8Add,
+    ]
+
+    /// A load whose address (the operand on top, `height`) was computed by the
+    /// `i32.add` just emitted: the addition is folded into the load.
+    mutating func emitFusedLoad(_ op: Op, at height: Int, offset: UInt64) -> Bool {
+        guard let fused = Self.fusedLoads[op], aliases[height] == nil, let producer = lastProducer else { return false }
+        let add = words[producer]
+        guard Field.d(add) == Int(canonical(height)) else { return false }
+        let a = UInt64(Field.a(add))
+        if Op.decode(add) == .i32Add, producer == words.count - 1 {
+            words.removeLast()
+            emitProducer(fused.add.word(d: canonical(height), a: a, b: UInt64(Field.b(add))), at: height, extra: offset)
+            return true
+        }
+        if Op.decode(add) == .i32AddImm, producer == words.count - 2 {
+            let constant = words[producer + 1]
+            words.removeLast(2)
+            emitProducer(fused.addImm.word(d: canonical(height), a: a), at: height, extra: constant)
+            words.append(offset)
+            return true
+        }
+        return false
+    }
+
+    /// A store whose address (`height`) was computed by the `i32.add` just emitted
+    /// (its value is a deferred `local.get`, so nothing was emitted in between).
+    mutating func emitFusedStore(_ op: Op, at height: Int, offset: UInt64) -> Bool {
+        guard let fused = Self.fusedStores[op], aliases[height] == nil, aliases[height + 1] != nil,
+              let producer = lastProducer, producer == words.count - 1 else { return false }
+        let add = words[producer]
+        guard Op.decode(add) == .i32Add, Field.d(add) == Int(canonical(height)) else { return false }
+        let value = take(height + 1)
+        _ = take(height)
+        words.removeLast()
+        emitRaw(fused.word(d: UInt64(Field.b(add)), a: UInt64(Field.a(add)), b: value))
+        emitRaw(offset)
+        return true
+    }
+
     /// A jump (target word appended by the caller) taken when `condition` (the
     /// operand just popped from `height`) is non-zero, or zero. An i32 comparison
     /// emitted right before that produced it is fused into the jump.
@@ -246,6 +303,16 @@ struct Translator: AnyInstructionVisitor {
             let compare = words[producer]
             words[producer] = (whenTrue ? fused.whenTrue : fused.whenFalse)
                 .word(d: 0, a: UInt64(Field.a(compare)), b: UInt64(Field.b(compare)))
+            lastProducer = nil
+            return
+        }
+        if let producer = lastProducer, producer == words.count - 2, condition == canonical(height),
+           Field.d(words[producer]) == Int(condition), let fused = Self.fusedImmediateBranches[Op.decode(words[producer])] {
+            let compare = words[producer]
+            let constant = words[producer + 1] & 0xffff_ffff
+            words.removeLast()
+            words[producer] = UInt64((whenTrue ? fused.whenTrue : fused.whenFalse).rawValue)
+                | UInt64(Field.a(compare)) << 8 | constant << 32
             lastProducer = nil
             return
         }
@@ -437,10 +504,12 @@ struct Translator: AnyInstructionVisitor {
             emitRaw(Op.globalSet.word(d: 0, a: a) | UInt64(index) << 44)
         case .load(let kind, let memarg):
             guard let op = Self.numericOps["\(kind)"] else { throw .unsupported(.simd) }
+            if emitFusedLoad(op, at: h - 1, offset: memarg.offset) { return }
             let a = take(h - 1)
             emitProducer(op.word(d: canonical(h - 1), a: a), at: h - 1, extra: memarg.offset)
         case .store(let kind, let memarg):
             guard let op = Self.numericOps["\(kind)"] else { throw .unsupported(.simd) }
+            if emitFusedStore(op, at: h - 2, offset: memarg.offset) { return }
             let b = take(h - 1), a = take(h - 2)
             emitRaw(op.word(d: 0, a: a, b: b))
             emitRaw(memarg.offset)
