@@ -179,9 +179,14 @@ struct Interpreter {
         var pc = r.pc, fp = r.fp, code = r.code
         var memoryBase = r.memoryBase, memorySize = r.memorySize, memoryOffset = r.memoryOffset
         while true {
-            let word = code[pc]
-            let d = Field.d(word), a = Field.a(word), b = Field.b(word)
-            switch Op.decode(word) {
+            // Each field is its own 16-bit load (no shifts and masks); the whole
+            // word is read only by the instructions that need it.
+            let instruction = UnsafeRawPointer(code + pc)
+            let d = Int(instruction.load(fromByteOffset: 2, as: UInt16.self))
+            let a = Int(instruction.load(fromByteOffset: 4, as: UInt16.self))
+            let b = Int(instruction.load(fromByteOffset: 6, as: UInt16.self))
+            var word: UInt64 { code[pc] }
+            switch unsafeBitCast(instruction.load(as: UInt8.self), to: Op.self) {
             case .unreachable: throw Trap("unreachable")
             case .jump: pc = Int(truncatingIfNeeded: code[pc &+ 1]); continue
             case .br: move(fp, word); pc = Int(truncatingIfNeeded: code[pc &+ 1]); continue
@@ -389,34 +394,34 @@ struct Interpreter {
                 pc &+= 2
                 continue
             case .brI32EqImm:
-                pc = i32(fp[d]) == i32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                pc = i32(fp[d]) == i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
                 continue
             case .brI32NeImm:
-                pc = i32(fp[d]) != i32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                pc = i32(fp[d]) != i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
                 continue
             case .brI32LtSImm:
-                pc = s32(fp[d]) < s32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                pc = s32(fp[d]) < s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
                 continue
             case .brI32LtUImm:
-                pc = i32(fp[d]) < i32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                pc = i32(fp[d]) < i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
                 continue
             case .brI32GtSImm:
-                pc = s32(fp[d]) > s32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                pc = s32(fp[d]) > s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
                 continue
             case .brI32GtUImm:
-                pc = i32(fp[d]) > i32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                pc = i32(fp[d]) > i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
                 continue
             case .brI32LeSImm:
-                pc = s32(fp[d]) <= s32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                pc = s32(fp[d]) <= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
                 continue
             case .brI32LeUImm:
-                pc = i32(fp[d]) <= i32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                pc = i32(fp[d]) <= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
                 continue
             case .brI32GeSImm:
-                pc = s32(fp[d]) >= s32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                pc = s32(fp[d]) >= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
                 continue
             case .brI32GeUImm:
-                pc = i32(fp[d]) >= i32(word >> 32) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                pc = i32(fp[d]) >= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
                 continue
             case .i32LoadAdd: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a] &+ fp[b], code[pc &+ 1], UInt32.self)); pc &+= 2; continue
             case .i64LoadAdd: fp[d] = try load(memoryBase, memorySize, fp[a] &+ fp[b], code[pc &+ 1], UInt64.self); pc &+= 2; continue
@@ -435,8 +440,8 @@ struct Interpreter {
                 pc &+= 2
                 continue
             case .copy: fp[d] = fp[a]
-            case .globalGet: fp[d] = space.load(UInt64.self, at: r.instance.globalCells[Int(word >> 44)])
-            case .globalSet: space.store(fp[a], at: r.instance.globalCells[Int(word >> 44)])
+            case .globalGet: fp[d] = space.load(UInt64.self, at: r.instance.globalCells[Int(word >> 32)])
+            case .globalSet: space.store(fp[d], at: r.instance.globalCells[Int(word >> 32)])
             case .i32Const: fp[d] = word >> 32
             case .i64Const:
                 fp[d] = code[pc &+ 1]

@@ -312,7 +312,7 @@ struct Translator: AnyInstructionVisitor {
             let constant = words[producer + 1] & 0xffff_ffff
             words.removeLast()
             words[producer] = UInt64((whenTrue ? fused.whenTrue : fused.whenFalse).rawValue)
-                | UInt64(Field.a(compare)) << 8 | constant << 32
+                | UInt64(Field.a(compare)) << 16 | constant << 32
             lastProducer = nil
             return
         }
@@ -328,7 +328,7 @@ struct Translator: AnyInstructionVisitor {
         if value == local { return }
         materialize(local: local, below: h - 1)
         if !wasAlias, let producer = lastProducer, Field.d(words[producer]) == Int(canonical(h - 1)) {
-            words[producer] = words[producer] & ~(Field.mask << 8) | local << 8
+            words[producer] = words[producer] & ~(Field.mask << 16) | local << 16
             lastProducer = nil
             if tee { aliases[h - 1] = local }
             return
@@ -351,10 +351,10 @@ struct Translator: AnyInstructionVisitor {
     mutating func branchOperands(label: UInt32, current: Int) -> (packed: UInt64, needsMove: Bool, isReturn: Bool) {
         let index = blocks.count - 1 - Int(label)
         let block = blocks[index]
-        if block.kind == .function { return (UInt64(operandBase + current) << 44, true, true) }
+        if block.kind == .function { return (UInt64(operandBase + current) << 48, true, true) }
         let destination = block.height
         let keep = block.arity
-        let packed = UInt64(keep) << 8 | UInt64(operandBase + destination) << 26 | UInt64(operandBase + current) << 44
+        let packed = Op.unreachable.word(d: UInt64(keep), a: UInt64(operandBase + destination), b: UInt64(operandBase + current))
         return (packed, current - keep != destination, false)
     }
 
@@ -498,10 +498,10 @@ struct Translator: AnyInstructionVisitor {
         case .localSet(let index): emitLocalSet(index, tee: false)
         case .localTee(let index): emitLocalSet(index, tee: true)
         case .globalGet(let index):
-            emitProducer(Op.globalGet.word(d: canonical(h)) | UInt64(index) << 44, at: h)
+            emitProducer(Op.globalGet.word(d: canonical(h)) | UInt64(index) << 32, at: h)
         case .globalSet(let index):
             let a = take(h - 1)
-            emitRaw(Op.globalSet.word(d: 0, a: a) | UInt64(index) << 44)
+            emitRaw(Op.globalSet.word(d: a) | UInt64(index) << 32)
         case .load(let kind, let memarg):
             guard let op = Self.numericOps["\(kind)"] else { throw .unsupported(.simd) }
             if emitFusedLoad(op, at: h - 1, offset: memarg.offset) { return }
