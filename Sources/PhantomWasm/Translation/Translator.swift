@@ -82,6 +82,9 @@ struct Translator: AnyInstructionVisitor {
     /// the operand on top, as long as nothing was emitted or labelled since: a
     /// following `local.set`/`local.tee` retargets its destination.
     var lastProducer: Int?
+    /// `lastProducer` as it was when the last producer was emitted (the producer
+    /// right before it, with nothing emitted in between), if any.
+    var previousProducer: Int?
 
     static let numericOps: [String: Op] = {
         var table: [String: Op] = [:]
@@ -148,6 +151,7 @@ struct Translator: AnyInstructionVisitor {
     /// Emits an instruction that writes the canonical slot of `height` (its `d` field).
     mutating func emitProducer(_ word: UInt64, at height: Int, extra: UInt64? = nil) {
         aliases[height] = nil
+        previousProducer = lastProducer
         let position = words.count
         words.append(word)
         if let extra { words.append(extra) }
@@ -280,15 +284,28 @@ struct Translator: AnyInstructionVisitor {
     }
 
     /// A store whose address (`height`) was computed by the `i32.add` just emitted
-    /// (its value is a deferred `local.get`, so nothing was emitted in between).
+    /// (its value is a deferred `local.get`, so nothing was emitted in between), or
+    /// just before the one-word `i32.const` that produced the value (the addition
+    /// is then folded into the store; the constant stays).
     mutating func emitFusedStore(_ op: Op, at height: Int, offset: UInt64) -> Bool {
-        guard let fused = Self.fusedStores[op], aliases[height] == nil, aliases[height + 1] != nil,
-              let producer = lastProducer, producer == words.count - 1 else { return false }
-        let add = words[producer]
-        guard Op.decode(add) == .i32Add, Field.d(add) == Int(canonical(height)) else { return false }
+        guard let fused = Self.fusedStores[op], aliases[height] == nil, words.count >= 2 else { return false }
+        let last = words.count - 1
+        let addPosition: Int
+        if aliases[height + 1] != nil {
+            guard lastProducer == last else { return false }
+            addPosition = last
+        } else {
+            // [i32.add -> canonical(height)] [i32.const -> canonical(height + 1)]
+            guard lastProducer == last, previousProducer == last - 1, Op.decode(words[last]) == .i32Const,
+                  Field.d(words[last]) == Int(canonical(height + 1)) else { return false }
+            addPosition = last - 1
+        }
+        let add = words[addPosition]
+        guard Op.decode(add) == .i32Add, Field.d(add) == Int(canonical(height)),
+              Field.a(add) != Int(canonical(height + 1)), Field.b(add) != Int(canonical(height + 1)) else { return false }
         let value = take(height + 1)
         _ = take(height)
-        words.removeLast()
+        words.remove(at: addPosition)
         emitRaw(fused.word(d: UInt64(Field.b(add)), a: UInt64(Field.a(add)), b: value))
         emitRaw(offset)
         return true
