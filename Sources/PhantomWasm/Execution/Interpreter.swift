@@ -114,6 +114,20 @@ struct Interpreter {
         return true
     }
 
+    /// A taken branch back into a loop (it targets the instruction after the
+    /// loop's `loopHeader`): the header's safepoint, done here so the back-edge
+    /// does not dispatch the header. A yield leaves pc at the header.
+    @inline(__always)
+    func backEdge(_ r: inout Registers, _ fp: UnsafeMutablePointer<UInt64>, _ code: UnsafeMutablePointer<UInt64>,
+                  to next: Int) -> Bool {
+        r.fuel &-= 1
+        if r.fuel < 0 || safepoints.isRequested {
+            r.sp = fp + Int(code[next &- 1] >> 8)
+            return safepointSlow(&r, pc: next &- 1)
+        }
+        return true
+    }
+
     @inline(never)
     func safepointSlow(_ r: inout Registers, pc: Int) -> Bool {
         writeBack(r, pc: pc)
@@ -188,16 +202,36 @@ struct Interpreter {
             var word: UInt64 { code[pc] }
             switch unsafeBitCast(instruction.load(as: UInt8.self), to: Op.self) {
             case .unreachable: throw Trap("unreachable")
-            case .jump: pc = Int(truncatingIfNeeded: code[pc &+ 1]); continue
-            case .br: move(fp, word); pc = Int(truncatingIfNeeded: code[pc &+ 1]); continue
+            case .jump:
+                let next = Int(truncatingIfNeeded: code[pc &+ 1])
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
+                continue
+            case .br:
+                move(fp, word)
+                let next = Int(truncatingIfNeeded: code[pc &+ 1])
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
+                continue
             case .brIf:
-                if UInt32(truncatingIfNeeded: fp[b]) != 0 { move(fp, word); pc = Int(truncatingIfNeeded: code[pc &+ 1]) } else { pc &+= 2 }
+                if UInt32(truncatingIfNeeded: fp[b]) != 0 {
+                    move(fp, word)
+                    let next = Int(truncatingIfNeeded: code[pc &+ 1])
+                    if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                    pc = next
+                } else {
+                    pc &+= 2
+                }
                 continue
             case .brIfJump:
-                pc = UInt32(truncatingIfNeeded: fp[a]) != 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = UInt32(truncatingIfNeeded: fp[a]) != 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brUnless:
-                pc = UInt32(truncatingIfNeeded: fp[a]) == 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = UInt32(truncatingIfNeeded: fp[a]) == 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brTable:
                 r.sp -= 1
@@ -210,7 +244,10 @@ struct Interpreter {
                     if try doReturn(&r) { return .finished }
                 pc = r.pc; fp = r.fp; code = r.code; memoryBase = r.memoryBase; memorySize = r.memorySize; memoryOffset = r.memoryOffset
                 } else {
-                    move(fp, packed); pc = Int(truncatingIfNeeded: code[entry &+ 1])
+                    move(fp, packed)
+                    let next = Int(truncatingIfNeeded: code[entry &+ 1])
+                    if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                    pc = next
                 }
                 continue
             case .loopHeader:
@@ -248,40 +285,64 @@ struct Interpreter {
                 pc = r.pc; fp = r.fp; code = r.code; memoryBase = r.memoryBase; memorySize = r.memorySize; memoryOffset = r.memoryOffset
                 continue
             case .brI32Eq:
-                pc = i32(fp[a]) == i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) == i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32Ne:
-                pc = i32(fp[a]) != i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) != i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32LtS:
-                pc = s32(fp[a]) < s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = s32(fp[a]) < s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32LtU:
-                pc = i32(fp[a]) < i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) < i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32GtS:
-                pc = s32(fp[a]) > s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = s32(fp[a]) > s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32GtU:
-                pc = i32(fp[a]) > i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) > i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32LeS:
-                pc = s32(fp[a]) <= s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = s32(fp[a]) <= s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32LeU:
-                pc = i32(fp[a]) <= i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) <= i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32GeS:
-                pc = s32(fp[a]) >= s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = s32(fp[a]) >= s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32GeU:
-                pc = i32(fp[a]) >= i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) >= i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32Eqz:
-                pc = i32(fp[a]) == 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) == 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32Nez:
-                pc = i32(fp[a]) != 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) != 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .i32AddImm:
                 let k = code[pc &+ 1]
@@ -394,34 +455,54 @@ struct Interpreter {
                 pc &+= 2
                 continue
             case .brI32EqImm:
-                pc = i32(fp[d]) == i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[d]) == i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32NeImm:
-                pc = i32(fp[d]) != i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[d]) != i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32LtSImm:
-                pc = s32(fp[d]) < s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = s32(fp[d]) < s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32LtUImm:
-                pc = i32(fp[d]) < i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[d]) < i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32GtSImm:
-                pc = s32(fp[d]) > s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = s32(fp[d]) > s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32GtUImm:
-                pc = i32(fp[d]) > i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[d]) > i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32LeSImm:
-                pc = s32(fp[d]) <= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = s32(fp[d]) <= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32LeUImm:
-                pc = i32(fp[d]) <= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[d]) <= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32GeSImm:
-                pc = s32(fp[d]) >= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = s32(fp[d]) >= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32GeUImm:
-                pc = i32(fp[d]) >= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[d]) >= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .i32LoadAdd: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a] &+ fp[b], code[pc &+ 1], UInt32.self)); pc &+= 2; continue
             case .i64LoadAdd: fp[d] = try load(memoryBase, memorySize, fp[a] &+ fp[b], code[pc &+ 1], UInt64.self); pc &+= 2; continue

@@ -378,7 +378,8 @@ struct Translator: AnyInstructionVisitor {
     mutating func appendTarget(label: UInt32) {
         let index = blocks.count - 1 - Int(label)
         if blocks[index].kind == .loop {
-            emitRaw(UInt64(blocks[index].loopStart))
+            // Past the loop's header: a taken back-edge does the header's safepoint itself.
+            emitRaw(UInt64(blocks[index].loopStart + 1))
         } else {
             blocks[index].pendingTargets.append(words.count)
             emitRaw(0)
