@@ -114,6 +114,20 @@ struct Interpreter {
         return true
     }
 
+    /// A taken branch back into a loop (it targets the instruction after the
+    /// loop's `loopHeader`): the header's safepoint, done here so the back-edge
+    /// does not dispatch the header. A yield leaves pc at the header.
+    @inline(__always)
+    func backEdge(_ r: inout Registers, _ fp: UnsafeMutablePointer<UInt64>, _ code: UnsafeMutablePointer<UInt64>,
+                  to next: Int) -> Bool {
+        r.fuel &-= 1
+        if r.fuel < 0 || safepoints.isRequested {
+            r.sp = fp + Int(code[next &- 1] >> 8)
+            return safepointSlow(&r, pc: next &- 1)
+        }
+        return true
+    }
+
     @inline(never)
     func safepointSlow(_ r: inout Registers, pc: Int) -> Bool {
         writeBack(r, pc: pc)
@@ -179,20 +193,45 @@ struct Interpreter {
         var pc = r.pc, fp = r.fp, code = r.code
         var memoryBase = r.memoryBase, memorySize = r.memorySize, memoryOffset = r.memoryOffset
         while true {
-            let word = code[pc]
-            let d = Field.d(word), a = Field.a(word), b = Field.b(word)
-            switch Op.decode(word) {
+            // Each field is its own 16-bit load (no shifts and masks); the whole
+            // word is read only by the instructions that need it.
+            let instruction = UnsafeRawPointer(code + pc)
+            let d = Int(instruction.load(fromByteOffset: 2, as: UInt16.self))
+            let a = Int(instruction.load(fromByteOffset: 4, as: UInt16.self))
+            let b = Int(instruction.load(fromByteOffset: 6, as: UInt16.self))
+            var word: UInt64 { code[pc] }
+            switch unsafeBitCast(instruction.load(as: UInt8.self), to: Op.self) {
             case .unreachable: throw Trap("unreachable")
-            case .jump: pc = Int(truncatingIfNeeded: code[pc &+ 1]); continue
-            case .br: move(fp, word); pc = Int(truncatingIfNeeded: code[pc &+ 1]); continue
+            case .jump:
+                let next = Int(truncatingIfNeeded: code[pc &+ 1])
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
+                continue
+            case .br:
+                move(fp, word)
+                let next = Int(truncatingIfNeeded: code[pc &+ 1])
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
+                continue
             case .brIf:
-                if UInt32(truncatingIfNeeded: fp[b]) != 0 { move(fp, word); pc = Int(truncatingIfNeeded: code[pc &+ 1]) } else { pc &+= 2 }
+                if UInt32(truncatingIfNeeded: fp[b]) != 0 {
+                    move(fp, word)
+                    let next = Int(truncatingIfNeeded: code[pc &+ 1])
+                    if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                    pc = next
+                } else {
+                    pc &+= 2
+                }
                 continue
             case .brIfJump:
-                pc = UInt32(truncatingIfNeeded: fp[a]) != 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = UInt32(truncatingIfNeeded: fp[a]) != 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brUnless:
-                pc = UInt32(truncatingIfNeeded: fp[a]) == 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = UInt32(truncatingIfNeeded: fp[a]) == 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brTable:
                 r.sp -= 1
@@ -205,7 +244,10 @@ struct Interpreter {
                     if try doReturn(&r) { return .finished }
                 pc = r.pc; fp = r.fp; code = r.code; memoryBase = r.memoryBase; memorySize = r.memorySize; memoryOffset = r.memoryOffset
                 } else {
-                    move(fp, packed); pc = Int(truncatingIfNeeded: code[entry &+ 1])
+                    move(fp, packed)
+                    let next = Int(truncatingIfNeeded: code[entry &+ 1])
+                    if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                    pc = next
                 }
                 continue
             case .loopHeader:
@@ -243,40 +285,64 @@ struct Interpreter {
                 pc = r.pc; fp = r.fp; code = r.code; memoryBase = r.memoryBase; memorySize = r.memorySize; memoryOffset = r.memoryOffset
                 continue
             case .brI32Eq:
-                pc = i32(fp[a]) == i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) == i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32Ne:
-                pc = i32(fp[a]) != i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) != i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32LtS:
-                pc = s32(fp[a]) < s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = s32(fp[a]) < s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32LtU:
-                pc = i32(fp[a]) < i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) < i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32GtS:
-                pc = s32(fp[a]) > s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = s32(fp[a]) > s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32GtU:
-                pc = i32(fp[a]) > i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) > i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32LeS:
-                pc = s32(fp[a]) <= s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = s32(fp[a]) <= s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32LeU:
-                pc = i32(fp[a]) <= i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) <= i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32GeS:
-                pc = s32(fp[a]) >= s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = s32(fp[a]) >= s32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32GeU:
-                pc = i32(fp[a]) >= i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) >= i32(fp[b]) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32Eqz:
-                pc = i32(fp[a]) == 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) == 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .brI32Nez:
-                pc = i32(fp[a]) != 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                let next = i32(fp[a]) != 0 ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
                 continue
             case .i32AddImm:
                 let k = code[pc &+ 1]
@@ -388,6 +454,65 @@ struct Interpreter {
                 fp[d] = fp[a] &>> k
                 pc &+= 2
                 continue
+            case .brI32EqImm:
+                let next = i32(fp[d]) == i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
+                continue
+            case .brI32NeImm:
+                let next = i32(fp[d]) != i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
+                continue
+            case .brI32LtSImm:
+                let next = s32(fp[d]) < s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
+                continue
+            case .brI32LtUImm:
+                let next = i32(fp[d]) < i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
+                continue
+            case .brI32GtSImm:
+                let next = s32(fp[d]) > s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
+                continue
+            case .brI32GtUImm:
+                let next = i32(fp[d]) > i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
+                continue
+            case .brI32LeSImm:
+                let next = s32(fp[d]) <= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
+                continue
+            case .brI32LeUImm:
+                let next = i32(fp[d]) <= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
+                continue
+            case .brI32GeSImm:
+                let next = s32(fp[d]) >= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
+                continue
+            case .brI32GeUImm:
+                let next = i32(fp[d]) >= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? Int(truncatingIfNeeded: code[pc &+ 1]) : pc &+ 2
+                if next <= pc, !backEdge(&r, fp, code, to: next) { return .yield }
+                pc = next
+                continue
+            case .i32LoadAdd: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a] &+ fp[b], code[pc &+ 1], UInt32.self)); pc &+= 2; continue
+            case .i64LoadAdd: fp[d] = try load(memoryBase, memorySize, fp[a] &+ fp[b], code[pc &+ 1], UInt64.self); pc &+= 2; continue
+            case .i32Load8UAdd: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a] &+ fp[b], code[pc &+ 1], UInt8.self)); pc &+= 2; continue
+            case .i32LoadAddImm: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a] &+ code[pc &+ 1], code[pc &+ 2], UInt32.self)); pc &+= 3; continue
+            case .i64LoadAddImm: fp[d] = try load(memoryBase, memorySize, fp[a] &+ code[pc &+ 1], code[pc &+ 2], UInt64.self); pc &+= 3; continue
+            case .i32Load8UAddImm: fp[d] = UInt64(try load(memoryBase, memorySize, fp[a] &+ code[pc &+ 1], code[pc &+ 2], UInt8.self)); pc &+= 3; continue
+            case .i32StoreAdd: try store(memoryBase, memorySize, memoryOffset, fp[a] &+ fp[d], code[pc &+ 1], UInt32(truncatingIfNeeded: fp[b])); pc &+= 2; continue
+            case .i64StoreAdd: try store(memoryBase, memorySize, memoryOffset, fp[a] &+ fp[d], code[pc &+ 1], fp[b]); pc &+= 2; continue
+            case .i32Store8Add: try store(memoryBase, memorySize, memoryOffset, fp[a] &+ fp[d], code[pc &+ 1], UInt8(truncatingIfNeeded: fp[b])); pc &+= 2; continue
             case .setSP:
                 r.sp = fp + Int(word >> 8)
             case .select:
@@ -396,8 +521,8 @@ struct Interpreter {
                 pc &+= 2
                 continue
             case .copy: fp[d] = fp[a]
-            case .globalGet: fp[d] = space.load(UInt64.self, at: r.instance.globalCells[Int(word >> 44)])
-            case .globalSet: space.store(fp[a], at: r.instance.globalCells[Int(word >> 44)])
+            case .globalGet: fp[d] = space.load(UInt64.self, at: r.instance.globalCells[Int(word >> 32)])
+            case .globalSet: space.store(fp[d], at: r.instance.globalCells[Int(word >> 32)])
             case .i32Const: fp[d] = word >> 32
             case .i64Const:
                 fp[d] = code[pc &+ 1]

@@ -10,16 +10,17 @@
 /// never reorder or insert cases without re-translating (the code checksum stored
 /// in the space catches a mismatch after a restore).
 public enum Op: UInt8, CaseIterable, Sendable {
-    // Register-mode operand fields (fp-relative slot indices, 18 bits each):
-    // d = bits 8..25 (destination), a = bits 26..43, b = bits 44..61.
+    // Register-mode operand fields (fp-relative slot indices, 16 bits each, at
+    // 16-bit boundaries so the interpreter reads each with one zero-extending load):
+    // d = bits 16..31 (destination), a = bits 32..47, b = bits 48..63.
     // Control
     case unreachable = 0
     case jump            // [op, target]
-    case br              // [op | packed, target]   packed: keep<<8 | dest<<26 | sp<<44
+    case br              // [op | packed, target]   packed: keep<<16 | dest<<32 | sp<<48 (d, a, b)
     case brIf            // [op | packed, target]   condition in slot sp (canonical)
     case brIfJump        // [op | a, target]        no values to move
     case brUnless        // [op | a, target]
-    case brTable         // [op | count<<8, (packed | 1 or sp<<44 for return, target) * (count + 1)]  stack mode
+    case brTable         // [op | count<<8, (packed | 1 or sp<<48 for return, target) * (count + 1)]  stack mode
     case loopHeader      // [op | sp<<8]  safepoint + fuel
     case `return`        // [op | sp<<8]
     case returnIf        // [op | sp<<8]  condition in slot sp
@@ -29,8 +30,8 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case select          // [op | d | a | b, c]
     // Variables
     case copy            // [op | d | a]
-    case globalGet       // [op | d | index<<44]
-    case globalSet       // [op | a | index<<44]
+    case globalGet       // [op | d | index<<32]
+    case globalSet       // [op | d(value) | index<<32]
     case i32Const        // [op | d | bits<<32]
     case i64Const        // [op | d, bits]
     // Reference
@@ -80,6 +81,16 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32AddImm, i32MulImm, i32AndImm, i32OrImm, i32XorImm, i32ShlImm, i32ShrSImm, i32ShrUImm
     case i32EqImm, i32NeImm, i32LtSImm, i32LtUImm, i32GtSImm, i32GtUImm, i32LeSImm, i32LeUImm, i32GeSImm, i32GeUImm
     case i64AddImm, i64AndImm, i64ShlImm, i64ShrUImm
+    // Fused i32 compare with a constant + conditional jump: [op | d(operand) | constant<<32, target]
+    case brI32EqImm, brI32NeImm, brI32LtSImm, brI32LtUImm, brI32GtSImm, brI32GtUImm
+    case brI32LeSImm, brI32LeUImm, brI32GeSImm, brI32GeUImm
+    // Loads whose address is an `i32.add` of two slots: [op | d | a | b, offset], address u32(a + b) + offset
+    // (i32 also serves f32, i64 also f64).
+    case i32LoadAdd, i64LoadAdd, i32Load8UAdd
+    // ... of a slot and a constant: [op | d | a, constant, offset]
+    case i32LoadAddImm, i64LoadAddImm, i32Load8UAddImm
+    // Stores whose address is an `i32.add` of two slots: [op | d(index) | a(base) | b(value), offset]
+    case i32StoreAdd, i64StoreAdd, i32Store8Add
 
 
     @inline(__always)
@@ -92,15 +103,15 @@ public enum Op: UInt8, CaseIterable, Sendable {
 
     @inline(__always)
     func word(d: UInt64, a: UInt64 = 0, b: UInt64 = 0) -> UInt64 {
-        UInt64(rawValue) | d << 8 | a << 26 | b << 44
+        UInt64(rawValue) | d << 16 | a << 32 | b << 48
     }
 }
 
 /// Field extraction for register-mode words.
 enum Field {
-    static let mask: UInt64 = 0x3ffff
-    static let slotLimit = 1 << 18
-    @inline(__always) static func d(_ word: UInt64) -> Int { Int(truncatingIfNeeded: (word >> 8) & mask) }
-    @inline(__always) static func a(_ word: UInt64) -> Int { Int(truncatingIfNeeded: (word >> 26) & mask) }
-    @inline(__always) static func b(_ word: UInt64) -> Int { Int(truncatingIfNeeded: (word >> 44) & mask) }
+    static let mask: UInt64 = 0xffff
+    static let slotLimit = 1 << 16
+    @inline(__always) static func d(_ word: UInt64) -> Int { Int(truncatingIfNeeded: (word >> 16) & mask) }
+    @inline(__always) static func a(_ word: UInt64) -> Int { Int(truncatingIfNeeded: (word >> 32) & mask) }
+    @inline(__always) static func b(_ word: UInt64) -> Int { Int(truncatingIfNeeded: word >> 48) }
 }

@@ -82,6 +82,9 @@ struct Translator: AnyInstructionVisitor {
     /// the operand on top, as long as nothing was emitted or labelled since: a
     /// following `local.set`/`local.tee` retargets its destination.
     var lastProducer: Int?
+    /// `lastProducer` as it was when the last producer was emitted (the producer
+    /// right before it, with nothing emitted in between), if any.
+    var previousProducer: Int?
 
     static let numericOps: [String: Op] = {
         var table: [String: Op] = [:]
@@ -148,6 +151,7 @@ struct Translator: AnyInstructionVisitor {
     /// Emits an instruction that writes the canonical slot of `height` (its `d` field).
     mutating func emitProducer(_ word: UInt64, at height: Int, extra: UInt64? = nil) {
         aliases[height] = nil
+        previousProducer = lastProducer
         let position = words.count
         words.append(word)
         if let extra { words.append(extra) }
@@ -237,6 +241,76 @@ struct Translator: AnyInstructionVisitor {
         .i32Eqz: (.brI32Eqz, .brI32Nez),
     ]
 
+    static let fusedImmediateBranches: [Op: (whenTrue: Op, whenFalse: Op)] = [
+        .i32EqImm: (.brI32EqImm, .brI32NeImm), .i32NeImm: (.brI32NeImm, .brI32EqImm),
+        .i32LtSImm: (.brI32LtSImm, .brI32GeSImm), .i32LtUImm: (.brI32LtUImm, .brI32GeUImm),
+        .i32GtSImm: (.brI32GtSImm, .brI32LeSImm), .i32GtUImm: (.brI32GtUImm, .brI32LeUImm),
+        .i32LeSImm: (.brI32LeSImm, .brI32GtSImm), .i32LeUImm: (.brI32LeUImm, .brI32GtUImm),
+        .i32GeSImm: (.brI32GeSImm, .brI32LtSImm), .i32GeUImm: (.brI32GeUImm, .brI32LtUImm),
+    ]
+
+    /// Loads and stores that have a variant taking an `i32.add` address.
+    static let fusedLoads: [Op: (add: Op, addImm: Op)] = [
+        .i32Load: (.i32LoadAdd, .i32LoadAddImm), .f32Load: (.i32LoadAdd, .i32LoadAddImm),
+        .i64Load: (.i64LoadAdd, .i64LoadAddImm), .f64Load: (.i64LoadAdd, .i64LoadAddImm),
+        .i32Load8U: (.i32Load8UAdd, .i32Load8UAddImm), .i64Load8U: (.i32Load8UAdd, .i32Load8UAddImm),
+    ]
+    static let fusedStores: [Op: Op] = [
+        .i32Store: .i32StoreAdd, .f32Store: .i32StoreAdd, .i64Store32: .i32StoreAdd,
+        .i64Store: .i64StoreAdd, .f64Store: .i64StoreAdd,
+        .i32Store8: .i32Store8Add, .i64Store8: .i32Store8Add,
+    ]
+
+    /// A load whose address (the operand on top, `height`) was computed by the
+    /// `i32.add` just emitted: the addition is folded into the load.
+    mutating func emitFusedLoad(_ op: Op, at height: Int, offset: UInt64) -> Bool {
+        guard let fused = Self.fusedLoads[op], aliases[height] == nil, let producer = lastProducer else { return false }
+        let add = words[producer]
+        guard Field.d(add) == Int(canonical(height)) else { return false }
+        let a = UInt64(Field.a(add))
+        if Op.decode(add) == .i32Add, producer == words.count - 1 {
+            words.removeLast()
+            emitProducer(fused.add.word(d: canonical(height), a: a, b: UInt64(Field.b(add))), at: height, extra: offset)
+            return true
+        }
+        if Op.decode(add) == .i32AddImm, producer == words.count - 2 {
+            let constant = words[producer + 1]
+            words.removeLast(2)
+            emitProducer(fused.addImm.word(d: canonical(height), a: a), at: height, extra: constant)
+            words.append(offset)
+            return true
+        }
+        return false
+    }
+
+    /// A store whose address (`height`) was computed by the `i32.add` just emitted
+    /// (its value is a deferred `local.get`, so nothing was emitted in between), or
+    /// just before the one-word `i32.const` that produced the value (the addition
+    /// is then folded into the store; the constant stays).
+    mutating func emitFusedStore(_ op: Op, at height: Int, offset: UInt64) -> Bool {
+        guard let fused = Self.fusedStores[op], aliases[height] == nil, words.count >= 2 else { return false }
+        let last = words.count - 1
+        let addPosition: Int
+        if aliases[height + 1] != nil {
+            guard lastProducer == last else { return false }
+            addPosition = last
+        } else {
+            // [i32.add -> canonical(height)] [i32.const -> canonical(height + 1)]
+            guard lastProducer == last, previousProducer == last - 1, Op.decode(words[last]) == .i32Const,
+                  Field.d(words[last]) == Int(canonical(height + 1)) else { return false }
+            addPosition = last - 1
+        }
+        let add = words[addPosition]
+        guard Op.decode(add) == .i32Add, Field.d(add) == Int(canonical(height)),
+              Field.a(add) != Int(canonical(height + 1)), Field.b(add) != Int(canonical(height + 1)) else { return false }
+        let value = take(height + 1)
+        _ = take(height)
+        words.remove(at: addPosition)
+        emitRaw(fused.word(d: UInt64(Field.b(add)), a: UInt64(Field.a(add)), b: value))
+        emitRaw(offset)
+        return true
+    }
+
     /// A jump (target word appended by the caller) taken when `condition` (the
     /// operand just popped from `height`) is non-zero, or zero. An i32 comparison
     /// emitted right before that produced it is fused into the jump.
@@ -246,6 +320,16 @@ struct Translator: AnyInstructionVisitor {
             let compare = words[producer]
             words[producer] = (whenTrue ? fused.whenTrue : fused.whenFalse)
                 .word(d: 0, a: UInt64(Field.a(compare)), b: UInt64(Field.b(compare)))
+            lastProducer = nil
+            return
+        }
+        if let producer = lastProducer, producer == words.count - 2, condition == canonical(height),
+           Field.d(words[producer]) == Int(condition), let fused = Self.fusedImmediateBranches[Op.decode(words[producer])] {
+            let compare = words[producer]
+            let constant = words[producer + 1] & 0xffff_ffff
+            words.removeLast()
+            words[producer] = UInt64((whenTrue ? fused.whenTrue : fused.whenFalse).rawValue)
+                | UInt64(Field.a(compare)) << 16 | constant << 32
             lastProducer = nil
             return
         }
@@ -261,7 +345,7 @@ struct Translator: AnyInstructionVisitor {
         if value == local { return }
         materialize(local: local, below: h - 1)
         if !wasAlias, let producer = lastProducer, Field.d(words[producer]) == Int(canonical(h - 1)) {
-            words[producer] = words[producer] & ~(Field.mask << 8) | local << 8
+            words[producer] = words[producer] & ~(Field.mask << 16) | local << 16
             lastProducer = nil
             if tee { aliases[h - 1] = local }
             return
@@ -284,17 +368,18 @@ struct Translator: AnyInstructionVisitor {
     mutating func branchOperands(label: UInt32, current: Int) -> (packed: UInt64, needsMove: Bool, isReturn: Bool) {
         let index = blocks.count - 1 - Int(label)
         let block = blocks[index]
-        if block.kind == .function { return (UInt64(operandBase + current) << 44, true, true) }
+        if block.kind == .function { return (UInt64(operandBase + current) << 48, true, true) }
         let destination = block.height
         let keep = block.arity
-        let packed = UInt64(keep) << 8 | UInt64(operandBase + destination) << 26 | UInt64(operandBase + current) << 44
+        let packed = Op.unreachable.word(d: UInt64(keep), a: UInt64(operandBase + destination), b: UInt64(operandBase + current))
         return (packed, current - keep != destination, false)
     }
 
     mutating func appendTarget(label: UInt32) {
         let index = blocks.count - 1 - Int(label)
         if blocks[index].kind == .loop {
-            emitRaw(UInt64(blocks[index].loopStart))
+            // Past the loop's header: a taken back-edge does the header's safepoint itself.
+            emitRaw(UInt64(blocks[index].loopStart + 1))
         } else {
             blocks[index].pendingTargets.append(words.count)
             emitRaw(0)
@@ -431,16 +516,18 @@ struct Translator: AnyInstructionVisitor {
         case .localSet(let index): emitLocalSet(index, tee: false)
         case .localTee(let index): emitLocalSet(index, tee: true)
         case .globalGet(let index):
-            emitProducer(Op.globalGet.word(d: canonical(h)) | UInt64(index) << 44, at: h)
+            emitProducer(Op.globalGet.word(d: canonical(h)) | UInt64(index) << 32, at: h)
         case .globalSet(let index):
             let a = take(h - 1)
-            emitRaw(Op.globalSet.word(d: 0, a: a) | UInt64(index) << 44)
+            emitRaw(Op.globalSet.word(d: a) | UInt64(index) << 32)
         case .load(let kind, let memarg):
             guard let op = Self.numericOps["\(kind)"] else { throw .unsupported(.simd) }
+            if emitFusedLoad(op, at: h - 1, offset: memarg.offset) { return }
             let a = take(h - 1)
             emitProducer(op.word(d: canonical(h - 1), a: a), at: h - 1, extra: memarg.offset)
         case .store(let kind, let memarg):
             guard let op = Self.numericOps["\(kind)"] else { throw .unsupported(.simd) }
+            if emitFusedStore(op, at: h - 2, offset: memarg.offset) { return }
             let b = take(h - 1), a = take(h - 2)
             emitRaw(op.word(d: 0, a: a, b: b))
             emitRaw(memarg.offset)
