@@ -513,6 +513,9 @@ struct Interpreter {
             case .i32StoreAdd: try store(memoryBase, memorySize, memoryOffset, fp[a] &+ fp[d], code[pc &+ 1], UInt32(truncatingIfNeeded: fp[b])); pc &+= 2; continue
             case .i64StoreAdd: try store(memoryBase, memorySize, memoryOffset, fp[a] &+ fp[d], code[pc &+ 1], fp[b]); pc &+= 2; continue
             case .i32Store8Add: try store(memoryBase, memorySize, memoryOffset, fp[a] &+ fp[d], code[pc &+ 1], UInt8(truncatingIfNeeded: fp[b])); pc &+= 2; continue
+            case .f64AddStore: try store(memoryBase, memorySize, memoryOffset, fp[d], code[pc &+ 1], w(f64(fp[a]) + f64(fp[b]))); pc &+= 2; continue
+            case .f64SubStore: try store(memoryBase, memorySize, memoryOffset, fp[d], code[pc &+ 1], w(f64(fp[a]) - f64(fp[b]))); pc &+= 2; continue
+            case .i32AddStore: try store(memoryBase, memorySize, memoryOffset, fp[d], code[pc &+ 1], i32(fp[a]) &+ i32(fp[b])); pc &+= 2; continue
             case .setSP:
                 r.sp = fp + Int(word >> 8)
             case .select:

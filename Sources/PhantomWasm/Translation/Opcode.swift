@@ -91,6 +91,8 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32LoadAddImm, i64LoadAddImm, i32Load8UAddImm
     // Stores whose address is an `i32.add` of two slots: [op | d(index) | a(base) | b(value), offset]
     case i32StoreAdd, i64StoreAdd, i32Store8Add
+    // Stores whose value is computed by the arithmetic op just before: [op | d(address) | a | b, offset]
+    case f64AddStore, f64SubStore, i32AddStore
 
 
     @inline(__always)

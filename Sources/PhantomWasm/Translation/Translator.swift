@@ -311,6 +311,27 @@ struct Translator: AnyInstructionVisitor {
         return true
     }
 
+    /// Stores whose value (`height + 1`) was computed by the one-word arithmetic op
+    /// just emitted: the op is folded into the store (its result slot is never written).
+    static let arithmeticStores: [Op: [Op: Op]] = [
+        .f64Store: [.f64Add: .f64AddStore, .f64Sub: .f64SubStore],
+        .i32Store: [.i32Add: .i32AddStore],
+    ]
+
+    mutating func emitArithmeticStore(_ op: Op, at height: Int, offset: UInt64) -> Bool {
+        guard let table = Self.arithmeticStores[op], aliases[height + 1] == nil, let producer = lastProducer,
+              producer == words.count - 1 else { return false }
+        let arithmetic = words[producer]
+        guard let fused = table[Op.decode(arithmetic)], Field.d(arithmetic) == Int(canonical(height + 1)) else { return false }
+        words.removeLast()
+        lastProducer = nil
+        _ = take(height + 1)
+        let address = take(height)
+        emitRaw(fused.word(d: address, a: UInt64(Field.a(arithmetic)), b: UInt64(Field.b(arithmetic))))
+        emitRaw(offset)
+        return true
+    }
+
     /// A jump (target word appended by the caller) taken when `condition` (the
     /// operand just popped from `height`) is non-zero, or zero. An i32 comparison
     /// emitted right before that produced it is fused into the jump.
@@ -528,6 +549,7 @@ struct Translator: AnyInstructionVisitor {
         case .store(let kind, let memarg):
             guard let op = Self.numericOps["\(kind)"] else { throw .unsupported(.simd) }
             if emitFusedStore(op, at: h - 2, offset: memarg.offset) { return }
+            if emitArithmeticStore(op, at: h - 2, offset: memarg.offset) { return }
             let b = take(h - 1), a = take(h - 2)
             emitRaw(op.word(d: 0, a: a, b: b))
             emitRaw(memarg.offset)
