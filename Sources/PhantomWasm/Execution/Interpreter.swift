@@ -516,6 +516,14 @@ struct Interpreter {
             case .f64AddStore: try store(memoryBase, memorySize, memoryOffset, fp[d], code[pc &+ 1], w(f64(fp[a]) + f64(fp[b]))); pc &+= 2; continue
             case .f64SubStore: try store(memoryBase, memorySize, memoryOffset, fp[d], code[pc &+ 1], w(f64(fp[a]) - f64(fp[b]))); pc &+= 2; continue
             case .i32AddStore: try store(memoryBase, memorySize, memoryOffset, fp[d], code[pc &+ 1], i32(fp[a]) &+ i32(fp[b])); pc &+= 2; continue
+            case .f64MulAddStore:
+                let extra = code[pc &+ 1]
+                let product = f64(fp[b]) * f64(fp[Int(truncatingIfNeeded: extra & 0xffff)])
+                try store(memoryBase, memorySize, memoryOffset, fp[d], extra >> 16, w(f64(fp[a]) + product)); pc &+= 2; continue
+            case .f64MulSubStore:
+                let extra = code[pc &+ 1]
+                let product = f64(fp[b]) * f64(fp[Int(truncatingIfNeeded: extra & 0xffff)])
+                try store(memoryBase, memorySize, memoryOffset, fp[d], extra >> 16, w(f64(fp[a]) - product)); pc &+= 2; continue
             case .setSP:
                 r.sp = fp + Int(word >> 8)
             case .select:

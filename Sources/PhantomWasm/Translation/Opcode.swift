@@ -93,6 +93,9 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32StoreAdd, i64StoreAdd, i32Store8Add
     // Stores whose value is computed by the arithmetic op just before: [op | d(address) | a | b, offset]
     case f64AddStore, f64SubStore, i32AddStore
+    // ... an f64.add/f64.sub whose right operand is the f64.mul just before:
+    // [op | d(address) | a | b, c | offset<<16], stores a ± b * c (product rounded first)
+    case f64MulAddStore, f64MulSubStore
 
 
     @inline(__always)

@@ -318,11 +318,27 @@ struct Translator: AnyInstructionVisitor {
         .i32Store: [.i32Add: .i32AddStore],
     ]
 
+    static let productStores: [Op: Op] = [.f64AddStore: .f64MulAddStore, .f64SubStore: .f64MulSubStore]
+
     mutating func emitArithmeticStore(_ op: Op, at height: Int, offset: UInt64) -> Bool {
         guard let table = Self.arithmeticStores[op], aliases[height + 1] == nil, let producer = lastProducer,
               producer == words.count - 1 else { return false }
         let arithmetic = words[producer]
         guard let fused = table[Op.decode(arithmetic)], Field.d(arithmetic) == Int(canonical(height + 1)) else { return false }
+        // a ± (b * c): the product, written to the slot above the value, is folded too.
+        if let withProduct = Self.productStores[fused], previousProducer == producer - 1, offset < 1 << 32 {
+            let product = words[producer - 1]
+            if Op.decode(product) == .f64Mul, Field.d(product) == Int(canonical(height + 2)),
+               Field.b(arithmetic) == Int(canonical(height + 2)), Field.a(arithmetic) != Int(canonical(height + 2)) {
+                words.removeLast(2)
+                lastProducer = nil
+                _ = take(height + 1)
+                let address = take(height)
+                emitRaw(withProduct.word(d: address, a: UInt64(Field.a(arithmetic)), b: UInt64(Field.a(product))))
+                emitRaw(UInt64(Field.b(product)) | offset << 16)
+                return true
+            }
+        }
         words.removeLast()
         lastProducer = nil
         _ = take(height + 1)
