@@ -434,6 +434,11 @@ struct Interpreter {
                 fp[d] = bit(i32(fp[a]) >= i32(k))
                 pc &+= 2
                 continue
+            case .i32RotlImm:
+                let k = code[pc &+ 1]
+                fp[d] = w(rotl32(i32(fp[a]), i32(k)))
+                pc &+= 2
+                continue
             case .i64AddImm:
                 let k = code[pc &+ 1]
                 fp[d] = fp[a] &+ k

@@ -96,6 +96,8 @@ public enum Op: UInt8, CaseIterable, Sendable {
     // ... an f64.add/f64.sub whose right operand is the f64.mul just before:
     // [op | d(address) | a | b, c | offset<<16], stores a ± b * c (product rounded first)
     case f64MulAddStore, f64MulSubStore
+    // i32.rotl/i32.rotr by a constant (rotr k as rotl 32 - k): [op | d | a, constant]
+    case i32RotlImm
 
 
     @inline(__always)

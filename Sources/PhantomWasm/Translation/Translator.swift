@@ -193,7 +193,9 @@ struct Translator: AnyInstructionVisitor {
         .i32Eq: .i32EqImm, .i32Ne: .i32NeImm, .i32LtS: .i32LtSImm, .i32LtU: .i32LtUImm, .i32GtS: .i32GtSImm,
         .i32GtU: .i32GtUImm, .i32LeS: .i32LeSImm, .i32LeU: .i32LeUImm, .i32GeS: .i32GeSImm, .i32GeU: .i32GeUImm,
         .i64Add: .i64AddImm, .i64Sub: .i64AddImm, .i64And: .i64AndImm, .i64Shl: .i64ShlImm, .i64ShrU: .i64ShrUImm,
+        .i32Rotl: .i32RotlImm, .i32Rotr: .i32RotlImm,
     ]
+    static let i64ImmediateOps: Set<Op> = [.i64AddImm, .i64AndImm, .i64ShlImm, .i64ShrUImm]
 
     /// The constant just emitted for the operand on top (`height`), removed from
     /// the code so a binary operation can take it as an immediate.
@@ -218,10 +220,11 @@ struct Translator: AnyInstructionVisitor {
     mutating func emitBinary(_ op: Op) {
         let h = height
         if let immediateOp = Self.immediateOps[op] {
-            let i64 = immediateOp.rawValue >= Op.i64AddImm.rawValue
+            let i64 = Self.i64ImmediateOps.contains(immediateOp)
             if var constant = foldConstant(at: h - 1, i64: i64) {
                 if op == .i32Sub { constant = UInt64(0 &- UInt32(truncatingIfNeeded: constant)) }
                 if op == .i64Sub { constant = 0 &- constant }
+                if op == .i32Rotr { constant = UInt64((32 &- (UInt32(truncatingIfNeeded: constant) & 31)) & 31) }
                 let a = take(h - 2)
                 emitProducer(immediateOp.word(d: canonical(h - 2), a: a), at: h - 2, extra: constant)
                 return
