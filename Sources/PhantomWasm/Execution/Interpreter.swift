@@ -529,6 +529,7 @@ struct Interpreter {
                 let extra = code[pc &+ 1]
                 let product = f64(fp[b]) * f64(fp[Int(truncatingIfNeeded: extra & 0xffff)])
                 try store(memoryBase, memorySize, memoryOffset, fp[d], extra >> 16, w(f64(fp[a]) - product)); pc &+= 2; continue
+            case .i32Store8AddImm: try store(memoryBase, memorySize, memoryOffset, fp[a] &+ fp[d], code[pc &+ 1], UInt8(truncatingIfNeeded: b)); pc &+= 2; continue
             case .setSP:
                 r.sp = fp + Int(word >> 8)
             case .select:

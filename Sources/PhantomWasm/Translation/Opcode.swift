@@ -98,6 +98,8 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case f64MulAddStore, f64MulSubStore
     // i32.rotl/i32.rotr by a constant (rotr k as rotl 32 - k): [op | d | a, constant]
     case i32RotlImm
+    // Byte stores of an `i32.add` address and a constant value: [op | d(index) | a(base) | value<<48, offset]
+    case i32Store8AddImm
 
 
     @inline(__always)

@@ -306,6 +306,16 @@ struct Translator: AnyInstructionVisitor {
         let add = words[addPosition]
         guard Op.decode(add) == .i32Add, Field.d(add) == Int(canonical(height)),
               Field.a(add) != Int(canonical(height + 1)), Field.b(add) != Int(canonical(height + 1)) else { return false }
+        if aliases[height + 1] == nil, fused == .i32Store8Add {
+            // The constant value goes into the store too.
+            _ = take(height + 1)
+            _ = take(height)
+            let constant = (words[last] >> 32) & 0xff
+            words.removeLast(2)
+            emitRaw(Op.i32Store8AddImm.word(d: UInt64(Field.b(add)), a: UInt64(Field.a(add)), b: constant))
+            emitRaw(offset)
+            return true
+        }
         let value = take(height + 1)
         _ = take(height)
         words.remove(at: addPosition)
