@@ -463,7 +463,9 @@ public struct StoreInfo: Sendable {
     public var freeBlocks: UInt64 { maxBlocks - usedBlocks }
 }
 
-func nowNanoseconds() -> UInt64 {
+/// Wall-clock time (CLOCK_REALTIME) in nanoseconds since 1970: generation
+/// timestamps, deadlines of blocked calls, benchmark stamps across processes.
+public func nowNanoseconds() -> UInt64 {
     var spec = timespec()
     clock_gettime(CLOCK_REALTIME, &spec)
     return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)

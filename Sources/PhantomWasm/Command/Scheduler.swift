@@ -1,4 +1,5 @@
 import Foundation
+import PhantomStore
 
 /// Runs many WASI programs on a few worker threads in fuel-bounded time
 /// slices (round robin). A program blocked in a host call — a sleep in
@@ -139,7 +140,7 @@ public final class Scheduler: @unchecked Sendable {
         while true {
             condition.lock()
             if stopping { condition.unlock(); return }
-            let now = WASICommand.wallClock()
+            let now = nowNanoseconds()
             var woken = 0
             sleeping.removeAll { entry in
                 guard entry.deadline <= now else { return false }

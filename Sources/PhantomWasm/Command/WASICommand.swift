@@ -148,7 +148,7 @@ public final class WASICommand {
             sched_yield()
         case let .wallClock(deadline):
             while !stop() {
-                let now = Self.wallClock()
+                let now = nowNanoseconds()
                 if now >= deadline { return }
                 usleep(UInt32(min(deadline - now, 50_000_000) / 1000))
             }
@@ -163,18 +163,12 @@ public final class WASICommand {
         while !stop() {
             var timeout: Int32 = 50
             if let deadline {
-                let now = Self.wallClock()
+                let now = nowNanoseconds()
                 if now >= deadline { return }
                 timeout = Int32(min(50, (deadline - now) / 1_000_000 + 1))
             }
             var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             if poll(&entry, 1, timeout) != 0 { return }
         }
-    }
-
-    static func wallClock() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 }

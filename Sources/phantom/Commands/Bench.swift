@@ -240,11 +240,6 @@ func percentile(_ values: [UInt64], _ percent: Int) -> UInt64 {
 func micro(_ nanoseconds: UInt64) -> String { String(format: "%.0f µs", Double(nanoseconds) / 1e3) }
 func milli(_ nanoseconds: UInt64) -> String { String(format: "%.1f ms", Double(nanoseconds) / 1e6) }
 
-func nowNanoseconds() -> UInt64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_REALTIME, &spec)
-    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
-}
 
 /// The reference for commits: write `bytes` sequentially in 1 MiB chunks over
 /// an existing file, then fdatasync. Returns nanoseconds.
