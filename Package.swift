@@ -19,6 +19,8 @@ let package = Package(
     targets: [
         // Small C helpers for what Swift cannot express: hardware CRC32C.
         .target(name: "CPhantomSupport"),
+        // The interpreter's tail-call threaded dispatch (Clang `musttail`; the work is Swift).
+        .target(name: "CPhantomDispatch"),
         // The on-disk image: block devices, superblocks, page map, generations.
         .target(name: "PhantomStore", dependencies: ["CPhantomSupport"]),
         // The object space in RAM: pages, dirty tracking, safepoints, snapshots.
@@ -26,8 +28,12 @@ let package = Package(
         // The WebAssembly engine: decode (WasmKit's parser), validate; later translate and interpret.
         .target(
             name: "PhantomWasm",
-            dependencies: ["PhantomSpace", .product(name: "WasmParser", package: "WasmKit")],
-            path: "Sources/PhantomWasm"
+            dependencies: ["PhantomSpace", "CPhantomDispatch", .product(name: "WasmParser", package: "WasmKit")],
+            path: "Sources/PhantomWasm",
+            // Swift's LLVM function merging would fold the 255 dispatch handlers into one
+            // with the opcode as a parameter, which breaks their `musttail` jumps
+            // (and the point of having one handler per opcode). See PhantomDispatch.h.
+            swiftSettings: [.unsafeFlags(["-Xfrontend", "-disable-llvm-merge-functions-pass"])]
         ),
         .executableTarget(
             name: "phantom",

@@ -123,3 +123,13 @@ import WAT
         #expect(throws: WasmValidationError.self) { try WasmModule(bytes: [0, 0x61, 0x73, 0x6d, 2, 0, 0, 0]) }
     }
 }
+
+/// The threaded dispatch (Execution/Dispatch.swift) has one handler per byte value;
+/// those above `Op.lastRawValue` trap, the one at `PHANTOM_OP_EXIT` leaves the loop.
+@Suite struct DispatchTableTests {
+    @Test func everyOpcodeHasAHandlerBelowTheExitOpcode() {
+        #expect(Op.allCases.count == Int(Op.lastRawValue) + 1)
+        #expect(Op.allCases.last?.rawValue == Op.lastRawValue)
+        #expect(Int(Op.lastRawValue) < 255, "opcode 255 is the dispatch loop's exit")
+    }
+}

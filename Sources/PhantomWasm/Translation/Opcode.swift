@@ -102,6 +102,10 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32Store8AddImm
 
 
+    /// The highest opcode in use (checked against `allCases` by a test). The
+    /// interpreter's handlers for the opcodes above it trap.
+    static let lastRawValue: UInt8 = 248
+
     @inline(__always)
     static func decode(_ word: UInt64) -> Op {
         unsafeBitCast(UInt8(truncatingIfNeeded: word), to: Op.self)
