@@ -133,3 +133,63 @@ import WAT
         #expect(Int(Op.lastRawValue) < 255, "opcode 255 is the dispatch loop's exit")
     }
 }
+
+/// The fused loads and stores (an `i32.add` address folded into the access) read
+/// and write the right bytes, and trap — ending the thread — at the memory's end
+/// like the unfused ones (their trap path is a byte in `Machine`, not a throw).
+@Suite struct FusedMemoryAccessTests {
+    static let source = """
+        (module
+          (memory 1 1)
+          (data (i32.const 100) "\\01\\80\\ff\\7f\\34\\12")
+          (func (export "load16s") (param $p i32) (param $i i32) (result i32)
+            (i32.load16_s (i32.add (local.get $p) (local.get $i))))
+          (func (export "load16u") (param $p i32) (param $i i32) (result i32)
+            (i32.load16_u (i32.add (local.get $p) (local.get $i))))
+          (func (export "load16s-imm") (param $p i32) (result i32)
+            (i32.load16_s offset=1 (i32.add (local.get $p) (i32.const 1))))
+          (func (export "load16u-imm") (param $p i32) (result i32)
+            (i32.load16_u offset=1 (i32.add (local.get $p) (i32.const 1))))
+          (func (export "load") (param $p i32) (param $i i32) (result i32)
+            (i32.load (i32.add (local.get $p) (local.get $i))))
+          (func (export "store8") (param $p i32) (param $i i32)
+            (i32.store8 (i32.add (local.get $p) (local.get $i)) (i32.const 7)))
+          (func (export "byte") (param $p i32) (result i32) (i32.load8_u (local.get $p)))
+          (func (export "div") (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1)))
+        )
+        """
+
+    @Test func fusedAccessesReadAndWriteTheRightBytes() throws {
+        let module = try WasmModule(bytes: try wat2wasm(Self.source))
+        let expected: [Op] = [.i32Load16SAdd, .i32Load16UAdd, .i32Load16SAddImm, .i32Load16UAddImm, .i32LoadAdd, .i32Store8AddImm]
+        for (index, op) in expected.enumerated() {
+            #expect(Op.decode(module.functions[index].words[0]) == op, "function \(index) is translated to one \(op)")
+        }
+        let instance = try Instance.instantiate(module, in: try TrapTests.space())
+        // Bytes at 100...: 01 80 ff 7f 34 12 (little-endian halves at 101: 0xff80, at 104: 0x1234).
+        #expect(try instance.invoke("load16s", [100, 1]) == .finished([UInt64(UInt32(bitPattern: Int32(Int16(bitPattern: 0xff80))))]))
+        #expect(try instance.invoke("load16u", [100, 1]) == .finished([0xff80]))
+        #expect(try instance.invoke("load16s-imm", [102]) == .finished([0x1234]))
+        #expect(try instance.invoke("load16u-imm", [99]) == .finished([0xff80]))
+        #expect(try instance.invoke("store8", [200, 5]) == .finished([]))
+        #expect(try instance.invoke("byte", [205]) == .finished([7]))
+    }
+
+    @Test func fusedAccessesTrapAtTheEndOfMemory() throws {
+        let space = try TrapTests.space()
+        let instance = try Instance.instantiate(try WasmModule(bytes: try wat2wasm(Self.source)), in: space)
+        let cases: [(String, [UInt64])] = [
+            ("load16s", [65534, 1]), ("load16u", [65535, 0]), ("load16s-imm", [65533]), ("load16u-imm", [65534]),
+            ("load", [65530, 3]), ("store8", [65535, 1]),
+        ]
+        for (name, arguments) in cases {
+            let thread = try instance.makeThread(name, arguments)
+            #expect(thread.run() == .trapped(Trap("out of bounds memory access")), "\(name)")
+            #expect(thread.status == .trapped)
+        }
+        #expect(try instance.invoke("load16u", [65534, 0]) == .finished([0]), "the last half-word is in bounds")
+        let division = try instance.makeThread("div", [1, 0])
+        #expect(division.run() == .trapped(Trap("integer divide by zero")))
+        #expect(try instance.invoke("byte", [65535]) == .finished([0]), "the trapped store wrote nothing")
+    }
+}

@@ -22,8 +22,9 @@
 // - The next handler is `phantom_handlers[low byte of *pc]` (token threading):
 //   the translated code keeps its format (and its checksum), so a pc stored in a
 //   snapshot still names the same instruction.
-// - To leave the loop, Swift points pc at a word holding `PHANTOM_OP_EXIT`,
-//   whose handler simply returns to `phantom_dispatch_start`.
+// - To leave the loop, Swift points pc at `phantom_exit_words`, whose handler
+//   simply returns to `phantom_dispatch_start`. A trap in a hot handler is only
+//   a store of its kind and that pc (no call, so no registers to save).
 
 #include <stdint.h>
 
@@ -45,6 +46,29 @@ typedef PHANTOM_DISPATCH_CC void (*phantom_handler)(uint64_t *fp, uint64_t *pc, 
 __attribute__((swiftcall)) void phantom_execute(uint8_t opcode, uint64_t **fp, uint64_t **pc, uint8_t **memory,
                                                uint64_t *memory_size, uint8_t **dirty, int64_t *fuel,
                                                void *machine);
+
+/// The slow path of a store's dirty marking (the page was clean). `preserve_most`
+/// keeps the calling handler from saving its registers around this rare call;
+/// the first three parameters are the handler's own `dirty`, `fuel` and `machine`
+/// in the registers where it already holds them, so nothing moves either.
+__attribute__((preserve_most)) void phantom_mark_dirty(uint8_t *dirty, int64_t fuel, void *machine, uint64_t offset,
+                                                      int64_t count);
+/// Swift calls `phantom_mark_dirty` through this, because Swift would call it
+/// with the ordinary C convention; the call emitted here keeps `preserve_most`.
+static inline void phantom_mark_dirty_call(uint8_t *dirty, int64_t fuel, void *machine, uint64_t offset,
+                                           int64_t count) {
+    phantom_mark_dirty(dirty, fuel, machine, offset, count);
+}
+
+/// The slow path of a loop back-edge's safepoint (fuel ran out or a snapshot
+/// waits): writes the registers back and parks or yields. Returns false when the
+/// thread must yield. Same register discipline as `phantom_mark_dirty`.
+__attribute__((preserve_most)) _Bool phantom_back_edge(uint8_t *dirty, int64_t fuel, void *machine, uint64_t *fp,
+                                                      uint64_t *next);
+static inline _Bool phantom_back_edge_call(uint8_t *dirty, int64_t fuel, void *machine, uint64_t *fp,
+                                           uint64_t *next) {
+    return phantom_back_edge(dirty, fuel, machine, fp, next);
+}
 
 static const phantom_handler phantom_handlers[256];
 
@@ -92,6 +116,14 @@ static const phantom_handler phantom_handlers[256] = {
     PHANTOM_HANDLER_ROW(c), PHANTOM_HANDLER_ROW(d), PHANTOM_HANDLER_ROW(e), PHANTOM_HANDLER_ROW(f),
 };
 #undef PHANTOM_HANDLER_ROW
+
+/// Where a handler points pc to leave the loop. Several words, so that an
+/// instruction which trapped part-way may still advance pc by its length (up to
+/// three words) and land on an exit word.
+static inline uint64_t *phantom_exit_words(void) {
+    static uint64_t words[4] = {PHANTOM_OP_EXIT, PHANTOM_OP_EXIT, PHANTOM_OP_EXIT, PHANTOM_OP_EXIT};
+    return words;
+}
 
 /// Runs from the instruction at `pc` until a handler points pc at an exit word.
 static inline void phantom_dispatch_start(uint64_t *fp, uint64_t *pc, uint8_t *memory, uint64_t memory_size,

@@ -11,14 +11,35 @@ struct Machine {
     /// Why the loop stopped; a trap wins over it.
     var stop: Stop = .finished
     var trap: Trap?
+    /// A trap raised by a hot handler, turned into `trap` when the loop is left.
+    var pendingTrap: PendingTrap = .none
 }
 
-/// The word a handler points pc at to leave the loop (`PHANTOM_OP_EXIT`).
-nonisolated(unsafe) let exitWord: UnsafeMutablePointer<UInt64> = {
-    let word = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
-    word.pointee = UInt64(PHANTOM_OP_EXIT)
-    return word
-}()
+/// The traps of the hot handlers (loads, stores, division): recorded as one byte
+/// so that the handler's trap path needs no call.
+enum PendingTrap: UInt8 {
+    case none, outOfBoundsMemory, divideByZero, integerOverflow
+
+    var message: String {
+        switch self {
+        case .none: ""
+        case .outOfBoundsMemory: "out of bounds memory access"
+        case .divideByZero: "integer divide by zero"
+        case .integerOverflow: "integer overflow"
+        }
+    }
+}
+
+/// Where pc points to leave the loop (`phantom_exit_words`).
+@inline(__always)
+var exitWord: UnsafeMutablePointer<UInt64> { phantom_exit_words() }
+
+/// Ends the thread with `trap` and leaves the loop.
+@inline(__always)
+func raise(_ machine: UnsafeMutablePointer<Machine>, _ trap: PendingTrap, _ pc: inout UnsafeMutablePointer<UInt64>) {
+    machine.pointee.pendingTrap = trap
+    pc = exitWord
+}
 
 extension Interpreter {
     /// Runs the thread from `state` until it finishes, yields, blocks, exits or traps.
@@ -41,6 +62,7 @@ func runThreaded(_ interpreter: Interpreter, _ state: inout Registers) throws(Tr
             phantom_dispatch_start(state.fp, pc, memory, state.memorySize, dirty, Int64(state.fuel), machine)
         }
         state = machine.r
+        if machine.pendingTrap != .none { throw Trap(machine.pendingTrap.message) }
         if let trap = machine.trap { throw trap }
         return machine.stop
 }
@@ -71,17 +93,19 @@ func reload(_ machine: UnsafeMutablePointer<Machine>, _ fp: inout UnsafeMutableP
 /// dispatch the header. A yield leaves pc at the header.
 @inline(__always)
 func backEdge(_ machine: UnsafeMutablePointer<Machine>, _ fp: UnsafeMutablePointer<UInt64>, _ fuel: inout Int64,
-              to next: UnsafeMutablePointer<UInt64>) -> Bool {
+              _ dirty: UnsafeMutablePointer<UInt8>, to next: UnsafeMutablePointer<UInt64>) -> Bool {
     fuel &-= 1
     if fuel < 0 || machine.pointee.interpreter.safepoints.isRequested {
-        return backEdgeSlow(machine, fp, fuel, to: next)
+        return phantom_back_edge_call(dirty, fuel, machine, fp, next)
     }
     return true
 }
 
-@inline(never)
-func backEdgeSlow(_ machine: UnsafeMutablePointer<Machine>, _ fp: UnsafeMutablePointer<UInt64>, _ fuel: Int64,
-                  to next: UnsafeMutablePointer<UInt64>) -> Bool {
+/// Reached through `phantom_back_edge` (C, so the handler saves no registers).
+@_cdecl("phantom_back_edge_slow")
+func backEdgeSlow(_ machineAddress: UnsafeMutableRawPointer, _ fp: UnsafeMutablePointer<UInt64>, _ fuel: Int64,
+                  _ next: UnsafeMutablePointer<UInt64>) -> Bool {
+    let machine = machineAddress.assumingMemoryBound(to: Machine.self)
     let header = next - 1
     machine.pointee.r.sp = fp + Int(header.pointee >> 8)
     machine.pointee.r.fuel = Int(fuel)
@@ -99,36 +123,47 @@ func safepoint(_ machine: UnsafeMutablePointer<Machine>, _ fuel: inout Int64, at
     return true
 }
 
-/// A load of `T` at guest address `base + offset`: one bounds compare.
+/// A load of `T` at guest address `base + offset`: one bounds compare. Out of
+/// bounds it raises the trap (pc then points at the exit words) and returns 0.
 @inline(__always)
-func loadChecked<T: FixedWidthInteger>(_ memory: UnsafeMutablePointer<UInt8>, _ memorySize: UInt64, _ base: UInt64,
-                                       _ offset: UInt64, _: T.Type) throws(Trap) -> T {
+func loadChecked<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeMutablePointer<UInt64>,
+                                       _ memory: UnsafeMutablePointer<UInt8>, _ memorySize: UInt64, _ base: UInt64,
+                                       _ offset: UInt64, _: T.Type) -> T {
     let address = UInt64(UInt32(truncatingIfNeeded: base)) &+ offset
-    guard address &+ UInt64(MemoryLayout<T>.size) <= memorySize else { throw Trap("out of bounds memory access") }
+    guard address &+ UInt64(MemoryLayout<T>.size) <= memorySize else {
+        raise(machine, .outOfBoundsMemory, &pc)
+        return 0
+    }
     return UnsafeRawPointer(memory).loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: address), as: T.self)
 }
 
 /// A store of `value` at guest address `base + offset`: one bounds compare, and
 /// the page(s) it touches marked dirty (one byte compare each when already marked).
+/// Out of bounds it raises the trap and stores nothing.
 @inline(__always)
-func storeMarking<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>, _ memory: UnsafeMutablePointer<UInt8>,
-                                        _ memorySize: UInt64, _ dirty: UnsafeMutablePointer<UInt8>,
-                                        _ base: UInt64, _ offset: UInt64, _ value: T) throws(Trap) {
+func storeMarking<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeMutablePointer<UInt64>,
+                                        _ memory: UnsafeMutablePointer<UInt8>,
+                                        _ memorySize: UInt64, _ dirty: UnsafeMutablePointer<UInt8>, _ fuel: Int64,
+                                        _ base: UInt64, _ offset: UInt64, _ value: T) {
     let address = UInt64(UInt32(truncatingIfNeeded: base)) &+ offset
-    guard address &+ UInt64(MemoryLayout<T>.size) <= memorySize else { throw Trap("out of bounds memory access") }
+    guard address &+ UInt64(MemoryLayout<T>.size) <= memorySize else {
+        raise(machine, .outOfBoundsMemory, &pc)
+        return
+    }
     UnsafeMutableRawPointer(memory).storeBytes(of: value, toByteOffset: Int(truncatingIfNeeded: address), as: T.self)
     // The memory starts on a page boundary of the space (`loadMemory` checks), so
     // guest page k of 4 KiB is space page dirty[k].
     let first = address >> 12
     let last = (address &+ UInt64(MemoryLayout<T>.size - 1)) >> 12
     if dirty[Int(truncatingIfNeeded: first)] == 0 || dirty[Int(truncatingIfNeeded: last)] == 0 {
-        markDirtySlow(machine, machine.pointee.r.memoryOffset &+ address, MemoryLayout<T>.size)
+        phantom_mark_dirty_call(dirty, fuel, machine, machine.pointee.r.memoryOffset &+ address, Int64(MemoryLayout<T>.size))
     }
 }
 
-@inline(never)
-func markDirtySlow(_ machine: UnsafeMutablePointer<Machine>, _ offset: UInt64, _ count: Int) {
-    machine.pointee.interpreter.space.markDirty(offset, count: count)
+/// The page a store touched was clean: mark it (reached through `phantom_mark_dirty`).
+@_cdecl("phantom_mark_dirty_slow")
+func markDirtySlow(_ machine: UnsafeMutableRawPointer, _ offset: UInt64, _ count: Int64) {
+    machine.assumingMemoryBound(to: Machine.self).pointee.interpreter.space.markDirty(offset, count: Int(count))
 }
 
 /// One instruction: the body of every handler in `PhantomDispatch.h`, which
@@ -160,20 +195,20 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
             case .unreachable: throw Trap("unreachable")
             case .jump:
                 let next = code + Int(truncatingIfNeeded: pc[1])
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .br:
                 machine.pointee.interpreter.move(fp, word)
                 let next = code + Int(truncatingIfNeeded: pc[1])
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brIf:
                 if UInt32(truncatingIfNeeded: fp[b]) != 0 {
                     machine.pointee.interpreter.move(fp, word)
                     let next = code + Int(truncatingIfNeeded: pc[1])
-                    if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                    if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                     pc = next
                 } else {
                     pc += 2
@@ -181,12 +216,12 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 return
             case .brIfJump:
                 let next = UInt32(truncatingIfNeeded: fp[a]) != 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brUnless:
                 let next = UInt32(truncatingIfNeeded: fp[a]) == 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brTable:
@@ -202,7 +237,7 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 } else {
                     machine.pointee.interpreter.move(fp, packed)
                     let next = code + Int(truncatingIfNeeded: entry[1])
-                    if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                    if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                     pc = next
                 }
                 return
@@ -262,62 +297,62 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 return
             case .brI32Eq:
                 let next = i32(fp[a]) == i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32Ne:
                 let next = i32(fp[a]) != i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LtS:
                 let next = s32(fp[a]) < s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LtU:
                 let next = i32(fp[a]) < i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GtS:
                 let next = s32(fp[a]) > s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GtU:
                 let next = i32(fp[a]) > i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LeS:
                 let next = s32(fp[a]) <= s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LeU:
                 let next = i32(fp[a]) <= i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GeS:
                 let next = s32(fp[a]) >= s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GeU:
                 let next = i32(fp[a]) >= i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32Eqz:
                 let next = i32(fp[a]) == 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32Nez:
                 let next = i32(fp[a]) != 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .i32AddImm:
@@ -437,75 +472,79 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 return
             case .brI32EqImm:
                 let next = i32(fp[d]) == i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32NeImm:
                 let next = i32(fp[d]) != i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LtSImm:
                 let next = s32(fp[d]) < s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LtUImm:
                 let next = i32(fp[d]) < i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GtSImm:
                 let next = s32(fp[d]) > s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GtUImm:
                 let next = i32(fp[d]) > i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LeSImm:
                 let next = s32(fp[d]) <= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LeUImm:
                 let next = i32(fp[d]) <= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GeSImm:
                 let next = s32(fp[d]) >= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GeUImm:
                 let next = i32(fp[d]) >= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
-            case .i32LoadAdd: fp[d] = UInt64(try loadChecked(memory, memorySize, fp[a] &+ fp[b], pc[1], UInt32.self)); pc += 2; return
-            case .i64LoadAdd: fp[d] = try loadChecked(memory, memorySize, fp[a] &+ fp[b], pc[1], UInt64.self); pc += 2; return
-            case .i32Load8UAdd: fp[d] = UInt64(try loadChecked(memory, memorySize, fp[a] &+ fp[b], pc[1], UInt8.self)); pc += 2; return
-            case .i32LoadAddImm: fp[d] = UInt64(try loadChecked(memory, memorySize, fp[a] &+ pc[1], pc[2], UInt32.self)); pc += 3; return
-            case .i64LoadAddImm: fp[d] = try loadChecked(memory, memorySize, fp[a] &+ pc[1], pc[2], UInt64.self); pc += 3; return
-            case .i32Load8UAddImm: fp[d] = UInt64(try loadChecked(memory, memorySize, fp[a] &+ pc[1], pc[2], UInt8.self)); pc += 3; return
-            case .i32StoreAdd: try storeMarking(machine, memory, memorySize, dirty, fp[a] &+ fp[d], pc[1], UInt32(truncatingIfNeeded: fp[b])); pc += 2; return
-            case .i64StoreAdd: try storeMarking(machine, memory, memorySize, dirty, fp[a] &+ fp[d], pc[1], fp[b]); pc += 2; return
-            case .i32Store8Add: try storeMarking(machine, memory, memorySize, dirty, fp[a] &+ fp[d], pc[1], UInt8(truncatingIfNeeded: fp[b])); pc += 2; return
-            case .f64AddStore: try storeMarking(machine, memory, memorySize, dirty, fp[d], pc[1], w(f64(fp[a]) + f64(fp[b]))); pc += 2; return
-            case .f64SubStore: try storeMarking(machine, memory, memorySize, dirty, fp[d], pc[1], w(f64(fp[a]) - f64(fp[b]))); pc += 2; return
-            case .i32AddStore: try storeMarking(machine, memory, memorySize, dirty, fp[d], pc[1], i32(fp[a]) &+ i32(fp[b])); pc += 2; return
+            case .i32LoadAdd: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt32.self)); pc += 2; return
+            case .i64LoadAdd: fp[d] = loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt64.self); pc += 2; return
+            case .i32Load8UAdd: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt8.self)); pc += 2; return
+            case .i32LoadAddImm: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ pc[1], pc[2], UInt32.self)); pc += 3; return
+            case .i64LoadAddImm: fp[d] = loadChecked(machine, &pc, memory, memorySize, fp[a] &+ pc[1], pc[2], UInt64.self); pc += 3; return
+            case .i32Load8UAddImm: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ pc[1], pc[2], UInt8.self)); pc += 3; return
+            case .i32StoreAdd: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a] &+ fp[d], pc[1], UInt32(truncatingIfNeeded: fp[b])); pc += 2; return
+            case .i64StoreAdd: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a] &+ fp[d], pc[1], fp[b]); pc += 2; return
+            case .i32Store8Add: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a] &+ fp[d], pc[1], UInt8(truncatingIfNeeded: fp[b])); pc += 2; return
+            case .f64AddStore: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[d], pc[1], w(f64(fp[a]) + f64(fp[b]))); pc += 2; return
+            case .f64SubStore: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[d], pc[1], w(f64(fp[a]) - f64(fp[b]))); pc += 2; return
+            case .i32AddStore: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[d], pc[1], i32(fp[a]) &+ i32(fp[b])); pc += 2; return
             case .f64MulAddStore:
                 let extra = pc[1]
                 let product = f64(fp[b]) * f64(fp[Int(truncatingIfNeeded: extra & 0xffff)])
-                try storeMarking(machine, memory, memorySize, dirty, fp[d], extra >> 16, w(f64(fp[a]) + product)); pc += 2; return
+                storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[d], extra >> 16, w(f64(fp[a]) + product)); pc += 2; return
             case .f64MulSubStore:
                 let extra = pc[1]
                 let product = f64(fp[b]) * f64(fp[Int(truncatingIfNeeded: extra & 0xffff)])
-                try storeMarking(machine, memory, memorySize, dirty, fp[d], extra >> 16, w(f64(fp[a]) - product)); pc += 2; return
-            case .i32Store8AddImm: try storeMarking(machine, memory, memorySize, dirty, fp[a] &+ fp[d], pc[1], UInt8(truncatingIfNeeded: b)); pc += 2; return
+                storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[d], extra >> 16, w(f64(fp[a]) - product)); pc += 2; return
+            case .i32Load16SAdd: fp[d] = UInt64(UInt32(bitPattern: Int32(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], Int16.self)))); pc += 2; return
+            case .i32Load16UAdd: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt16.self)); pc += 2; return
+            case .i32Load16SAddImm: fp[d] = UInt64(UInt32(bitPattern: Int32(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ pc[1], pc[2], Int16.self)))); pc += 3; return
+            case .i32Load16UAddImm: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ pc[1], pc[2], UInt16.self)); pc += 3; return
+            case .i32Store8AddImm: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a] &+ fp[d], pc[1], UInt8(truncatingIfNeeded: b)); pc += 2; return
             case .select:
                 let c = Int(truncatingIfNeeded: pc[1])
                 fp[d] = UInt32(truncatingIfNeeded: fp[c]) != 0 ? fp[a] : fp[b]
@@ -521,23 +560,23 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 return
             case .refFunc: fp[d] = machine.pointee.r.instance.functionRefs[Int(word >> 32)]
             // Loads and stores: one bounds compare each; stores mark their page(s).
-            case .i32Load, .f32Load: fp[d] = UInt64(try loadChecked(memory, memorySize, fp[a], pc[1], UInt32.self)); pc += 2; return
-            case .i64Load, .f64Load: fp[d] = try loadChecked(memory, memorySize, fp[a], pc[1], UInt64.self); pc += 2; return
-            case .i32Load8S: fp[d] = UInt64(UInt32(bitPattern: Int32(try loadChecked(memory, memorySize, fp[a], pc[1], Int8.self)))); pc += 2; return
-            case .i32Load8U: fp[d] = UInt64(try loadChecked(memory, memorySize, fp[a], pc[1], UInt8.self)); pc += 2; return
-            case .i32Load16S: fp[d] = UInt64(UInt32(bitPattern: Int32(try loadChecked(memory, memorySize, fp[a], pc[1], Int16.self)))); pc += 2; return
-            case .i32Load16U: fp[d] = UInt64(try loadChecked(memory, memorySize, fp[a], pc[1], UInt16.self)); pc += 2; return
-            case .i64Load8S: fp[d] = UInt64(bitPattern: Int64(try loadChecked(memory, memorySize, fp[a], pc[1], Int8.self))); pc += 2; return
-            case .i64Load8U: fp[d] = UInt64(try loadChecked(memory, memorySize, fp[a], pc[1], UInt8.self)); pc += 2; return
-            case .i64Load16S: fp[d] = UInt64(bitPattern: Int64(try loadChecked(memory, memorySize, fp[a], pc[1], Int16.self))); pc += 2; return
-            case .i64Load16U: fp[d] = UInt64(try loadChecked(memory, memorySize, fp[a], pc[1], UInt16.self)); pc += 2; return
-            case .i64Load32S: fp[d] = UInt64(bitPattern: Int64(try loadChecked(memory, memorySize, fp[a], pc[1], Int32.self))); pc += 2; return
-            case .i64Load32U: fp[d] = UInt64(try loadChecked(memory, memorySize, fp[a], pc[1], UInt32.self)); pc += 2; return
-            case .i32Store, .f32Store: try storeMarking(machine, memory, memorySize, dirty, fp[a], pc[1], UInt32(truncatingIfNeeded: fp[b])); pc += 2; return
-            case .i64Store, .f64Store: try storeMarking(machine, memory, memorySize, dirty, fp[a], pc[1], fp[b]); pc += 2; return
-            case .i32Store8, .i64Store8: try storeMarking(machine, memory, memorySize, dirty, fp[a], pc[1], UInt8(truncatingIfNeeded: fp[b])); pc += 2; return
-            case .i32Store16, .i64Store16: try storeMarking(machine, memory, memorySize, dirty, fp[a], pc[1], UInt16(truncatingIfNeeded: fp[b])); pc += 2; return
-            case .i64Store32: try storeMarking(machine, memory, memorySize, dirty, fp[a], pc[1], UInt32(truncatingIfNeeded: fp[b])); pc += 2; return
+            case .i32Load, .f32Load: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], UInt32.self)); pc += 2; return
+            case .i64Load, .f64Load: fp[d] = loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], UInt64.self); pc += 2; return
+            case .i32Load8S: fp[d] = UInt64(UInt32(bitPattern: Int32(loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], Int8.self)))); pc += 2; return
+            case .i32Load8U: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], UInt8.self)); pc += 2; return
+            case .i32Load16S: fp[d] = UInt64(UInt32(bitPattern: Int32(loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], Int16.self)))); pc += 2; return
+            case .i32Load16U: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], UInt16.self)); pc += 2; return
+            case .i64Load8S: fp[d] = UInt64(bitPattern: Int64(loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], Int8.self))); pc += 2; return
+            case .i64Load8U: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], UInt8.self)); pc += 2; return
+            case .i64Load16S: fp[d] = UInt64(bitPattern: Int64(loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], Int16.self))); pc += 2; return
+            case .i64Load16U: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], UInt16.self)); pc += 2; return
+            case .i64Load32S: fp[d] = UInt64(bitPattern: Int64(loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], Int32.self))); pc += 2; return
+            case .i64Load32U: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], UInt32.self)); pc += 2; return
+            case .i32Store, .f32Store: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a], pc[1], UInt32(truncatingIfNeeded: fp[b])); pc += 2; return
+            case .i64Store, .f64Store: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a], pc[1], fp[b]); pc += 2; return
+            case .i32Store8, .i64Store8: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a], pc[1], UInt8(truncatingIfNeeded: fp[b])); pc += 2; return
+            case .i32Store16, .i64Store16: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a], pc[1], UInt16(truncatingIfNeeded: fp[b])); pc += 2; return
+            case .i64Store32: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a], pc[1], UInt32(truncatingIfNeeded: fp[b])); pc += 2; return
             case .memorySize: fp[d] = memorySize / MemoryRecord.pageSize
         // Comparisons
         case .i32Eqz: fp[d] = bit(i32(fp[a]) == 0)
@@ -583,20 +622,20 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
         case .i32Mul: fp[d] = w(i32(fp[a]) &* i32(fp[b]))
         case .i32DivS:
             let x = s32(fp[a]), y = s32(fp[b])
-            guard y != 0 else { throw Trap("integer divide by zero") }
-            guard !(x == Int32.min && y == -1) else { throw Trap("integer overflow") }
+            guard y != 0 else { return raise(machine, .divideByZero, &pc) }
+            guard !(x == Int32.min && y == -1) else { return raise(machine, .integerOverflow, &pc) }
             fp[d] = w(x / y)
         case .i32DivU:
             let y = i32(fp[b])
-            guard y != 0 else { throw Trap("integer divide by zero") }
+            guard y != 0 else { return raise(machine, .divideByZero, &pc) }
             fp[d] = w(i32(fp[a]) / y)
         case .i32RemS:
             let x = s32(fp[a]), y = s32(fp[b])
-            guard y != 0 else { throw Trap("integer divide by zero") }
+            guard y != 0 else { return raise(machine, .divideByZero, &pc) }
             fp[d] = y == -1 ? 0 : w(x % y)
         case .i32RemU:
             let y = i32(fp[b])
-            guard y != 0 else { throw Trap("integer divide by zero") }
+            guard y != 0 else { return raise(machine, .divideByZero, &pc) }
             fp[d] = w(i32(fp[a]) % y)
         case .i32And: fp[d] = w(i32(fp[a]) & i32(fp[b]))
         case .i32Or: fp[d] = w(i32(fp[a]) | i32(fp[b]))
@@ -615,20 +654,20 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
         case .i64Mul: fp[d] = fp[a] &* fp[b]
         case .i64DivS:
             let x = Int64(bitPattern: fp[a]), y = Int64(bitPattern: fp[b])
-            guard y != 0 else { throw Trap("integer divide by zero") }
-            guard !(x == Int64.min && y == -1) else { throw Trap("integer overflow") }
+            guard y != 0 else { return raise(machine, .divideByZero, &pc) }
+            guard !(x == Int64.min && y == -1) else { return raise(machine, .integerOverflow, &pc) }
             fp[d] = UInt64(bitPattern: x / y)
         case .i64DivU:
             let y = fp[b]
-            guard y != 0 else { throw Trap("integer divide by zero") }
+            guard y != 0 else { return raise(machine, .divideByZero, &pc) }
             fp[d] = fp[a] / y
         case .i64RemS:
             let x = Int64(bitPattern: fp[a]), y = Int64(bitPattern: fp[b])
-            guard y != 0 else { throw Trap("integer divide by zero") }
+            guard y != 0 else { return raise(machine, .divideByZero, &pc) }
             fp[d] = y == -1 ? 0 : UInt64(bitPattern: x % y)
         case .i64RemU:
             let y = fp[b]
-            guard y != 0 else { throw Trap("integer divide by zero") }
+            guard y != 0 else { return raise(machine, .divideByZero, &pc) }
             fp[d] = fp[a] % y
         case .i64And: fp[d] = fp[a] & fp[b]
         case .i64Or: fp[d] = fp[a] | fp[b]

@@ -100,11 +100,13 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32RotlImm
     // Byte stores of an `i32.add` address and a constant value: [op | d(index) | a(base) | value<<48, offset]
     case i32Store8AddImm
+    // 16-bit loads of an `i32.add` address, like i32LoadAdd / i32LoadAddImm (coremark's `short` arrays)
+    case i32Load16SAdd, i32Load16UAdd, i32Load16SAddImm, i32Load16UAddImm
 
 
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
-    static let lastRawValue: UInt8 = 248
+    static let lastRawValue: UInt8 = 252
 
     @inline(__always)
     static func decode(_ word: UInt64) -> Op {

@@ -257,6 +257,8 @@ struct Translator: AnyInstructionVisitor {
         .i32Load: (.i32LoadAdd, .i32LoadAddImm), .f32Load: (.i32LoadAdd, .i32LoadAddImm),
         .i64Load: (.i64LoadAdd, .i64LoadAddImm), .f64Load: (.i64LoadAdd, .i64LoadAddImm),
         .i32Load8U: (.i32Load8UAdd, .i32Load8UAddImm), .i64Load8U: (.i32Load8UAdd, .i32Load8UAddImm),
+        .i32Load16S: (.i32Load16SAdd, .i32Load16SAddImm),
+        .i32Load16U: (.i32Load16UAdd, .i32Load16UAddImm), .i64Load16U: (.i32Load16UAdd, .i32Load16UAddImm),
     ]
     static let fusedStores: [Op: Op] = [
         .i32Store: .i32StoreAdd, .f32Store: .i32StoreAdd, .i64Store32: .i32StoreAdd,
