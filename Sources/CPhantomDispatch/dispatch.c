@@ -7,15 +7,15 @@
 /// Implemented in Swift (PhantomWasm, Execution/Dispatch.swift).
 void phantom_mark_dirty_slow(void *machine, uint64_t offset, int64_t count);
 
-__attribute__((preserve_most)) void phantom_mark_dirty(uint8_t *dirty, int64_t fuel, void *machine, uint64_t offset,
-                                                      int64_t count) {
+__attribute__((preserve_most)) void phantom_mark_dirty(uint8_t *dirty, int64_t fuel, void *machine,
+                                                      intptr_t handlers, uint64_t offset, int64_t count) {
     phantom_mark_dirty_slow(machine, offset, count);
 }
 
 /// Implemented in Swift (PhantomWasm, Execution/Dispatch.swift).
 _Bool phantom_back_edge_slow(void *machine, uint64_t *fp, int64_t fuel, uint64_t *next);
 
-__attribute__((preserve_most)) _Bool phantom_back_edge(uint8_t *dirty, int64_t fuel, void *machine, uint64_t *fp,
-                                                      uint64_t *next) {
+__attribute__((preserve_most)) _Bool phantom_back_edge(uint8_t *dirty, int64_t fuel, void *machine,
+                                                      intptr_t handlers, uint64_t *fp, uint64_t *next) {
     return phantom_back_edge_slow(machine, fp, fuel, next);
 }

@@ -19,12 +19,15 @@
 //   saves nor restores registers before jumping on, and the hot registers
 //   (frame pointer, pc, memory base and size, the memory's dirty flags, fuel)
 //   stay in machine registers from one instruction to the next.
-// - The next handler is `phantom_handlers[low byte of *pc]` (token threading):
-//   the translated code keeps its format (and its checksum), so a pc stored in a
-//   snapshot still names the same instruction.
-// - To leave the loop, Swift points pc at `phantom_exit_words`, whose handler
-//   simply returns to `phantom_dispatch_start`. A trap in a hot handler is only
-//   a store of its kind and that pc (no call, so no registers to save).
+// - The next handler is `phantom_handlers[low byte of *pc]` (token threading),
+//   with the table's address kept in a register. The code keeps its format (and
+//   its checksum), so a pc stored in a snapshot still names the same instruction.
+//   (Direct threading — a handler address stored beside every word — was tried:
+//   it doubles the code's cache footprint and was slower on the larger programs.)
+// - To leave the loop, Swift points pc at the exit words after the function's
+//   code (`PHANTOM_OP_EXIT`), whose handler simply returns to
+//   `phantom_dispatch_start`. A trap in a hot handler is only a store of its kind
+//   and that pc (no call, so no registers to save).
 
 #include <stdint.h>
 
@@ -39,35 +42,39 @@
 
 typedef PHANTOM_DISPATCH_CC void (*phantom_handler)(uint64_t *fp, uint64_t *pc, uint8_t *memory,
                                                    uint64_t memory_size, uint8_t *dirty, int64_t fuel,
-                                                   void *machine);
+                                                   void *machine, intptr_t handlers);
 
 /// One instruction's work, in Swift (`Dispatch.swift`): it updates the registers
 /// and leaves pc at the next instruction to run.
 __attribute__((swiftcall)) void phantom_execute(uint8_t opcode, uint64_t **fp, uint64_t **pc, uint8_t **memory,
                                                uint64_t *memory_size, uint8_t **dirty, int64_t *fuel,
-                                               void *machine);
+                                               void *machine, intptr_t *handlers);
+
+/// The handler of the instruction at `pc`: `handlers` is `phantom_handlers`,
+/// passed along in a register so that the dispatch is one load and one jump.
+#define PHANTOM_NEXT(pc, handlers) (((const phantom_handler *)(handlers))[*(const uint8_t *)(pc)])
 
 /// The slow path of a store's dirty marking (the page was clean). `preserve_most`
 /// keeps the calling handler from saving its registers around this rare call;
 /// the first three parameters are the handler's own `dirty`, `fuel` and `machine`
 /// in the registers where it already holds them, so nothing moves either.
-__attribute__((preserve_most)) void phantom_mark_dirty(uint8_t *dirty, int64_t fuel, void *machine, uint64_t offset,
-                                                      int64_t count);
+__attribute__((preserve_most)) void phantom_mark_dirty(uint8_t *dirty, int64_t fuel, void *machine,
+                                                      intptr_t handlers, uint64_t offset, int64_t count);
 /// Swift calls `phantom_mark_dirty` through this, because Swift would call it
 /// with the ordinary C convention; the call emitted here keeps `preserve_most`.
-static inline void phantom_mark_dirty_call(uint8_t *dirty, int64_t fuel, void *machine, uint64_t offset,
-                                           int64_t count) {
-    phantom_mark_dirty(dirty, fuel, machine, offset, count);
+static inline void phantom_mark_dirty_call(uint8_t *dirty, int64_t fuel, void *machine, intptr_t handlers,
+                                           uint64_t offset, int64_t count) {
+    phantom_mark_dirty(dirty, fuel, machine, handlers, offset, count);
 }
 
 /// The slow path of a loop back-edge's safepoint (fuel ran out or a snapshot
 /// waits): writes the registers back and parks or yields. Returns false when the
 /// thread must yield. Same register discipline as `phantom_mark_dirty`.
-__attribute__((preserve_most)) _Bool phantom_back_edge(uint8_t *dirty, int64_t fuel, void *machine, uint64_t *fp,
-                                                      uint64_t *next);
-static inline _Bool phantom_back_edge_call(uint8_t *dirty, int64_t fuel, void *machine, uint64_t *fp,
-                                           uint64_t *next) {
-    return phantom_back_edge(dirty, fuel, machine, fp, next);
+__attribute__((preserve_most)) _Bool phantom_back_edge(uint8_t *dirty, int64_t fuel, void *machine,
+                                                      intptr_t handlers, uint64_t *fp, uint64_t *next);
+static inline _Bool phantom_back_edge_call(uint8_t *dirty, int64_t fuel, void *machine, intptr_t handlers,
+                                           uint64_t *fp, uint64_t *next) {
+    return phantom_back_edge(dirty, fuel, machine, handlers, fp, next);
 }
 
 static const phantom_handler phantom_handlers[256];
@@ -75,11 +82,12 @@ static const phantom_handler phantom_handlers[256];
 #define PHANTOM_HANDLER(hi, lo)                                                                        \
     static PHANTOM_DISPATCH_CC void phantom_handler_##hi##lo(uint64_t *fp, uint64_t *pc, uint8_t *memory, \
                                                             uint64_t memory_size, uint8_t *dirty,        \
-                                                            int64_t fuel, void *machine) {               \
+                                                            int64_t fuel, void *machine,                 \
+                                                            intptr_t handlers) {                         \
         [[clang::always_inline]] phantom_execute(0x##hi##lo, &fp, &pc, &memory, &memory_size, &dirty,    \
-                                                 &fuel, machine);                                        \
-        __attribute__((musttail)) return phantom_handlers[*(const uint8_t *)pc](                         \
-            fp, pc, memory, memory_size, dirty, fuel, machine);                                          \
+                                                 &fuel, machine, &handlers);                             \
+        __attribute__((musttail)) return PHANTOM_NEXT(pc, handlers)(                                     \
+            fp, pc, memory, memory_size, dirty, fuel, machine, handlers);                                \
     }
 #define PHANTOM_HANDLER_ROW(hi)                                                                          \
     PHANTOM_HANDLER(hi, 0) PHANTOM_HANDLER(hi, 1) PHANTOM_HANDLER(hi, 2) PHANTOM_HANDLER(hi, 3)         \
@@ -100,7 +108,7 @@ PHANTOM_HANDLER(c, f) PHANTOM_HANDLER(d, f) PHANTOM_HANDLER(e, f)
 
 static PHANTOM_DISPATCH_CC void phantom_handler_ff(uint64_t *fp, uint64_t *pc, uint8_t *memory,
                                                    uint64_t memory_size, uint8_t *dirty, int64_t fuel,
-                                                   void *machine) {
+                                                   void *machine, intptr_t handlers) {
     return;
 }
 
@@ -117,18 +125,15 @@ static const phantom_handler phantom_handlers[256] = {
 };
 #undef PHANTOM_HANDLER_ROW
 
-/// Where a handler points pc to leave the loop. Several words, so that an
-/// instruction which trapped part-way may still advance pc by its length (up to
-/// three words) and land on an exit word.
-static inline uint64_t *phantom_exit_words(void) {
-    static uint64_t words[4] = {PHANTOM_OP_EXIT, PHANTOM_OP_EXIT, PHANTOM_OP_EXIT, PHANTOM_OP_EXIT};
-    return words;
+/// The handler table, for `phantom_dispatch_start`'s `handlers`.
+static inline intptr_t phantom_handler_table(void) {
+    return (intptr_t)phantom_handlers;
 }
 
 /// Runs from the instruction at `pc` until a handler points pc at an exit word.
 static inline void phantom_dispatch_start(uint64_t *fp, uint64_t *pc, uint8_t *memory, uint64_t memory_size,
-                                          uint8_t *dirty, int64_t fuel, void *machine) {
-    phantom_handlers[*(const uint8_t *)pc](fp, pc, memory, memory_size, dirty, fuel, machine);
+                                          uint8_t *dirty, int64_t fuel, void *machine, intptr_t handlers) {
+    PHANTOM_NEXT(pc, handlers)(fp, pc, memory, memory_size, dirty, fuel, machine, handlers);
 }
 
 #endif

@@ -13,7 +13,16 @@ struct Machine {
     var trap: Trap?
     /// A trap raised by a hot handler, turned into `trap` when the loop is left.
     var pendingTrap: PendingTrap = .none
+    /// The exit words after the current function's code (pc there leaves the loop).
+    var exit: UnsafeMutablePointer<UInt64>
 }
+
+/// Exit words after every function's code: enough that an instruction which
+/// trapped part-way may still advance pc by its length (up to three words) and
+/// land on one.
+let threadedExitWords = 4
+
+
 
 /// The traps of the hot handlers (loads, stores, division): recorded as one byte
 /// so that the handler's trap path needs no call.
@@ -30,15 +39,11 @@ enum PendingTrap: UInt8 {
     }
 }
 
-/// Where pc points to leave the loop (`phantom_exit_words`).
-@inline(__always)
-var exitWord: UnsafeMutablePointer<UInt64> { phantom_exit_words() }
-
 /// Ends the thread with `trap` and leaves the loop.
 @inline(__always)
 func raise(_ machine: UnsafeMutablePointer<Machine>, _ trap: PendingTrap, _ pc: inout UnsafeMutablePointer<UInt64>) {
     machine.pointee.pendingTrap = trap
-    pc = exitWord
+    pc = machine.pointee.exit
 }
 
 extension Interpreter {
@@ -46,7 +51,7 @@ extension Interpreter {
     ///
     /// Tail-call threaded (see `PhantomDispatch.h`): every opcode has its own
     /// handler, which runs `phantomExecute` for that opcode and jumps straight to
-    /// the next instruction's handler. The loop is left through `exitWord`.
+    /// the next instruction's handler. The loop is left through the exit words after the code.
     func dispatch(_ state: inout Registers) throws(Trap) -> Stop {
         try runThreaded(self, &state)
     }
@@ -54,12 +59,13 @@ extension Interpreter {
 
 @inline(never)
 func runThreaded(_ interpreter: Interpreter, _ state: inout Registers) throws(Trap) -> Stop {
-        var machine = Machine(interpreter: interpreter, r: state)
+        var machine = Machine(interpreter: interpreter, r: state, exit: state.code + state.function.count)
         let pc = state.code + state.pc
         let memory = state.memoryBase.assumingMemoryBound(to: UInt8.self)
         let dirty = interpreter.dirtyFlags(of: state)
         withUnsafeMutablePointer(to: &machine) { machine in
-            phantom_dispatch_start(state.fp, pc, memory, state.memorySize, dirty, Int64(state.fuel), machine)
+            phantom_dispatch_start(state.fp, pc, memory, state.memorySize, dirty, Int64(state.fuel), machine,
+                                   phantom_handler_table())
         }
         state = machine.r
         if machine.pendingTrap != .none { throw Trap(machine.pendingTrap.message) }
@@ -71,7 +77,7 @@ func runThreaded(_ interpreter: Interpreter, _ state: inout Registers) throws(Tr
 @inline(__always)
 func leave(_ machine: UnsafeMutablePointer<Machine>, _ stop: Stop, _ pc: inout UnsafeMutablePointer<UInt64>) {
     machine.pointee.stop = stop
-    pc = exitWord
+    pc = machine.pointee.exit
 }
 
 /// Reloads the hot registers after a helper changed `Registers` (call, return,
@@ -79,8 +85,9 @@ func leave(_ machine: UnsafeMutablePointer<Machine>, _ stop: Stop, _ pc: inout U
 @inline(__always)
 func reload(_ machine: UnsafeMutablePointer<Machine>, _ fp: inout UnsafeMutablePointer<UInt64>,
             _ pc: inout UnsafeMutablePointer<UInt64>, _ memory: inout UnsafeMutablePointer<UInt8>,
-            _ memorySize: inout UInt64, _ dirty: inout UnsafeMutablePointer<UInt8>) {
+            _ memorySize: inout UInt64, _ dirty: inout UnsafeMutablePointer<UInt8>, _ handlers: inout Int) {
     let r = machine.pointee.r
+    machine.pointee.exit = r.code + r.function.count
     fp = r.fp
     pc = r.code + r.pc
     memory = r.memoryBase.assumingMemoryBound(to: UInt8.self)
@@ -93,10 +100,10 @@ func reload(_ machine: UnsafeMutablePointer<Machine>, _ fp: inout UnsafeMutableP
 /// dispatch the header. A yield leaves pc at the header.
 @inline(__always)
 func backEdge(_ machine: UnsafeMutablePointer<Machine>, _ fp: UnsafeMutablePointer<UInt64>, _ fuel: inout Int64,
-              _ dirty: UnsafeMutablePointer<UInt8>, to next: UnsafeMutablePointer<UInt64>) -> Bool {
+              _ dirty: UnsafeMutablePointer<UInt8>, _ handlers: Int, to next: UnsafeMutablePointer<UInt64>) -> Bool {
     fuel &-= 1
     if fuel < 0 || machine.pointee.interpreter.safepoints.isRequested {
-        return phantom_back_edge_call(dirty, fuel, machine, fp, next)
+        return phantom_back_edge_call(dirty, fuel, machine, handlers, fp, next)
     }
     return true
 }
@@ -144,6 +151,7 @@ func loadChecked<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>,
 func storeMarking<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeMutablePointer<UInt64>,
                                         _ memory: UnsafeMutablePointer<UInt8>,
                                         _ memorySize: UInt64, _ dirty: UnsafeMutablePointer<UInt8>, _ fuel: Int64,
+                                        _ handlers: Int,
                                         _ base: UInt64, _ offset: UInt64, _ value: T) {
     let address = UInt64(UInt32(truncatingIfNeeded: base)) &+ offset
     guard address &+ UInt64(MemoryLayout<T>.size) <= memorySize else {
@@ -156,7 +164,7 @@ func storeMarking<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>
     let first = address >> 12
     let last = (address &+ UInt64(MemoryLayout<T>.size - 1)) >> 12
     if dirty[Int(truncatingIfNeeded: first)] == 0 || dirty[Int(truncatingIfNeeded: last)] == 0 {
-        phantom_mark_dirty_call(dirty, fuel, machine, machine.pointee.r.memoryOffset &+ address, Int64(MemoryLayout<T>.size))
+        phantom_mark_dirty_call(dirty, fuel, machine, handlers, machine.pointee.r.memoryOffset &+ address, Int64(MemoryLayout<T>.size))
     }
 }
 
@@ -168,12 +176,12 @@ func markDirtySlow(_ machine: UnsafeMutableRawPointer, _ offset: UInt64, _ count
 
 /// One instruction: the body of every handler in `PhantomDispatch.h`, which
 /// inlines it with a constant `opcode`, so each handler keeps only its own case.
-/// Leaves pc at the next instruction (or at `exitWord`).
+/// Leaves pc at the next instruction (or at the exit words).
 @_silgen_name("phantom_execute") @inline(__always)
 func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _ pc: inout UnsafeMutablePointer<UInt64>,
                     _ memory: inout UnsafeMutablePointer<UInt8>, _ memorySize: inout UInt64,
                     _ dirty: inout UnsafeMutablePointer<UInt8>, _ fuel: inout Int64,
-                    _ machineAddress: UnsafeMutableRawPointer) {
+                    _ machineAddress: UnsafeMutableRawPointer, _ handlers: inout Int) {
     let machine = machineAddress.assumingMemoryBound(to: Machine.self)
     // Each field is its own 16-bit load; the whole word is read only where needed.
     let instruction = UnsafeRawPointer(pc)
@@ -186,7 +194,7 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
     // the constant opcode of each handler folds the switch to its one case.
     guard opcode <= Op.lastRawValue else {
         machine.pointee.trap = Trap("invalid instruction \(opcode)")
-        pc = exitWord
+        pc = machine.pointee.exit
         return
     }
     let op = unsafeBitCast(opcode, to: Op.self)
@@ -195,20 +203,20 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
             case .unreachable: throw Trap("unreachable")
             case .jump:
                 let next = code + Int(truncatingIfNeeded: pc[1])
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .br:
                 machine.pointee.interpreter.move(fp, word)
                 let next = code + Int(truncatingIfNeeded: pc[1])
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brIf:
                 if UInt32(truncatingIfNeeded: fp[b]) != 0 {
                     machine.pointee.interpreter.move(fp, word)
                     let next = code + Int(truncatingIfNeeded: pc[1])
-                    if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                    if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                     pc = next
                 } else {
                     pc += 2
@@ -216,12 +224,12 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 return
             case .brIfJump:
                 let next = UInt32(truncatingIfNeeded: fp[a]) != 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brUnless:
                 let next = UInt32(truncatingIfNeeded: fp[a]) == 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brTable:
@@ -233,11 +241,11 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 if packed & 1 == 0 {
                     machine.pointee.r.sp = fp + Field.b(packed)
                     if try machine.pointee.interpreter.doReturn(&machine.pointee.r) { return leave(machine, .finished, &pc) }
-                    reload(machine, &fp, &pc, &memory, &memorySize, &dirty)
+                    reload(machine, &fp, &pc, &memory, &memorySize, &dirty, &handlers)
                 } else {
                     machine.pointee.interpreter.move(fp, packed)
                     let next = code + Int(truncatingIfNeeded: entry[1])
-                    if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                    if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                     pc = next
                 }
                 return
@@ -249,13 +257,13 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
             case .return:
                 machine.pointee.r.sp = fp + Int(word >> 8)
                 if try machine.pointee.interpreter.doReturn(&machine.pointee.r) { return leave(machine, .finished, &pc) }
-                reload(machine, &fp, &pc, &memory, &memorySize, &dirty)
+                reload(machine, &fp, &pc, &memory, &memorySize, &dirty, &handlers)
                 return
             case .returnIf:
                 machine.pointee.r.sp = fp + Int(word >> 8)
                 if UInt32(truncatingIfNeeded: machine.pointee.r.sp.pointee) != 0 {
                     if try machine.pointee.interpreter.doReturn(&machine.pointee.r) { return leave(machine, .finished, &pc) }
-                    reload(machine, &fp, &pc, &memory, &memorySize, &dirty)
+                    reload(machine, &fp, &pc, &memory, &memorySize, &dirty, &handlers)
                 } else {
                     pc += 1
                 }
@@ -269,7 +277,7 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                                                                     returnPC: here &+ 1, spBefore: machine.pointee.r.sp) {
                     return leave(machine, stop, &pc)
                 }
-                reload(machine, &fp, &pc, &memory, &memorySize, &dirty)
+                reload(machine, &fp, &pc, &memory, &memorySize, &dirty, &handlers)
                 return
             case .callIndirect:
                 machine.pointee.r.sp = fp + Int(truncatingIfNeeded: pc[1])
@@ -281,78 +289,78 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                                                                     returnPC: here &+ 2, spBefore: spBefore) {
                     return leave(machine, stop, &pc)
                 }
-                reload(machine, &fp, &pc, &memory, &memorySize, &dirty)
+                reload(machine, &fp, &pc, &memory, &memorySize, &dirty, &handlers)
                 return
             case .setSP:
                 machine.pointee.r.sp = fp + Int(word >> 8)
             case .memoryGrow, .memoryInit, .dataDrop, .memoryCopy, .memoryFill:
                 machine.pointee.r.pc = pc - code
                 try machine.pointee.interpreter.memory(&machine.pointee.r, op, word)
-                reload(machine, &fp, &pc, &memory, &memorySize, &dirty)
+                reload(machine, &fp, &pc, &memory, &memorySize, &dirty, &handlers)
                 return
             case .tableGet, .tableSet, .tableSize, .tableGrow, .tableFill, .tableCopy, .tableInit, .elemDrop:
                 machine.pointee.r.pc = pc - code
                 try machine.pointee.interpreter.table(&machine.pointee.r, op, word)
-                reload(machine, &fp, &pc, &memory, &memorySize, &dirty)
+                reload(machine, &fp, &pc, &memory, &memorySize, &dirty, &handlers)
                 return
             case .brI32Eq:
                 let next = i32(fp[a]) == i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32Ne:
                 let next = i32(fp[a]) != i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LtS:
                 let next = s32(fp[a]) < s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LtU:
                 let next = i32(fp[a]) < i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GtS:
                 let next = s32(fp[a]) > s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GtU:
                 let next = i32(fp[a]) > i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LeS:
                 let next = s32(fp[a]) <= s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LeU:
                 let next = i32(fp[a]) <= i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GeS:
                 let next = s32(fp[a]) >= s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GeU:
                 let next = i32(fp[a]) >= i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32Eqz:
                 let next = i32(fp[a]) == 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32Nez:
                 let next = i32(fp[a]) != 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .i32AddImm:
@@ -472,52 +480,52 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 return
             case .brI32EqImm:
                 let next = i32(fp[d]) == i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32NeImm:
                 let next = i32(fp[d]) != i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LtSImm:
                 let next = s32(fp[d]) < s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LtUImm:
                 let next = i32(fp[d]) < i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GtSImm:
                 let next = s32(fp[d]) > s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GtUImm:
                 let next = i32(fp[d]) > i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LeSImm:
                 let next = s32(fp[d]) <= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32LeUImm:
                 let next = i32(fp[d]) <= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GeSImm:
                 let next = s32(fp[d]) >= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .brI32GeUImm:
                 let next = i32(fp[d]) >= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, to: next) { return leave(machine, .yield, &pc) }
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
                 return
             case .i32LoadAdd: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt32.self)); pc += 2; return
@@ -526,25 +534,25 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
             case .i32LoadAddImm: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ pc[1], pc[2], UInt32.self)); pc += 3; return
             case .i64LoadAddImm: fp[d] = loadChecked(machine, &pc, memory, memorySize, fp[a] &+ pc[1], pc[2], UInt64.self); pc += 3; return
             case .i32Load8UAddImm: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ pc[1], pc[2], UInt8.self)); pc += 3; return
-            case .i32StoreAdd: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a] &+ fp[d], pc[1], UInt32(truncatingIfNeeded: fp[b])); pc += 2; return
-            case .i64StoreAdd: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a] &+ fp[d], pc[1], fp[b]); pc += 2; return
-            case .i32Store8Add: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a] &+ fp[d], pc[1], UInt8(truncatingIfNeeded: fp[b])); pc += 2; return
-            case .f64AddStore: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[d], pc[1], w(f64(fp[a]) + f64(fp[b]))); pc += 2; return
-            case .f64SubStore: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[d], pc[1], w(f64(fp[a]) - f64(fp[b]))); pc += 2; return
-            case .i32AddStore: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[d], pc[1], i32(fp[a]) &+ i32(fp[b])); pc += 2; return
+            case .i32StoreAdd: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[a] &+ fp[d], pc[1], UInt32(truncatingIfNeeded: fp[b])); pc += 2; return
+            case .i64StoreAdd: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[a] &+ fp[d], pc[1], fp[b]); pc += 2; return
+            case .i32Store8Add: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[a] &+ fp[d], pc[1], UInt8(truncatingIfNeeded: fp[b])); pc += 2; return
+            case .f64AddStore: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[d], pc[1], w(f64(fp[a]) + f64(fp[b]))); pc += 2; return
+            case .f64SubStore: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[d], pc[1], w(f64(fp[a]) - f64(fp[b]))); pc += 2; return
+            case .i32AddStore: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[d], pc[1], i32(fp[a]) &+ i32(fp[b])); pc += 2; return
             case .f64MulAddStore:
                 let extra = pc[1]
                 let product = f64(fp[b]) * f64(fp[Int(truncatingIfNeeded: extra & 0xffff)])
-                storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[d], extra >> 16, w(f64(fp[a]) + product)); pc += 2; return
+                storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[d], extra >> 16, w(f64(fp[a]) + product)); pc += 2; return
             case .f64MulSubStore:
                 let extra = pc[1]
                 let product = f64(fp[b]) * f64(fp[Int(truncatingIfNeeded: extra & 0xffff)])
-                storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[d], extra >> 16, w(f64(fp[a]) - product)); pc += 2; return
+                storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[d], extra >> 16, w(f64(fp[a]) - product)); pc += 2; return
             case .i32Load16SAdd: fp[d] = UInt64(UInt32(bitPattern: Int32(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], Int16.self)))); pc += 2; return
             case .i32Load16UAdd: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt16.self)); pc += 2; return
             case .i32Load16SAddImm: fp[d] = UInt64(UInt32(bitPattern: Int32(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ pc[1], pc[2], Int16.self)))); pc += 3; return
             case .i32Load16UAddImm: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ pc[1], pc[2], UInt16.self)); pc += 3; return
-            case .i32Store8AddImm: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a] &+ fp[d], pc[1], UInt8(truncatingIfNeeded: b)); pc += 2; return
+            case .i32Store8AddImm: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[a] &+ fp[d], pc[1], UInt8(truncatingIfNeeded: b)); pc += 2; return
             case .select:
                 let c = Int(truncatingIfNeeded: pc[1])
                 fp[d] = UInt32(truncatingIfNeeded: fp[c]) != 0 ? fp[a] : fp[b]
@@ -572,11 +580,11 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
             case .i64Load16U: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], UInt16.self)); pc += 2; return
             case .i64Load32S: fp[d] = UInt64(bitPattern: Int64(loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], Int32.self))); pc += 2; return
             case .i64Load32U: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a], pc[1], UInt32.self)); pc += 2; return
-            case .i32Store, .f32Store: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a], pc[1], UInt32(truncatingIfNeeded: fp[b])); pc += 2; return
-            case .i64Store, .f64Store: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a], pc[1], fp[b]); pc += 2; return
-            case .i32Store8, .i64Store8: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a], pc[1], UInt8(truncatingIfNeeded: fp[b])); pc += 2; return
-            case .i32Store16, .i64Store16: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a], pc[1], UInt16(truncatingIfNeeded: fp[b])); pc += 2; return
-            case .i64Store32: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, fp[a], pc[1], UInt32(truncatingIfNeeded: fp[b])); pc += 2; return
+            case .i32Store, .f32Store: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[a], pc[1], UInt32(truncatingIfNeeded: fp[b])); pc += 2; return
+            case .i64Store, .f64Store: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[a], pc[1], fp[b]); pc += 2; return
+            case .i32Store8, .i64Store8: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[a], pc[1], UInt8(truncatingIfNeeded: fp[b])); pc += 2; return
+            case .i32Store16, .i64Store16: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[a], pc[1], UInt16(truncatingIfNeeded: fp[b])); pc += 2; return
+            case .i64Store32: storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[a], pc[1], UInt32(truncatingIfNeeded: fp[b])); pc += 2; return
             case .memorySize: fp[d] = memorySize / MemoryRecord.pageSize
         // Comparisons
         case .i32Eqz: fp[d] = bit(i32(fp[a]) == 0)
@@ -747,6 +755,6 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
         pc += 1
     } catch {
         machine.pointee.trap = error
-        pc = exitWord
+        pc = machine.pointee.exit
     }
 }

@@ -107,6 +107,8 @@ public enum Op: UInt8, CaseIterable, Sendable {
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
     static let lastRawValue: UInt8 = 252
+    /// Not an instruction: the interpreter's exit words hold it (`PHANTOM_OP_EXIT`).
+    static let exitRawValue: UInt8 = 255
 
     @inline(__always)
     static func decode(_ word: UInt64) -> Op {

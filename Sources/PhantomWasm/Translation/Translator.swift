@@ -24,8 +24,11 @@ public final class FunctionCode: @unchecked Sendable {
         resultCount = type.results.count
         frameSlots = Frame.headerSlots + maximumHeight + 1
         count = words.count
-        self.words = .allocate(capacity: max(words.count, 1))
+        // The code, then the exit words the interpreter leaves through
+        // (`threadedExitWords`, Execution/Dispatch.swift); not part of `count`.
+        self.words = .allocate(capacity: words.count + threadedExitWords)
         self.words.initialize(from: words, count: words.count)
+        (self.words + words.count).initialize(repeating: UInt64(Op.exitRawValue), count: threadedExitWords)
     }
 
     deinit { words.deallocate() }
