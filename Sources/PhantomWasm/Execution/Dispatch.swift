@@ -622,9 +622,6 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
         case .f64Le: fp[d] = bit(f64(fp[a]) <= f64(fp[b]))
         case .f64Ge: fp[d] = bit(f64(fp[a]) >= f64(fp[b]))
         // i32 arithmetic
-        case .i32Clz: fp[d] = UInt64(i32(fp[a]).leadingZeroBitCount)
-        case .i32Ctz: fp[d] = UInt64(i32(fp[a]).trailingZeroBitCount)
-        case .i32Popcnt: fp[d] = UInt64(i32(fp[a]).nonzeroBitCount)
         case .i32Add: fp[d] = w(i32(fp[a]) &+ i32(fp[b]))
         case .i32Sub: fp[d] = w(i32(fp[a]) &- i32(fp[b]))
         case .i32Mul: fp[d] = w(i32(fp[a]) &* i32(fp[b]))
@@ -654,9 +651,6 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
         case .i32Rotl: fp[d] = w(rotl32(i32(fp[a]), i32(fp[b])))
         case .i32Rotr: fp[d] = w(rotl32(i32(fp[a]), 32 &- (i32(fp[b]) & 31)))
         // i64 arithmetic
-        case .i64Clz: fp[d] = UInt64(fp[a].leadingZeroBitCount)
-        case .i64Ctz: fp[d] = UInt64(fp[a].trailingZeroBitCount)
-        case .i64Popcnt: fp[d] = UInt64(fp[a].nonzeroBitCount)
         case .i64Add: fp[d] = fp[a] &+ fp[b]
         case .i64Sub: fp[d] = fp[a] &- fp[b]
         case .i64Mul: fp[d] = fp[a] &* fp[b]
@@ -686,75 +680,94 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
         case .i64Rotl: fp[d] = rotl64(fp[a], fp[b])
         case .i64Rotr: fp[d] = rotl64(fp[a], 64 &- (fp[b] & 63))
         // f32
-        case .f32Abs: fp[d] = fp[a] & 0x7fff_ffff
-        case .f32Neg: fp[d] = (fp[a] ^ 0x8000_0000) & 0xffff_ffff
-        case .f32Ceil: fp[d] = w(f32(fp[a]).rounded(.up))
-        case .f32Floor: fp[d] = w(f32(fp[a]).rounded(.down))
-        case .f32Trunc: fp[d] = w(f32(fp[a]).rounded(.towardZero))
-        case .f32Nearest: fp[d] = w(f32(fp[a]).rounded(.toNearestOrEven))
-        case .f32Sqrt: fp[d] = w(f32(fp[a]).squareRoot())
         case .f32Add: fp[d] = w(f32(fp[a]) + f32(fp[b]))
         case .f32Sub: fp[d] = w(f32(fp[a]) - f32(fp[b]))
         case .f32Mul: fp[d] = w(f32(fp[a]) * f32(fp[b]))
         case .f32Div: fp[d] = w(f32(fp[a]) / f32(fp[b]))
-        case .f32Min: fp[d] = w(wasmMin(f32(fp[a]), f32(fp[b])))
-        case .f32Max: fp[d] = w(wasmMax(f32(fp[a]), f32(fp[b])))
-        case .f32Copysign: fp[d] = (fp[a] & 0x7fff_ffff) | (fp[b] & 0x8000_0000)
         // f64
         case .f64Abs: fp[d] = fp[a] & 0x7fff_ffff_ffff_ffff
         case .f64Neg: fp[d] = fp[a] ^ 0x8000_0000_0000_0000
-        case .f64Ceil: fp[d] = w(f64(fp[a]).rounded(.up))
-        case .f64Floor: fp[d] = w(f64(fp[a]).rounded(.down))
-        case .f64Trunc: fp[d] = w(f64(fp[a]).rounded(.towardZero))
-        case .f64Nearest: fp[d] = w(f64(fp[a]).rounded(.toNearestOrEven))
         case .f64Sqrt: fp[d] = w(f64(fp[a]).squareRoot())
         case .f64Add: fp[d] = w(f64(fp[a]) + f64(fp[b]))
         case .f64Sub: fp[d] = w(f64(fp[a]) - f64(fp[b]))
         case .f64Mul: fp[d] = w(f64(fp[a]) * f64(fp[b]))
         case .f64Div: fp[d] = w(f64(fp[a]) / f64(fp[b]))
-        case .f64Min: fp[d] = w(wasmMin(f64(fp[a]), f64(fp[b])))
-        case .f64Max: fp[d] = w(wasmMax(f64(fp[a]), f64(fp[b])))
-        case .f64Copysign: fp[d] = (fp[a] & 0x7fff_ffff_ffff_ffff) | (fp[b] & 0x8000_0000_0000_0000)
+        case .extended:
+            try executeExtended(fp, d, a, b, instruction.load(fromByteOffset: 1, as: UInt8.self))
         // Conversions
         case .i32WrapI64: fp[d] = fp[a] & 0xffff_ffff
-        case .i32TruncF32S: fp[d] = w(Int32(try truncate(f32(fp[a]), lower: -2147483648, upper: 2147483648)))
-        case .i32TruncF32U: fp[d] = w(UInt32(try truncate(f32(fp[a]), lower: -0.0, upper: 4294967296)))
-        case .i32TruncF64S: fp[d] = w(Int32(try truncate(f64(fp[a]), lower: -2147483648, upper: 2147483648)))
-        case .i32TruncF64U: fp[d] = w(UInt32(try truncate(f64(fp[a]), lower: -0.0, upper: 4294967296)))
         case .i64ExtendI32S: fp[d] = UInt64(bitPattern: Int64(s32(fp[a])))
         case .i64ExtendI32U: fp[d] = fp[a] & 0xffff_ffff
-        case .i64TruncF32S:
-            fp[d] = UInt64(bitPattern: Int64(try truncate(f32(fp[a]), lower: -9223372036854775808, upper: 9223372036854775808)))
-        case .i64TruncF32U: fp[d] = UInt64(try truncate(f32(fp[a]), lower: -0.0, upper: 18446744073709551616))
-        case .i64TruncF64S:
-            fp[d] = UInt64(bitPattern: Int64(try truncate(f64(fp[a]), lower: -9223372036854775808, upper: 9223372036854775808)))
-        case .i64TruncF64U: fp[d] = UInt64(try truncate(f64(fp[a]), lower: -0.0, upper: 18446744073709551616))
-        case .f32ConvertI32S: fp[d] = w(Float(s32(fp[a])))
-        case .f32ConvertI32U: fp[d] = w(Float(i32(fp[a])))
-        case .f32ConvertI64S: fp[d] = w(Float(Int64(bitPattern: fp[a])))
-        case .f32ConvertI64U: fp[d] = w(Float(fp[a]))
-        case .f32DemoteF64: fp[d] = w(Float(f64(fp[a])))
         case .f64ConvertI32S: fp[d] = w(Double(s32(fp[a])))
         case .f64ConvertI32U: fp[d] = w(Double(i32(fp[a])))
-        case .f64ConvertI64S: fp[d] = w(Double(Int64(bitPattern: fp[a])))
-        case .f64ConvertI64U: fp[d] = w(Double(fp[a]))
-        case .f64PromoteF32: fp[d] = w(Double(f32(fp[a])))
         case .i32Extend8S: fp[d] = w(Int32(Int8(truncatingIfNeeded: fp[a])))
         case .i32Extend16S: fp[d] = w(Int32(Int16(truncatingIfNeeded: fp[a])))
         case .i64Extend8S: fp[d] = UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: fp[a])))
         case .i64Extend16S: fp[d] = UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: fp[a])))
         case .i64Extend32S: fp[d] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: fp[a])))
-        case .i32TruncSatF32S: fp[d] = w(saturateSigned(f32(fp[a]), Int32.self))
-        case .i32TruncSatF32U: fp[d] = w(saturateUnsigned(f32(fp[a]), UInt32.self))
-        case .i32TruncSatF64S: fp[d] = w(saturateSigned(f64(fp[a]), Int32.self))
-        case .i32TruncSatF64U: fp[d] = w(saturateUnsigned(f64(fp[a]), UInt32.self))
-        case .i64TruncSatF32S: fp[d] = UInt64(bitPattern: saturateSigned(f32(fp[a]), Int64.self))
-        case .i64TruncSatF32U: fp[d] = saturateUnsigned(f32(fp[a]), UInt64.self)
-        case .i64TruncSatF64S: fp[d] = UInt64(bitPattern: saturateSigned(f64(fp[a]), Int64.self))
-        case .i64TruncSatF64U: fp[d] = saturateUnsigned(f64(fp[a]), UInt64.self)        }
+        }
         pc += 1
     } catch {
         machine.pointee.trap = error
         pc = machine.pointee.exit
+    }
+}
+
+
+/// The rare numeric instructions behind `Op.extended` (their own switch, in the
+/// one handler of `.extended`).
+@inline(__always)
+func executeExtended(_ fp: UnsafeMutablePointer<UInt64>, _ d: Int, _ a: Int, _ b: Int, _ sub: UInt8) throws(Trap) {
+    guard let op = ExtendedOp(rawValue: sub) else { throw Trap("invalid instruction \(sub)") }
+    switch op {
+    case .i32Clz: fp[d] = UInt64(i32(fp[a]).leadingZeroBitCount)
+    case .i32Ctz: fp[d] = UInt64(i32(fp[a]).trailingZeroBitCount)
+    case .i32Popcnt: fp[d] = UInt64(i32(fp[a]).nonzeroBitCount)
+    case .i64Clz: fp[d] = UInt64(fp[a].leadingZeroBitCount)
+    case .i64Ctz: fp[d] = UInt64(fp[a].trailingZeroBitCount)
+    case .i64Popcnt: fp[d] = UInt64(fp[a].nonzeroBitCount)
+    case .f32Abs: fp[d] = fp[a] & 0x7fff_ffff
+    case .f32Neg: fp[d] = (fp[a] ^ 0x8000_0000) & 0xffff_ffff
+    case .f32Ceil: fp[d] = w(f32(fp[a]).rounded(.up))
+    case .f32Floor: fp[d] = w(f32(fp[a]).rounded(.down))
+    case .f32Trunc: fp[d] = w(f32(fp[a]).rounded(.towardZero))
+    case .f32Nearest: fp[d] = w(f32(fp[a]).rounded(.toNearestOrEven))
+    case .f32Sqrt: fp[d] = w(f32(fp[a]).squareRoot())
+    case .f32Min: fp[d] = w(wasmMin(f32(fp[a]), f32(fp[b])))
+    case .f32Max: fp[d] = w(wasmMax(f32(fp[a]), f32(fp[b])))
+    case .f32Copysign: fp[d] = (fp[a] & 0x7fff_ffff) | (fp[b] & 0x8000_0000)
+    case .f64Ceil: fp[d] = w(f64(fp[a]).rounded(.up))
+    case .f64Floor: fp[d] = w(f64(fp[a]).rounded(.down))
+    case .f64Trunc: fp[d] = w(f64(fp[a]).rounded(.towardZero))
+    case .f64Nearest: fp[d] = w(f64(fp[a]).rounded(.toNearestOrEven))
+    case .f64Min: fp[d] = w(wasmMin(f64(fp[a]), f64(fp[b])))
+    case .f64Max: fp[d] = w(wasmMax(f64(fp[a]), f64(fp[b])))
+    case .f64Copysign: fp[d] = (fp[a] & 0x7fff_ffff_ffff_ffff) | (fp[b] & 0x8000_0000_0000_0000)
+    case .i32TruncF32S: fp[d] = w(Int32(try truncate(f32(fp[a]), lower: -2147483648, upper: 2147483648)))
+    case .i32TruncF32U: fp[d] = w(UInt32(try truncate(f32(fp[a]), lower: -0.0, upper: 4294967296)))
+    case .i32TruncF64S: fp[d] = w(Int32(try truncate(f64(fp[a]), lower: -2147483648, upper: 2147483648)))
+    case .i32TruncF64U: fp[d] = w(UInt32(try truncate(f64(fp[a]), lower: -0.0, upper: 4294967296)))
+    case .i64TruncF32S:
+        fp[d] = UInt64(bitPattern: Int64(try truncate(f32(fp[a]), lower: -9223372036854775808, upper: 9223372036854775808)))
+    case .i64TruncF32U: fp[d] = UInt64(try truncate(f32(fp[a]), lower: -0.0, upper: 18446744073709551616))
+    case .i64TruncF64S:
+        fp[d] = UInt64(bitPattern: Int64(try truncate(f64(fp[a]), lower: -9223372036854775808, upper: 9223372036854775808)))
+    case .i64TruncF64U: fp[d] = UInt64(try truncate(f64(fp[a]), lower: -0.0, upper: 18446744073709551616))
+    case .f32ConvertI32S: fp[d] = w(Float(s32(fp[a])))
+    case .f32ConvertI32U: fp[d] = w(Float(i32(fp[a])))
+    case .f32ConvertI64S: fp[d] = w(Float(Int64(bitPattern: fp[a])))
+    case .f32ConvertI64U: fp[d] = w(Float(fp[a]))
+    case .f32DemoteF64: fp[d] = w(Float(f64(fp[a])))
+    case .f64ConvertI64S: fp[d] = w(Double(Int64(bitPattern: fp[a])))
+    case .f64ConvertI64U: fp[d] = w(Double(fp[a]))
+    case .f64PromoteF32: fp[d] = w(Double(f32(fp[a])))
+    case .i32TruncSatF32S: fp[d] = w(saturateSigned(f32(fp[a]), Int32.self))
+    case .i32TruncSatF32U: fp[d] = w(saturateUnsigned(f32(fp[a]), UInt32.self))
+    case .i32TruncSatF64S: fp[d] = w(saturateSigned(f64(fp[a]), Int32.self))
+    case .i32TruncSatF64U: fp[d] = w(saturateUnsigned(f64(fp[a]), UInt32.self))
+    case .i64TruncSatF32S: fp[d] = UInt64(bitPattern: saturateSigned(f32(fp[a]), Int64.self))
+    case .i64TruncSatF32U: fp[d] = saturateUnsigned(f32(fp[a]), UInt64.self)
+    case .i64TruncSatF64S: fp[d] = UInt64(bitPattern: saturateSigned(f64(fp[a]), Int64.self))
+    case .i64TruncSatF64U: fp[d] = saturateUnsigned(f64(fp[a]), UInt64.self)
     }
 }

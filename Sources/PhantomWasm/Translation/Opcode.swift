@@ -57,23 +57,17 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i64Eqz, i64Eq, i64Ne, i64LtS, i64LtU, i64GtS, i64GtU, i64LeS, i64LeU, i64GeS, i64GeU
     case f32Eq, f32Ne, f32Lt, f32Gt, f32Le, f32Ge
     case f64Eq, f64Ne, f64Lt, f64Gt, f64Le, f64Ge
-    case i32Clz, i32Ctz, i32Popcnt
     case i32Add, i32Sub, i32Mul, i32DivS, i32DivU, i32RemS, i32RemU
     case i32And, i32Or, i32Xor, i32Shl, i32ShrS, i32ShrU, i32Rotl, i32Rotr
-    case i64Clz, i64Ctz, i64Popcnt
     case i64Add, i64Sub, i64Mul, i64DivS, i64DivU, i64RemS, i64RemU
     case i64And, i64Or, i64Xor, i64Shl, i64ShrS, i64ShrU, i64Rotl, i64Rotr
-    case f32Abs, f32Neg, f32Ceil, f32Floor, f32Trunc, f32Nearest, f32Sqrt
-    case f32Add, f32Sub, f32Mul, f32Div, f32Min, f32Max, f32Copysign
-    case f64Abs, f64Neg, f64Ceil, f64Floor, f64Trunc, f64Nearest, f64Sqrt
-    case f64Add, f64Sub, f64Mul, f64Div, f64Min, f64Max, f64Copysign
-    case i32WrapI64, i32TruncF32S, i32TruncF32U, i32TruncF64S, i32TruncF64U
-    case i64ExtendI32S, i64ExtendI32U, i64TruncF32S, i64TruncF32U, i64TruncF64S, i64TruncF64U
-    case f32ConvertI32S, f32ConvertI32U, f32ConvertI64S, f32ConvertI64U, f32DemoteF64
-    case f64ConvertI32S, f64ConvertI32U, f64ConvertI64S, f64ConvertI64U, f64PromoteF32
+    case f32Add, f32Sub, f32Mul, f32Div
+    case f64Abs, f64Neg, f64Sqrt
+    case f64Add, f64Sub, f64Mul, f64Div
+    case i32WrapI64
+    case i64ExtendI32S, i64ExtendI32U
+    case f64ConvertI32S, f64ConvertI32U
     case i32Extend8S, i32Extend16S, i64Extend8S, i64Extend16S, i64Extend32S
-    case i32TruncSatF32S, i32TruncSatF32U, i32TruncSatF64S, i32TruncSatF64U
-    case i64TruncSatF32S, i64TruncSatF32U, i64TruncSatF64S, i64TruncSatF64U
     // Fused i32 compare + conditional jump: [op | a | b, target], jumps when the comparison holds.
     case brI32Eq, brI32Ne, brI32LtS, brI32LtU, brI32GtS, brI32GtU, brI32LeS, brI32LeU, brI32GeS, brI32GeU
     case brI32Eqz, brI32Nez
@@ -102,11 +96,13 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32Store8AddImm
     // 16-bit loads of an `i32.add` address, like i32LoadAdd / i32LoadAddImm (coremark's `short` arrays)
     case i32Load16SAdd, i32Load16UAdd, i32Load16SAddImm, i32Load16UAddImm
+    // A rare numeric instruction (`ExtendedOp` in bits 8..15): [op | sub<<8 | d | a | b]
+    case extended
 
 
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
-    static let lastRawValue: UInt8 = 252
+    static let lastRawValue: UInt8 = 206
     /// Not an instruction: the interpreter's exit words hold it (`PHANTOM_OP_EXIT`).
     static let exitRawValue: UInt8 = 255
 
@@ -131,4 +127,21 @@ enum Field {
     @inline(__always) static func d(_ word: UInt64) -> Int { Int(truncatingIfNeeded: (word >> 16) & mask) }
     @inline(__always) static func a(_ word: UInt64) -> Int { Int(truncatingIfNeeded: (word >> 32) & mask) }
     @inline(__always) static func b(_ word: UInt64) -> Int { Int(truncatingIfNeeded: word >> 48) }
+}
+
+/// Rare numeric instructions (bit counts, float rounding, min/max, conversions),
+/// behind the one primary opcode `Op.extended`, so that the 256 primary opcodes
+/// (one threaded handler each) stay for hot and fused instructions. Encoded
+/// `[Op.extended | sub<<8 | d | a | b]`; the extended handler switches on `sub`.
+enum ExtendedOp: UInt8, CaseIterable {
+    case i32Clz, i32Ctz, i32Popcnt, i64Clz, i64Ctz, i64Popcnt
+    case f32Abs, f32Neg, f32Ceil, f32Floor, f32Trunc, f32Nearest, f32Sqrt, f32Min, f32Max, f32Copysign
+    case f64Ceil, f64Floor, f64Trunc, f64Nearest, f64Min, f64Max, f64Copysign
+    case i32TruncF32S, i32TruncF32U, i32TruncF64S, i32TruncF64U, i64TruncF32S, i64TruncF32U, i64TruncF64S, i64TruncF64U
+    case f32ConvertI32S, f32ConvertI32U, f32ConvertI64S, f32ConvertI64U, f32DemoteF64, f64ConvertI64S, f64ConvertI64U, f64PromoteF32
+    case i32TruncSatF32S, i32TruncSatF32U, i32TruncSatF64S, i32TruncSatF64U, i64TruncSatF32S, i64TruncSatF32U, i64TruncSatF64S, i64TruncSatF64U
+
+    func word(d: UInt64, a: UInt64 = 0, b: UInt64 = 0) -> UInt64 {
+        Op.extended.word(d: d, a: a, b: b) | UInt64(rawValue) << 8
+    }
 }

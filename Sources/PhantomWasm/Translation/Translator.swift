@@ -94,6 +94,11 @@ struct Translator: AnyInstructionVisitor {
         for op in Op.allCases { table["\(op)"] = op }
         return table
     }()
+    static let extendedOps: [String: ExtendedOp] = {
+        var table: [String: ExtendedOp] = [:]
+        for op in ExtendedOp.allCases { table["\(op)"] = op }
+        return table
+    }()
 
     init(validator: FunctionValidator) {
         self.validator = validator
@@ -630,10 +635,22 @@ struct Translator: AnyInstructionVisitor {
     }
 
     mutating func emitNumeric(_ name: String, binary: Bool) throws(WasmValidationError) {
-        guard let op = Self.numericOps[name] else {
+        if let op = Self.numericOps[name] {
+            if binary { emitBinary(op) } else { emitUnary(op) }
+            return
+        }
+        guard let op = Self.extendedOps[name] else {
             throw WasmValidationError(.unsupported, "instruction \(name) is beyond WebAssembly 2.0")
         }
-        if binary { emitBinary(op) } else { emitUnary(op) }
+        let h = height
+        if binary {
+            let b = take(h - 1)
+            let a = take(h - 2)
+            emitProducer(op.word(d: canonical(h - 2), a: a, b: b), at: h - 2)
+        } else {
+            let a = take(h - 1)
+            emitProducer(op.word(d: canonical(h - 1), a: a), at: h - 1)
+        }
     }
 }
 
