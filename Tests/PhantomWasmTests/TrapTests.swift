@@ -195,3 +195,62 @@ import CPhantomDispatch
         #expect(try instance.invoke("byte", [65535]) == .finished([0]), "the trapped store wrote nothing")
     }
 }
+
+/// The operand fusions (a commutative op taking in the producer just emitted) and
+/// `copy2`: each is emitted where expected and computes what the unfused code does,
+/// whichever side the fused operand is on.
+@Suite struct OperandFusionTests {
+    static let source = """
+        (module
+          (memory 1)
+          (func (export "add3") (param i32 i32 i32) (result i32)
+            (i32.add (local.get 0) (i32.add (local.get 1) (local.get 2))))
+          (func (export "add3-left") (param i32 i32 i32) (result i32)
+            (i32.add (i32.add (local.get 0) (local.get 1)) (local.get 2)))
+          (func (export "muladd") (param i32 i32 i32) (result i32)
+            (i32.add (local.get 0) (i32.mul (local.get 1) (local.get 2))))
+          (func (export "xor-rotl") (param i32 i32) (result i32)
+            (i32.xor (local.get 0) (i32.rotl (local.get 1) (i32.const 7))))
+          (func (export "xor-rotr-left") (param i32 i32) (result i32)
+            (i32.xor (i32.rotr (local.get 1) (i32.const 7)) (local.get 0)))
+          (func (export "xor-shr") (param i32 i32) (result i32)
+            (i32.xor (local.get 0) (i32.shr_u (local.get 1) (i32.const 35))))
+          (func (export "f64-muladd") (param f64 f64 f64) (result f64)
+            (f64.add (local.get 0) (f64.mul (local.get 1) (local.get 2))))
+          (func (export "f64-muladd-store") (param i32 f64 f64 f64)
+            (f64.store offset=8 (local.get 0) (f64.add (local.get 1) (f64.mul (local.get 2) (local.get 3)))))
+          (func (export "swap") (param i32 i32) (result i32) (local i32)
+            (local.set 2 (local.get 0)) (local.set 0 (local.get 1)) (local.set 1 (local.get 2))
+            (i32.add (i32.mul (local.get 0) (i32.const 1000)) (local.get 1)))
+          (func (export "f64-at") (param i32) (result f64) (f64.load offset=8 (local.get 0)))
+        )
+        """
+
+    @Test func fusedOperationsAreEmittedAndComputeTheUnfusedResult() throws {
+        let module = try WasmModule(bytes: try wat2wasm(Self.source))
+        let expected: [Op] = [.i32Add3, .i32Add3, .i32MulAdd, .i32XorRotlImm, .i32XorRotlImm, .i32XorShrUImm,
+                              .f64MulAdd, .f64MulAddStore, .copy2]
+        for (index, op) in expected.enumerated() {
+            #expect(Op.decode(module.functions[index].words[0]) == op, "function \(index) starts with \(op)")
+        }
+        let instance = try Instance.instantiate(module, in: try TrapTests.space())
+        let big: UInt64 = 0xfff0_0001
+        #expect(try instance.invoke("add3", [big, big, 5]) == .finished([UInt64(UInt32(truncatingIfNeeded: 2 * big + 5))]))
+        #expect(try instance.invoke("add3-left", [big, 3, big]) == .finished([UInt64(UInt32(truncatingIfNeeded: 2 * big + 3))]))
+        #expect(try instance.invoke("muladd", [7, 0x10001, 0x10001]) == .finished([UInt64(UInt32(truncatingIfNeeded: 7 + 0x10001 * 0x10001))]))
+        let x: UInt32 = 0x8765_4321, y: UInt32 = 0xdead_beef
+        let rotl7 = y << 7 | y >> 25, rotr7 = y >> 7 | y << 25
+        #expect(try instance.invoke("xor-rotl", [UInt64(x), UInt64(y)]) == .finished([UInt64(x ^ rotl7)]))
+        #expect(try instance.invoke("xor-rotr-left", [UInt64(x), UInt64(y)]) == .finished([UInt64(x ^ rotr7)]))
+        #expect(try instance.invoke("xor-shr", [UInt64(x), UInt64(y)]) == .finished([UInt64(x ^ (y >> 3))]))
+        // Values where the product rounded first differs from a fused multiply-add.
+        let a = 1e-16, b = 1.0.nextUp, c = 1.0.nextDown
+        #expect((a + b * c) != a.addingProduct(b, c), "the chosen values tell an FMA apart")
+        let product = b * c
+        #expect(try instance.invoke("f64-muladd", [a.bitPattern, b.bitPattern, c.bitPattern])
+                == .finished([(a + product).bitPattern]))
+        #expect(try instance.invoke("f64-muladd-store", [64, a.bitPattern, b.bitPattern, c.bitPattern]) == .finished([]))
+        #expect(try instance.invoke("f64-at", [64]) == .finished([(a + product).bitPattern]))
+        #expect(try instance.invoke("swap", [12, 34]) == .finished([34 * 1000 + 12]))
+    }
+}

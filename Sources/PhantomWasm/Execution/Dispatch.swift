@@ -559,6 +559,31 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 pc += 2
                 return
             case .copy: fp[d] = fp[a]
+            case .copy2:
+                fp[d] = fp[a]
+                fp[b] = fp[Int(truncatingIfNeeded: pc[1])]
+                pc += 2
+                return
+            case .i32Add3:
+                fp[d] = w(i32(fp[a]) &+ i32(fp[b]) &+ i32(fp[Int(truncatingIfNeeded: pc[1])]))
+                pc += 2
+                return
+            case .i32MulAdd:
+                fp[d] = w(i32(fp[a]) &+ i32(fp[b]) &* i32(fp[Int(truncatingIfNeeded: pc[1])]))
+                pc += 2
+                return
+            case .i32XorRotlImm:
+                fp[d] = w(i32(fp[a]) ^ rotl32(i32(fp[b]), i32(pc[1])))
+                pc += 2
+                return
+            case .i32XorShrUImm:
+                fp[d] = w(i32(fp[a]) ^ (i32(fp[b]) &>> i32(pc[1])))
+                pc += 2
+                return
+            case .f64MulAdd:
+                fp[d] = w(f64(fp[a]) + f64(fp[b]) * f64(fp[Int(truncatingIfNeeded: pc[1])]))
+                pc += 2
+                return
             case .globalGet: fp[d] = machine.pointee.interpreter.space.load(UInt64.self, at: machine.pointee.r.instance.globalCells[Int(word >> 32)])
             case .globalSet: machine.pointee.interpreter.space.store(fp[d], at: machine.pointee.r.instance.globalCells[Int(word >> 32)])
             case .i32Const: fp[d] = word >> 32

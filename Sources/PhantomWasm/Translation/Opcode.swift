@@ -98,11 +98,20 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32Load16SAdd, i32Load16UAdd, i32Load16SAddImm, i32Load16UAddImm
     // A rare numeric instruction (`ExtendedOp` in bits 8..15): [op | sub<<8 | d | a | b]
     case extended
+    // Two copies in one: [op | d | a | b, c]: fp[d] = fp[a], then fp[b] = fp[c]
+    case copy2
+    // A commutative op whose other operand is the result of the op just before
+    // (that result is never written): [op | d | a(other) | b, c]
+    case i32Add3         // a + b + c
+    case i32MulAdd       // a + b * c
+    case i32XorRotlImm   // a ^ rotl(b, c)   (c a constant)
+    case i32XorShrUImm   // a ^ (b >> c)     (c a constant)
+    case f64MulAdd       // a + b * c        (the product rounded first, no FMA)
 
 
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
-    static let lastRawValue: UInt8 = 206
+    static let lastRawValue: UInt8 = 212
     /// Not an instruction: the interpreter's exit words hold it (`PHANTOM_OP_EXIT`).
     static let exitRawValue: UInt8 = 255
 

@@ -88,6 +88,8 @@ struct Translator: AnyInstructionVisitor {
     /// `lastProducer` as it was when the last producer was emitted (the producer
     /// right before it, with nothing emitted in between), if any.
     var previousProducer: Int?
+    /// Position of the last emitted `copy`, while nothing else was emitted or labelled since.
+    var lastCopy: Int?
 
     static let numericOps: [String: Op] = {
         var table: [String: Op] = [:]
@@ -142,8 +144,24 @@ struct Translator: AnyInstructionVisitor {
 
     var height: Int { validator.values.height }
 
-    mutating func emit(_ op: Op, _ immediate: UInt64 = 0) { words.append(op.word(immediate)); lastProducer = nil }
-    mutating func emitRaw(_ word: UInt64) { words.append(word); lastProducer = nil }
+    mutating func emit(_ op: Op, _ immediate: UInt64 = 0) { emitRaw(op.word(immediate)) }
+    mutating func emitRaw(_ word: UInt64) {
+        words.append(word)
+        lastProducer = nil
+        lastCopy = nil
+    }
+
+    /// A `copy`; two in a row (nothing emitted or labelled between) become one `copy2`.
+    mutating func emitCopy(d: UInt64, a: UInt64) {
+        if let position = lastCopy, position == words.count - 1 {
+            let first = words[position]
+            words[position] = Op.copy2.word(d: UInt64(Field.d(first)), a: UInt64(Field.a(first)), b: d)
+            emitRaw(a)
+            return
+        }
+        emitRaw(Op.copy.word(d: d, a: a))
+        lastCopy = words.count - 1
+    }
 
     // MARK: Register mode
 
@@ -159,6 +177,7 @@ struct Translator: AnyInstructionVisitor {
     /// Emits an instruction that writes the canonical slot of `height` (its `d` field).
     mutating func emitProducer(_ word: UInt64, at height: Int, extra: UInt64? = nil) {
         aliases[height] = nil
+        lastCopy = nil
         previousProducer = lastProducer
         let position = words.count
         words.append(word)
@@ -168,7 +187,7 @@ struct Translator: AnyInstructionVisitor {
 
     mutating func materialize(_ height: Int) {
         guard let local = aliases.removeValue(forKey: height) else { return }
-        emitRaw(Op.copy.word(d: canonical(height), a: local))
+        emitCopy(d: canonical(height), a: local)
     }
 
     /// Copies every deferred `local.get` into its canonical slot.
@@ -238,9 +257,46 @@ struct Translator: AnyInstructionVisitor {
                 return
             }
         }
+        if emitFusedOperand(op) { return }
         let b = take(h - 1)
         let a = take(h - 2)
         emitProducer(op.word(d: canonical(h - 2), a: a, b: b), at: h - 2)
+    }
+
+    /// Commutative operations that take in the producer just emitted when it computed
+    /// one of their operands: [fused | d | other operand | producer's a, producer's b or constant].
+    static let operandFusions: [Op: [Op: Op]] = [
+        .i32Add: [.i32Add: .i32Add3, .i32Mul: .i32MulAdd],
+        .i32Xor: [.i32RotlImm: .i32XorRotlImm, .i32ShrUImm: .i32XorShrUImm],
+        .f64Add: [.f64Mul: .f64MulAdd],
+    ]
+    /// Producers of two words, [op | d | a, constant].
+    static let constantProducers: Set<Op> = [.i32RotlImm, .i32ShrUImm]
+
+    mutating func emitFusedOperand(_ op: Op) -> Bool {
+        guard let table = Self.operandFusions[op], let producer = lastProducer else { return false }
+        let first = words[producer]
+        guard let fused = table[Op.decode(first)] else { return false }
+        let length = Self.constantProducers.contains(Op.decode(first)) ? 2 : 1
+        guard producer == words.count - length else { return false }
+        let h = height
+        let other: UInt64
+        if Field.d(first) == Int(canonical(h - 1)), aliases[h - 1] == nil {
+            // … ; producer ; op: the right operand.
+            _ = take(h - 1)
+            other = take(h - 2)
+        } else if Field.d(first) == Int(canonical(h - 2)), aliases[h - 2] == nil, aliases[h - 1] != nil {
+            // … ; producer ; local.get ; op: the left operand (nothing emitted since).
+            other = take(h - 1)
+            _ = take(h - 2)
+        } else {
+            return false
+        }
+        let extra = length == 2 ? words[producer + 1] : UInt64(Field.b(first))
+        words.removeLast(length)
+        lastProducer = nil
+        emitProducer(fused.word(d: canonical(h - 2), a: other, b: UInt64(Field.a(first))), at: h - 2, extra: extra)
+        return true
     }
 
     static let fusedBranches: [Op: (whenTrue: Op, whenFalse: Op)] = [
@@ -344,6 +400,19 @@ struct Translator: AnyInstructionVisitor {
     static let productStores: [Op: Op] = [.f64AddStore: .f64MulAddStore, .f64SubStore: .f64MulSubStore]
 
     mutating func emitArithmeticStore(_ op: Op, at height: Int, offset: UInt64) -> Bool {
+        // a + b * c already fused (`f64MulAdd`, two words): the store takes it whole.
+        if op == .f64Store, aliases[height + 1] == nil, let producer = lastProducer, producer == words.count - 2,
+           Op.decode(words[producer]) == .f64MulAdd, Field.d(words[producer]) == Int(canonical(height + 1)),
+           offset < 1 << 32 {
+            let sum = words[producer], c = words[producer + 1]
+            words.removeLast(2)
+            lastProducer = nil
+            _ = take(height + 1)
+            let address = take(height)
+            emitRaw(Op.f64MulAddStore.word(d: address, a: UInt64(Field.a(sum)), b: UInt64(Field.b(sum))))
+            emitRaw(c | offset << 16)
+            return true
+        }
         guard let table = Self.arithmeticStores[op], aliases[height + 1] == nil, let producer = lastProducer,
               producer == words.count - 1 else { return false }
         let arithmetic = words[producer]
@@ -410,7 +479,7 @@ struct Translator: AnyInstructionVisitor {
             if tee { aliases[h - 1] = local }
             return
         }
-        emitRaw(Op.copy.word(d: local, a: value))
+        emitCopy(d: local, a: value)
     }
 
     func blockSignature(_ type: BlockType) -> (parameters: Int, results: Int) {
@@ -458,6 +527,7 @@ struct Translator: AnyInstructionVisitor {
             if case .loop = instruction { lastProducer = nil }
             if case .else = instruction { lastProducer = nil }
             if case .end = instruction { lastProducer = nil }
+            lastCopy = nil  // a label may follow: a copy after it must stay its own instruction
         default: break
         }
         switch instruction {
