@@ -254,3 +254,84 @@ import CPhantomDispatch
         #expect(try instance.invoke("swap", [12, 34]) == .finished([34 * 1000 + 12]))
     }
 }
+
+/// A loop counter's step fused into its compare-and-branch (`brI32AddImm…Imm`,
+/// `brI32Add…`), and f64 constants folded into `f64AddImm`/`f64MulImm`: the loops
+/// run the same number of times as the unfused code, also across the signed and
+/// unsigned wrap-around, and a yield inside the fused back-edge resumes exactly.
+@Suite struct CounterFusionTests {
+    static let source = """
+        (module
+          (func (export "count-ne") (param $n i32) (result i32) (local $i i32) (local $s i32)
+            (loop $l
+              (local.set $s (i32.add (local.get $s) (i32.const 3)))
+              (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n)))
+              )
+            (local.get $s))
+          (func (export "count-lts") (param $from i32) (result i32) (local $s i32)
+            (loop $l
+              (local.set $s (i32.add (local.get $s) (i32.const 1)))
+              (br_if $l (i32.lt_s (local.tee $from (i32.add (local.get $from) (i32.const 7))) (i32.const 100)))
+              )
+            (i32.add (i32.mul (local.get $s) (i32.const 1000)) (local.get $from)))
+          (func (export "count-ltu") (param $from i32) (result i32) (local $s i32)
+            (loop $l
+              (local.set $s (i32.add (local.get $s) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.tee $from (i32.add (local.get $from) (i32.const 7))) (i32.const 100)))
+              )
+            (local.get $s))
+          (func (export "stride") (param $j i32) (param $step i32) (param $n i32) (result i32) (local $s i32)
+            (loop $l
+              (local.set $s (i32.add (local.get $s) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.tee $j (i32.add (local.get $j) (local.get $step))) (local.get $n)))
+              )
+            (i32.add (i32.mul (local.get $s) (i32.const 1000)) (local.get $j)))
+          (func (export "f64-consts") (param f64) (result f64)
+            (f64.sub (f64.mul (f64.add (local.get 0) (f64.const 0.5)) (f64.const 3)) (f64.const 0.25)))
+        )
+        """
+
+    static func words(_ function: FunctionCode) -> [Op] {
+        // Decodes instruction heads by walking the lengths of the ops these functions use.
+        var ops: [Op] = []
+        for index in 0..<function.count { ops.append(Op(rawValue: UInt8(truncatingIfNeeded: function.words[index])) ?? .unreachable) }
+        return ops
+    }
+
+    @Test func fusedCounterLoopsCountLikeTheUnfusedOnes() throws {
+        let module = try WasmModule(bytes: try wat2wasm(Self.source))
+        #expect(Self.words(module.functions[0]).contains(.brI32AddImmNeImm) == false,
+                "`i != n` with n a local is not a constant compare")
+        #expect(Self.words(module.functions[1]).contains(.brI32AddImmLtSImm))
+        #expect(Self.words(module.functions[2]).contains(.brI32AddImmLtUImm))
+        #expect(Self.words(module.functions[3]).contains(.brI32AddLtU))
+        #expect(Self.words(module.functions[4]).contains(.f64AddImm))
+        #expect(Self.words(module.functions[4]).contains(.f64MulImm))
+        let instance = try Instance.instantiate(module, in: try TrapTests.space())
+        #expect(try instance.invoke("count-ne", [5]) == .finished([15]))
+        // Signed: -50 + 7k < 100 until k = 22 (104).
+        #expect(try instance.invoke("count-lts", [UInt64(UInt32(bitPattern: -50))]) == .finished([22 * 1000 + 104]))
+        // Unsigned: 2^32 - 13 is not below 100, so one pass (a signed compare would go on).
+        #expect(try instance.invoke("count-ltu", [UInt64(UInt32.max - 19)]) == .finished([1]))
+        #expect(try instance.invoke("count-ltu", [0]) == .finished([15]))
+        #expect(try instance.invoke("stride", [3, 5, 50]) == .finished([10 * 1000 + 53]))
+        let x = 1.25
+        #expect(try instance.invoke("f64-consts", [x.bitPattern]) == .finished([((x + 0.5) * 3 - 0.25).bitPattern]))
+    }
+
+    @Test func aFusedBackEdgeYieldsAndResumesExactly() throws {
+        let module = try WasmModule(bytes: try wat2wasm(Self.source))
+        let instance = try Instance.instantiate(module, in: try TrapTests.space())
+        let thread = try instance.makeThread("stride", [0, 1, 100_000])
+        var slices = 0
+        var result = thread.run(fuel: 997)
+        while result == .yielded {
+            slices += 1
+            result = thread.run(fuel: 997)
+        }
+        #expect(slices > 50, "the loop's back-edges took fuel")
+        let expected: UInt64 = UInt64(UInt32(truncatingIfNeeded: 100_000 * 1000 + 100_000))
+        #expect(result == .finished([expected]), "resumed after every yield, it counts like an uninterrupted run")
+        #expect(try instance.invoke("stride", [0, 1, 100_000]) == .finished([expected]))
+    }
+}

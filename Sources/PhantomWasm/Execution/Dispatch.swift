@@ -558,6 +558,112 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 fp[d] = UInt32(truncatingIfNeeded: fp[c]) != 0 ? fp[a] : fp[b]
                 pc += 2
                 return
+            case .f64AddImm:
+                fp[d] = w(f64(fp[a]) + f64(pc[1]))
+                pc += 2
+                return
+            case .f64MulImm:
+                fp[d] = w(f64(fp[a]) * f64(pc[1]))
+                pc += 2
+                return
+            case .brI32AddImmNeImm:
+                let value = i32(fp[a]) &+ i32(pc[1])
+                fp[d] = w(value)
+                let next = value != UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                pc = next
+                return
+            case .brI32AddImmLtSImm:
+                let value = i32(fp[a]) &+ i32(pc[1])
+                fp[d] = w(value)
+                let next = Int32(bitPattern: value) < Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                pc = next
+                return
+            case .brI32AddImmLtUImm:
+                let value = i32(fp[a]) &+ i32(pc[1])
+                fp[d] = w(value)
+                let next = value < UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                pc = next
+                return
+            case .brI32AddImmGtSImm:
+                let value = i32(fp[a]) &+ i32(pc[1])
+                fp[d] = w(value)
+                let next = Int32(bitPattern: value) > Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                pc = next
+                return
+            case .brI32AddImmEqImm:
+                let value = i32(fp[a]) &+ i32(pc[1])
+                fp[d] = w(value)
+                let next = value == UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                pc = next
+                return
+            case .brI32AddImmGeSImm:
+                let value = i32(fp[a]) &+ i32(pc[1])
+                fp[d] = w(value)
+                let next = Int32(bitPattern: value) >= Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                pc = next
+                return
+            case .brI32AddImmGeUImm:
+                let value = i32(fp[a]) &+ i32(pc[1])
+                fp[d] = w(value)
+                let next = value >= UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                pc = next
+                return
+            case .brI32AddImmLeSImm:
+                let value = i32(fp[a]) &+ i32(pc[1])
+                fp[d] = w(value)
+                let next = Int32(bitPattern: value) <= Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                pc = next
+                return
+            case .brI32AddLtU:
+                let value = i32(fp[a]) &+ i32(fp[b])
+                fp[d] = w(value)
+                let next = value < i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                pc = next
+                return
+            case .brI32AddLtS:
+                let value = i32(fp[a]) &+ i32(fp[b])
+                fp[d] = w(value)
+                let next = Int32(bitPattern: value) < s32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                pc = next
+                return
+            case .brI32AddNe:
+                let value = i32(fp[a]) &+ i32(fp[b])
+                fp[d] = w(value)
+                let next = value != i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                pc = next
+                return
+            case .brI32AddGeU:
+                let value = i32(fp[a]) &+ i32(fp[b])
+                fp[d] = w(value)
+                let next = value >= i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                pc = next
+                return
+            case .brI32AddGeS:
+                let value = i32(fp[a]) &+ i32(fp[b])
+                fp[d] = w(value)
+                let next = Int32(bitPattern: value) >= s32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                pc = next
+                return
+            case .brI32AddEq:
+                let value = i32(fp[a]) &+ i32(fp[b])
+                fp[d] = w(value)
+                let next = value == i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
+                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                pc = next
+                return
             case .copy: fp[d] = fp[a]
             case .copy2:
                 fp[d] = fp[a]

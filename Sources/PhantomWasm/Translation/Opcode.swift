@@ -107,11 +107,20 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32XorRotlImm   // a ^ rotl(b, c)   (c a constant)
     case i32XorShrUImm   // a ^ (b >> c)     (c a constant)
     case f64MulAdd       // a + b * c        (the product rounded first, no FMA)
+    // f64 operations with a constant right operand (a folded f64.const): [op | d | a, bits]
+    // (f64.sub c is f64AddImm -c)
+    case f64AddImm, f64MulImm
+    // A loop counter's step and test in one: `i32AddImm` into d, then the fused
+    // compare-with-constant + jump on d: [op | d | a, step | bound<<32, target]
+    case brI32AddImmNeImm, brI32AddImmLtSImm, brI32AddImmLtUImm, brI32AddImmGtSImm
+    case brI32AddImmEqImm, brI32AddImmGeSImm, brI32AddImmGeUImm, brI32AddImmLeSImm
+    // ... `i32Add` into d, then the fused compare + jump of d with slot n: [op | d | a | b, n, target]
+    case brI32AddLtU, brI32AddLtS, brI32AddNe, brI32AddGeU, brI32AddGeS, brI32AddEq
 
 
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
-    static let lastRawValue: UInt8 = 212
+    static let lastRawValue: UInt8 = 228
     /// Not an instruction: the interpreter's exit words hold it (`PHANTOM_OP_EXIT`).
     static let exitRawValue: UInt8 = 255
 

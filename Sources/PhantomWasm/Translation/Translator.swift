@@ -90,6 +90,9 @@ struct Translator: AnyInstructionVisitor {
     var previousProducer: Int?
     /// Position of the last emitted `copy`, while nothing else was emitted or labelled since.
     var lastCopy: Int?
+    /// Where the last label may have been placed (a block boundary): no fusion
+    /// reaches back across it.
+    var lastLabel = 0
 
     static let numericOps: [String: Op] = {
         var table: [String: Op] = [:]
@@ -221,8 +224,9 @@ struct Translator: AnyInstructionVisitor {
         .i32GtU: .i32GtUImm, .i32LeS: .i32LeSImm, .i32LeU: .i32LeUImm, .i32GeS: .i32GeSImm, .i32GeU: .i32GeUImm,
         .i64Add: .i64AddImm, .i64Sub: .i64AddImm, .i64And: .i64AndImm, .i64Shl: .i64ShlImm, .i64ShrU: .i64ShrUImm,
         .i32Rotl: .i32RotlImm, .i32Rotr: .i32RotlImm,
+        .f64Add: .f64AddImm, .f64Sub: .f64AddImm, .f64Mul: .f64MulImm,
     ]
-    static let i64ImmediateOps: Set<Op> = [.i64AddImm, .i64AndImm, .i64ShlImm, .i64ShrUImm]
+    static let i64ImmediateOps: Set<Op> = [.i64AddImm, .i64AndImm, .i64ShlImm, .i64ShrUImm, .f64AddImm, .f64MulImm]
 
     /// The constant just emitted for the operand on top (`height`), removed from
     /// the code so a binary operation can take it as an immediate.
@@ -251,6 +255,7 @@ struct Translator: AnyInstructionVisitor {
             if var constant = foldConstant(at: h - 1, i64: i64) {
                 if op == .i32Sub { constant = UInt64(0 &- UInt32(truncatingIfNeeded: constant)) }
                 if op == .i64Sub { constant = 0 &- constant }
+                if op == .f64Sub { constant ^= 1 << 63 }  // x - c is x + (-c), exactly
                 if op == .i32Rotr { constant = UInt64((32 &- (UInt32(truncatingIfNeeded: constant) & 31)) & 31) }
                 let a = take(h - 2)
                 emitProducer(immediateOp.word(d: canonical(h - 2), a: a), at: h - 2, extra: constant)
@@ -450,19 +455,52 @@ struct Translator: AnyInstructionVisitor {
             words[producer] = (whenTrue ? fused.whenTrue : fused.whenFalse)
                 .word(d: 0, a: UInt64(Field.a(compare)), b: UInt64(Field.b(compare)))
             lastProducer = nil
+            fuseCounterStep(intoBranchAt: producer)
             return
         }
         if let producer = lastProducer, producer == words.count - 2, condition == canonical(height),
            Field.d(words[producer]) == Int(condition), let fused = Self.fusedImmediateBranches[Op.decode(words[producer])] {
             let compare = words[producer]
             let constant = words[producer + 1] & 0xffff_ffff
+            let branch = whenTrue ? fused.whenTrue : fused.whenFalse
             words.removeLast()
-            words[producer] = UInt64((whenTrue ? fused.whenTrue : fused.whenFalse).rawValue)
-                | UInt64(Field.a(compare)) << 16 | constant << 32
+            words[producer] = UInt64(branch.rawValue) | UInt64(Field.a(compare)) << 16 | constant << 32
             lastProducer = nil
+            fuseCounterStep(intoBranchAt: producer)
             return
         }
         emitRaw((whenTrue ? Op.brIfJump : Op.brUnless).word(d: 0, a: condition))
+    }
+
+    static let counterBranchesImm: [Op: Op] = [
+        .brI32NeImm: .brI32AddImmNeImm, .brI32LtSImm: .brI32AddImmLtSImm, .brI32LtUImm: .brI32AddImmLtUImm,
+        .brI32GtSImm: .brI32AddImmGtSImm, .brI32EqImm: .brI32AddImmEqImm, .brI32GeSImm: .brI32AddImmGeSImm,
+        .brI32GeUImm: .brI32AddImmGeUImm, .brI32LeSImm: .brI32AddImmLeSImm,
+    ]
+    static let counterBranches: [Op: Op] = [
+        .brI32LtU: .brI32AddLtU, .brI32LtS: .brI32AddLtS, .brI32Ne: .brI32AddNe,
+        .brI32GeU: .brI32AddGeU, .brI32GeS: .brI32AddGeS, .brI32Eq: .brI32AddEq,
+    ]
+
+    /// A fused compare + jump (its target word still to come) whose operand was
+    /// just computed by an `i32.add` (typically `i += step; if i < n`): the add
+    /// joins the jump. The add's result is still written (it is usually a local).
+    mutating func fuseCounterStep(intoBranchAt position: Int) {
+        guard lastLabel <= position else { return }
+        let branch = words[position]
+        if let fused = Self.counterBranchesImm[Op.decode(branch)], position >= 2 {
+            let step = words[position - 1], add = words[position - 2]
+            guard Op.decode(add) == .i32AddImm, Field.d(add) == Field.d(branch), lastLabel <= position - 2 else { return }
+            words.removeLast(3)
+            words.append(fused.word(d: UInt64(Field.d(add)), a: UInt64(Field.a(add))))
+            words.append(step & 0xffff_ffff | (branch >> 32) << 32)
+        } else if let fused = Self.counterBranches[Op.decode(branch)], position >= 1 {
+            let add = words[position - 1]
+            guard Op.decode(add) == .i32Add, Field.d(add) == Field.a(branch), lastLabel <= position - 1 else { return }
+            words.removeLast(2)
+            words.append(fused.word(d: UInt64(Field.d(add)), a: UInt64(Field.a(add)), b: UInt64(Field.b(add))))
+            words.append(UInt64(Field.b(branch)))
+        }
     }
 
     mutating func emitLocalSet(_ index: UInt32, tee: Bool) {
@@ -528,6 +566,7 @@ struct Translator: AnyInstructionVisitor {
             if case .else = instruction { lastProducer = nil }
             if case .end = instruction { lastProducer = nil }
             lastCopy = nil  // a label may follow: a copy after it must stay its own instruction
+            lastLabel = words.count
         default: break
         }
         switch instruction {
