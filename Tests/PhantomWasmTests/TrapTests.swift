@@ -335,3 +335,63 @@ import CPhantomDispatch
         #expect(try instance.invoke("stride", [0, 1, 100_000]) == .finished([expected]))
     }
 }
+
+/// `x[i] ± a * b` stored back where `x[i]` was just loaded from: one in-place
+/// update (`f64MulAddUpdate`, `f64MulSubUpdate`) with one bounds check, which
+/// traps without writing; a product also kept in a local is still written there.
+@Suite struct UpdateFusionTests {
+    static let source = """
+        (module
+          (memory 1)
+          (func (export "sub-update") (param $p i32) (param f64 f64)
+            (f64.store offset=16 (local.get $p)
+              (f64.sub (f64.load offset=16 (local.get $p)) (f64.mul (local.get 1) (local.get 2)))))
+          (func (export "add-update") (param $p i32) (param f64 f64)
+            (f64.store offset=16 (local.get $p)
+              (f64.add (f64.load offset=16 (local.get $p)) (f64.mul (local.get 1) (local.get 2)))))
+          (func (export "add-update-product-first") (param $p i32) (param f64 f64)
+            (f64.store offset=16 (local.get $p)
+              (f64.add (f64.mul (local.get 1) (local.get 2)) (f64.load offset=16 (local.get $p)))))
+          (func (export "product-kept") (param $p i32) (param f64 f64) (result f64) (local $t f64)
+            (f64.store offset=16 (local.get $p)
+              (f64.add (local.tee $t (f64.mul (local.get 1) (local.get 2))) (f64.load offset=16 (local.get $p))))
+            (local.get $t))
+          (func (export "other-offset") (param $p i32) (param f64 f64)
+            (f64.store offset=24 (local.get $p)
+              (f64.sub (f64.load offset=16 (local.get $p)) (f64.mul (local.get 1) (local.get 2)))))
+          (func (export "set") (param i32 f64) (f64.store offset=16 (local.get 0) (local.get 1)))
+          (func (export "get") (param i32) (result f64) (f64.load offset=16 (local.get 0)))
+          (func (export "get24") (param i32) (result f64) (f64.load offset=24 (local.get 0)))
+        )
+        """
+
+    @Test func inPlaceUpdatesComputeTheUnfusedResult() throws {
+        let module = try WasmModule(bytes: try wat2wasm(Self.source))
+        let expected: [Op] = [.f64MulSubUpdate, .f64MulAddUpdate, .f64MulAddUpdate]
+        for (index, op) in expected.enumerated() {
+            #expect(Op.decode(module.functions[index].words[0]) == op, "function \(index) is one \(op)")
+        }
+        #expect(Op.decode(module.functions[3].words[0]) != .f64MulAddUpdate, "the tee'd product must still reach its local")
+        #expect(Op.decode(module.functions[4].words[0]) != .f64MulSubUpdate, "another offset is no update")
+        let instance = try Instance.instantiate(module, in: try TrapTests.space())
+        let x = 1.5, a = 0.1, b = 0.7
+        func check(_ name: String, _ expected: Double, at address: UInt64 = 40, read: String = "get") throws {
+            #expect(try instance.invoke("set", [address, x.bitPattern]) == .finished([]))
+            #expect(try instance.invoke(name, [address, a.bitPattern, b.bitPattern]) == .finished([]))
+            #expect(try instance.invoke(read, [address]) == .finished([expected.bitPattern]), "\(name)")
+        }
+        try check("sub-update", x - a * b)
+        try check("add-update", x + a * b)
+        try check("add-update-product-first", a * b + x)
+        try check("other-offset", x - a * b, read: "get24")
+        #expect(try instance.invoke("set", [40, x.bitPattern]) == .finished([]))
+        #expect(try instance.invoke("product-kept", [40, a.bitPattern, b.bitPattern]) == .finished([(a * b).bitPattern]))
+        #expect(try instance.invoke("get", [40]) == .finished([(a * b + x).bitPattern]))
+        // 65536 - 16 - 4: the 8 bytes at 65516 + 16 run past the end; nothing is written.
+        for name in ["sub-update", "add-update", "add-update-product-first"] {
+            let thread = try instance.makeThread(name, [65516, a.bitPattern, b.bitPattern])
+            #expect(thread.run() == .trapped(Trap("out of bounds memory access")), "\(name)")
+        }
+        #expect(try instance.invoke("get", [65512]) == .finished([0]), "the trapped updates wrote nothing")
+    }
+}

@@ -169,6 +169,23 @@ func storeMarking<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>
 }
 
 /// The page a store touched was clean: mark it (reached through `phantom_mark_dirty`).
+/// A read-modify-write of the 8 bytes at `base + offset`: one bounds check for both.
+@inline(__always)
+func updateChecked(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeMutablePointer<UInt64>,
+                   _ memory: UnsafeMutablePointer<UInt8>, _ memorySize: UInt64, _ dirty: UnsafeMutablePointer<UInt8>,
+                   _ fuel: Int64, _ handlers: Int, _ base: UInt64, _ offset: UInt64, _ update: (UInt64) -> UInt64) {
+    let address = UInt64(UInt32(truncatingIfNeeded: base)) &+ offset
+    guard address &+ 8 <= memorySize else {
+        raise(machine, .outOfBoundsMemory, &pc)
+        return
+    }
+    let target = UnsafeMutableRawPointer(memory) + Int(truncatingIfNeeded: address)
+    target.storeBytes(of: update(target.loadUnaligned(as: UInt64.self)), as: UInt64.self)
+    if dirty[Int(truncatingIfNeeded: address >> 12)] == 0 || dirty[Int(truncatingIfNeeded: (address &+ 7) >> 12)] == 0 {
+        phantom_mark_dirty_call(dirty, fuel, machine, handlers, machine.pointee.r.memoryOffset &+ address, 8)
+    }
+}
+
 @_cdecl("phantom_mark_dirty_slow")
 func markDirtySlow(_ machine: UnsafeMutableRawPointer, _ offset: UInt64, _ count: Int64) {
     machine.assumingMemoryBound(to: Machine.self).pointee.interpreter.space.markDirty(offset, count: Int(count))
@@ -663,6 +680,14 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 let next = value == i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
                 if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                 pc = next
+                return
+            case .f64MulAddUpdate:
+                updateChecked(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[d], pc[1]) { w(f64($0) + f64(fp[a]) * f64(fp[b])) }
+                pc += 2
+                return
+            case .f64MulSubUpdate:
+                updateChecked(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[d], pc[1]) { w(f64($0) - f64(fp[a]) * f64(fp[b])) }
+                pc += 2
                 return
             case .copy: fp[d] = fp[a]
             case .copy2:

@@ -116,11 +116,14 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case brI32AddImmEqImm, brI32AddImmGeSImm, brI32AddImmGeUImm, brI32AddImmLeSImm
     // ... `i32Add` into d, then the fused compare + jump of d with slot n: [op | d | a | b, n, target]
     case brI32AddLtU, brI32AddLtS, brI32AddNe, brI32AddGeU, brI32AddGeS, brI32AddEq
+    // An f64 in memory updated in place (`x[i] += a * b`, `x[i] -= a * b`): the load
+    // of the same address and offset folded into the store: [op | d(address) | a | b, offset]
+    case f64MulAddUpdate, f64MulSubUpdate
 
 
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
-    static let lastRawValue: UInt8 = 228
+    static let lastRawValue: UInt8 = 230
     /// Not an instruction: the interpreter's exit words hold it (`PHANTOM_OP_EXIT`).
     static let exitRawValue: UInt8 = 255
 

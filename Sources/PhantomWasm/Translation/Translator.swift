@@ -414,6 +414,8 @@ struct Translator: AnyInstructionVisitor {
             lastProducer = nil
             _ = take(height + 1)
             let address = take(height)
+            if emitUpdate(.f64MulAddStore, address: address, loaded: UInt64(Field.a(sum)),
+                          a: UInt64(Field.b(sum)), b: c, offset: offset) { return true }
             emitRaw(Op.f64MulAddStore.word(d: address, a: UInt64(Field.a(sum)), b: UInt64(Field.b(sum))))
             emitRaw(c | offset << 16)
             return true
@@ -431,6 +433,8 @@ struct Translator: AnyInstructionVisitor {
                 lastProducer = nil
                 _ = take(height + 1)
                 let address = take(height)
+                if emitUpdate(withProduct, address: address, loaded: UInt64(Field.a(arithmetic)),
+                              a: UInt64(Field.a(product)), b: UInt64(Field.b(product)), offset: offset) { return true }
                 emitRaw(withProduct.word(d: address, a: UInt64(Field.a(arithmetic)), b: UInt64(Field.a(product))))
                 emitRaw(UInt64(Field.b(product)) | offset << 16)
                 return true
@@ -440,7 +444,40 @@ struct Translator: AnyInstructionVisitor {
         lastProducer = nil
         _ = take(height + 1)
         let address = take(height)
+        // `x[i] = a * b + x[i]` (mul, then the load, then the add): an update too.
+        if fused == .f64AddStore, words.count >= 3, offset < 1 << 32 {
+            let product = words[words.count - 3]
+            if Op.decode(product) == .f64Mul, Field.d(product) == Int(Field.a(arithmetic)), lastLabel <= words.count - 3,
+               Field.a(arithmetic) != Field.b(arithmetic), Field.d(product) >= operandBase {
+                let loadPosition = words.count - 2
+                if isLoad(of: address, offset: offset, into: UInt64(Field.b(arithmetic)), at: loadPosition) {
+                    words.removeLast(3)
+                    emitRaw(Op.f64MulAddUpdate.word(d: address, a: UInt64(Field.a(product)), b: UInt64(Field.b(product))))
+                    emitRaw(offset)
+                    return true
+                }
+            }
+        }
         emitRaw(fused.word(d: address, a: UInt64(Field.a(arithmetic)), b: UInt64(Field.b(arithmetic))))
+        emitRaw(offset)
+        return true
+    }
+
+    /// Whether the two words at `position` (the last two) are an `f64.load` of
+    /// `address` + `offset` into the temporary slot `slot`, with no label since.
+    func isLoad(of address: UInt64, offset: UInt64, into slot: UInt64, at position: Int) -> Bool {
+        guard position >= 0, position == words.count - 2, lastLabel <= position else { return false }
+        let load = words[position]
+        return Op.decode(load) == .f64Load && Field.d(load) == Int(slot) && Field.a(load) == Int(address)
+            && words[position + 1] == offset && slot >= UInt64(operandBase)
+    }
+
+    /// `x[i] ± a * b` stored back to where `loaded` was just loaded from: one update.
+    mutating func emitUpdate(_ store: Op, address: UInt64, loaded: UInt64, a: UInt64, b: UInt64, offset: UInt64) -> Bool {
+        guard let update = [Op.f64MulAddStore: Op.f64MulAddUpdate, .f64MulSubStore: .f64MulSubUpdate][store],
+              isLoad(of: address, offset: offset, into: loaded, at: words.count - 2) else { return false }
+        words.removeLast(2)
+        emitRaw(update.word(d: address, a: a, b: b))
         emitRaw(offset)
         return true
     }
