@@ -9,7 +9,7 @@ Runners: native (the same C, -O2), WasmKit 0.4.2 as a library (this package's
 `wasmkit-reference`), wasmtime (JIT, from PyPI) where installed, and `phantom run`
 (snapshots once per second) once the engine exists.
 
-Usage: Benchmarks/run.py [--runs N] [--only NAME]    (see Benchmarks/run.sh)
+Usage: Benchmarks/run.py [--runs N] [--only PROGRAM] [--runner NAME]    (see Benchmarks/run.sh)
 """
 import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -49,26 +49,41 @@ def wasm(name):
     return os.path.join(ROOT, "Programs/wasm/bench", name + ".wasm")
 
 
-def measure(command, runs):
-    times, output = [], None
+def run_once(command):
+    start = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({completed.returncode}): {completed.stderr.strip()}")
+    return elapsed, completed.stdout.strip().splitlines()[-1] if completed.stdout.strip() else ""
+
+
+def measure(commands, runs):
+    """Median wall time of each command. The runners take turns (one run of each,
+    then the next round), so that a slow phase of this noisy machine falls on all
+    of them rather than on whichever happened to run then."""
+    times = {name: [] for name in commands}
+    outputs = {}
     for _ in range(runs):
-        start = time.perf_counter()
-        completed = subprocess.run(command, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        if completed.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed ({completed.returncode}): {completed.stderr.strip()}")
-        output = completed.stdout.strip().splitlines()[-1] if completed.stdout.strip() else ""
-    return statistics.median(times), output
+        for name, command in commands.items():
+            elapsed, outputs[name] = run_once(command)
+            times[name].append(elapsed)
+    return {name: statistics.median(values) for name, values in times.items()}, outputs
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", action="append")
+    parser.add_argument("--only", action="append", help="a program to run (repeatable; default: all)")
+    parser.add_argument("--runner", action="append",
+                        help="a runner to include, by a part of its name (repeatable; default: all installed)")
     options = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="phantom-bench-")
     native_binary.cache = {name: native_binary(name, scratch) for name in PROGRAMS}
     available = runners(scratch)
+    if options.runner:
+        available = {name: make for name, make in available.items()
+                     if name == "WasmKit 0.4.2" or any(part.lower() in name.lower() for part in options.runner)}
     names = list(available)
     print(f"runs per cell: {options.runs} (median); work per program: {PROGRAMS}", file=sys.stderr)
     print("| program | " + " | ".join(f"{n} (s)" for n in names) + " | " + " | ".join(f"{n} / WasmKit" for n in names if n != "WasmKit 0.4.2") + " |")
@@ -76,9 +91,7 @@ def main():
     for name, arg in PROGRAMS.items():
         if options.only and name not in options.only:
             continue
-        medians, outputs = {}, {}
-        for runner in names:
-            medians[runner], outputs[runner] = measure(available[runner](name, arg), options.runs)
+        medians, outputs = measure({runner: available[runner](name, arg) for runner in names}, options.runs)
         checksums = set(outputs.values())
         if len(checksums) != 1:
             print(f"warning: {name}: runners disagree on the output: {outputs}", file=sys.stderr)
