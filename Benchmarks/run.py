@@ -10,6 +10,7 @@ Runners: native (the same C, -O2), WasmKit 0.4.2 as a library (this package's
 (snapshots once per second) once the engine exists.
 
 Usage: Benchmarks/run.py [--runs N] [--only PROGRAM] [--runner NAME]    (see Benchmarks/run.sh)
+       PHANTOM_BASELINE=/path/to/phantom adds another build as a runner (A/B).
 """
 import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -42,6 +43,13 @@ def runners(scratch):
             image = os.path.join(scratch, name + ".img")
             return [phantom, "run", "--fresh", "--image", image, "--snapshot-every", "1s", wasm(name), str(arg)]
         result["phantom run"] = phantom_command
+    # An A/B comparison: PHANTOM_BASELINE=/path/to/another/phantom adds it as a runner.
+    baseline = os.environ.get("PHANTOM_BASELINE")
+    if baseline:
+        def baseline_command(name, arg):
+            image = os.path.join(scratch, name + ".baseline.img")
+            return [baseline, "run", "--fresh", "--image", image, "--snapshot-every", "1s", wasm(name), str(arg)]
+        result["phantom baseline"] = baseline_command
     return result
 
 
