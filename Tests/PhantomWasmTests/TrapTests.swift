@@ -395,3 +395,35 @@ import CPhantomDispatch
         #expect(try instance.invoke("get", [65512]) == .finished([0]), "the trapped updates wrote nothing")
     }
 }
+
+/// A load from an address just computed into a local (`local.tee`): one
+/// instruction that still writes the local, and traps like the unfused load.
+@Suite struct TeeLoadFusionTests {
+    static let source = """
+        (module
+          (memory 1)
+          (data (i32.const 96) "\\01\\02\\03\\04\\05\\06\\07\\08\\09\\0a\\0b\\0c")
+          (func (export "f64-tee") (param $base i32) (param $i i32) (result i64) (local $p i32)
+            (i64.reinterpret_f64 (f64.load offset=2 (local.tee $p (i32.add (local.get $base) (local.get $i)))))
+            (i64.extend_i32_u (local.get $p)) (i64.const 32) (i64.shl) (i64.add))
+          (func (export "i32-tee") (param $base i32) (param $i i32) (result i32) (local $p i32)
+            (i32.load (local.tee $p (i32.add (local.get $base) (local.get $i))))
+            (i32.mul (local.get $p) (i32.const 0x1000000)) (i32.add))
+        )
+        """
+
+    @Test func teeLoadsWriteTheLocalAndLoad() throws {
+        let module = try WasmModule(bytes: try wat2wasm(Self.source))
+        #expect(Op.decode(module.functions[0].words[0]) == .i64LoadAddTee)
+        #expect(Op.decode(module.functions[1].words[0]) == .i32LoadAddTee)
+        let instance = try Instance.instantiate(module, in: try TrapTests.space())
+        // 96 + 1 + 2 = 99: bytes 04..0b; p = 97.
+        let loaded: UInt64 = 0x0b0a_0908_0706_0504
+        #expect(try instance.invoke("f64-tee", [96, 1]) == .finished([loaded &+ (97 << 32)]))
+        #expect(try instance.invoke("i32-tee", [96, 2]) == .finished([UInt64(UInt32(truncatingIfNeeded: 0x0605_0403 &+ 98 &* 0x100_0000))]))
+        // The address wraps like i32.add: (0xffff_fff0 + 0x70) mod 2^32 = 0x60 = 96.
+        #expect(try instance.invoke("i32-tee", [0xffff_fff0, 0x70]) == .finished([UInt64(UInt32(truncatingIfNeeded: 0x0403_0201 &+ 96 &* 0x100_0000))]))
+        let thread = try instance.makeThread("f64-tee", [65530, 0])
+        #expect(thread.run() == .trapped(Trap("out of bounds memory access")))
+    }
+}

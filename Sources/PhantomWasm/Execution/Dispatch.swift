@@ -689,6 +689,20 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 updateChecked(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[d], pc[1]) { w(f64($0) - f64(fp[a]) * f64(fp[b])) }
                 pc += 2
                 return
+            case .i32LoadAddTee:
+                let extra = pc[1]
+                let address = i32(fp[a]) &+ i32(fp[b])
+                fp[Int(truncatingIfNeeded: extra & 0xffff)] = w(address)
+                fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, UInt64(address), extra >> 16, UInt32.self))
+                pc += 2
+                return
+            case .i64LoadAddTee:
+                let extra = pc[1]
+                let address = i32(fp[a]) &+ i32(fp[b])
+                fp[Int(truncatingIfNeeded: extra & 0xffff)] = w(address)
+                fp[d] = loadChecked(machine, &pc, memory, memorySize, UInt64(address), extra >> 16, UInt64.self)
+                pc += 2
+                return
             case .copy: fp[d] = fp[a]
             case .copy2:
                 fp[d] = fp[a]

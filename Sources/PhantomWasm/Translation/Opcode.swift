@@ -119,11 +119,14 @@ public enum Op: UInt8, CaseIterable, Sendable {
     // An f64 in memory updated in place (`x[i] += a * b`, `x[i] -= a * b`): the load
     // of the same address and offset folded into the store: [op | d(address) | a | b, offset]
     case f64MulAddUpdate, f64MulSubUpdate
+    // A load from an address just computed into a local (`local.tee p (i32.add a b)`,
+    // then a load at p): [op | d | a | b, local | offset<<16]; writes the local too.
+    case i32LoadAddTee, i64LoadAddTee
 
 
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
-    static let lastRawValue: UInt8 = 230
+    static let lastRawValue: UInt8 = 232
     /// Not an instruction: the interpreter's exit words hold it (`PHANTOM_OP_EXIT`).
     static let exitRawValue: UInt8 = 255
 

@@ -357,6 +357,22 @@ struct Translator: AnyInstructionVisitor {
         return false
     }
 
+    static let teeLoads: [Op: Op] = [.i32Load: .i32LoadAddTee, .f32Load: .i32LoadAddTee,
+                                     .i64Load: .i64LoadAddTee, .f64Load: .i64LoadAddTee]
+
+    /// A load whose address is a local that the `i32.add` just emitted wrote
+    /// (`local.tee`): the add is folded into the load, which writes the local too.
+    mutating func emitTeeLoad(_ op: Op, at height: Int, offset: UInt64) -> Bool {
+        guard let fused = Self.teeLoads[op], let local = aliases[height], Int(local) < operandBase,
+              let add = words.last, lastLabel <= words.count - 1, Op.decode(add) == .i32Add,
+              Field.d(add) == Int(local), offset < 1 << 48 else { return false }
+        words.removeLast()
+        _ = take(height)
+        emitProducer(fused.word(d: canonical(height), a: UInt64(Field.a(add)), b: UInt64(Field.b(add))), at: height,
+                     extra: local | offset << 16)
+        return true
+    }
+
     /// A store whose address (`height`) was computed by the `i32.add` just emitted
     /// (its value is a deferred `local.get`, so nothing was emitted in between), or
     /// just before the one-word `i32.const` that produced the value (the addition
@@ -729,6 +745,7 @@ struct Translator: AnyInstructionVisitor {
         case .load(let kind, let memarg):
             guard let op = Self.numericOps["\(kind)"] else { throw .unsupported(.simd) }
             if emitFusedLoad(op, at: h - 1, offset: memarg.offset) { return }
+            if emitTeeLoad(op, at: h - 1, offset: memarg.offset) { return }
             let a = take(h - 1)
             emitProducer(op.word(d: canonical(h - 1), a: a), at: h - 1, extra: memarg.offset)
         case .store(let kind, let memarg):
