@@ -9,15 +9,6 @@ extension Interpreter {
         if keep > 0 { (fp + Field.a(packed)).update(from: fp + Field.b(packed) - keep, count: keep) }
     }
 
-    /// Moves the `keep` topmost values to the label's destination slot and jumps.
-    @inline(__always)
-    func branch(_ r: inout Registers, _ packed: UInt64, target: UInt64) {
-        let keep = Field.d(packed)
-        let destination = r.fp + Field.a(packed)
-        if keep > 0 { destination.update(from: r.fp + Field.b(packed) - keep, count: keep) }
-        r.pc = Int(truncatingIfNeeded: target)
-    }
-
     /// Returns from the current function; true when it was the entry frame.
     func doReturn(_ r: inout Registers) throws(Trap) -> Bool {
         let results = r.function.resultCount

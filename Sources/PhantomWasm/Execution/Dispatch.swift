@@ -119,6 +119,16 @@ func backEdgeSlow(_ machineAddress: UnsafeMutableRawPointer, _ fp: UnsafeMutable
     return machine.pointee.interpreter.safepointSlow(&machine.pointee.r, pc: header - machine.pointee.r.code)
 }
 
+/// Continues at `next`; a jump back into a loop is a back-edge and takes the
+/// loop header's safepoint (`backEdge`), which may end the run with a yield.
+@inline(__always)
+func jump(_ machine: UnsafeMutablePointer<Machine>, _ fp: UnsafeMutablePointer<UInt64>, _ fuel: inout Int64,
+          _ dirty: UnsafeMutablePointer<UInt8>, _ handlers: Int, _ pc: inout UnsafeMutablePointer<UInt64>,
+          to next: UnsafeMutablePointer<UInt64>) {
+    if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+    pc = next
+}
+
 /// A safepoint at a loop header or call: one unit of fuel; false when fuel ran out.
 @inline(__always)
 func safepoint(_ machine: UnsafeMutablePointer<Machine>, _ fuel: inout Int64, at pc: UnsafeMutablePointer<UInt64>) -> Bool {
@@ -219,16 +229,10 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
         switch op {
             case .unreachable: throw Trap("unreachable")
             case .jump:
-                let next = code + Int(truncatingIfNeeded: pc[1])
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: code + Int(truncatingIfNeeded: pc[1]))
             case .br:
                 machine.pointee.interpreter.move(fp, word)
-                let next = code + Int(truncatingIfNeeded: pc[1])
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: code + Int(truncatingIfNeeded: pc[1]))
             case .brIf:
                 if UInt32(truncatingIfNeeded: fp[b]) != 0 {
                     machine.pointee.interpreter.move(fp, word)
@@ -240,15 +244,9 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 }
                 return
             case .brIfJump:
-                let next = UInt32(truncatingIfNeeded: fp[a]) != 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: UInt32(truncatingIfNeeded: fp[a]) != 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brUnless:
-                let next = UInt32(truncatingIfNeeded: fp[a]) == 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: UInt32(truncatingIfNeeded: fp[a]) == 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brTable:
                 machine.pointee.r.sp -= 1
                 let count = Int(word >> 8)
@@ -321,65 +319,29 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 reload(machine, &fp, &pc, &memory, &memorySize, &dirty, &handlers)
                 return
             case .brI32Eq:
-                let next = i32(fp[a]) == i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) == i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32Ne:
-                let next = i32(fp[a]) != i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) != i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32LtS:
-                let next = s32(fp[a]) < s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) < s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32LtU:
-                let next = i32(fp[a]) < i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) < i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32GtS:
-                let next = s32(fp[a]) > s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) > s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32GtU:
-                let next = i32(fp[a]) > i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) > i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32LeS:
-                let next = s32(fp[a]) <= s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) <= s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32LeU:
-                let next = i32(fp[a]) <= i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) <= i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32GeS:
-                let next = s32(fp[a]) >= s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) >= s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32GeU:
-                let next = i32(fp[a]) >= i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) >= i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32Eqz:
-                let next = i32(fp[a]) == 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) == 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32Nez:
-                let next = i32(fp[a]) != 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) != 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .i32AddImm:
                 let k = pc[1]
                 fp[d] = w(i32(fp[a]) &+ i32(k))
@@ -496,55 +458,25 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 pc += 2
                 return
             case .brI32EqImm:
-                let next = i32(fp[d]) == i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) == i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32NeImm:
-                let next = i32(fp[d]) != i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) != i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32LtSImm:
-                let next = s32(fp[d]) < s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) < s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32LtUImm:
-                let next = i32(fp[d]) < i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) < i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32GtSImm:
-                let next = s32(fp[d]) > s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) > s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32GtUImm:
-                let next = i32(fp[d]) > i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) > i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32LeSImm:
-                let next = s32(fp[d]) <= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) <= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32LeUImm:
-                let next = i32(fp[d]) <= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) <= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32GeSImm:
-                let next = s32(fp[d]) >= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) >= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .brI32GeUImm:
-                let next = i32(fp[d]) >= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) >= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
             case .i32LoadAdd: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt32.self)); pc += 2; return
             case .i64LoadAdd: fp[d] = loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt64.self); pc += 2; return
             case .i32Load8UAdd: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt8.self)); pc += 2; return
@@ -586,101 +518,59 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
             case .brI32AddImmNeImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                let next = value != UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value != UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
             case .brI32AddImmLtSImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                let next = Int32(bitPattern: value) < Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) < Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
             case .brI32AddImmLtUImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                let next = value < UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value < UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
             case .brI32AddImmGtSImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                let next = Int32(bitPattern: value) > Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) > Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
             case .brI32AddImmEqImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                let next = value == UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value == UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
             case .brI32AddImmGeSImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                let next = Int32(bitPattern: value) >= Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) >= Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
             case .brI32AddImmGeUImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                let next = value >= UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value >= UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
             case .brI32AddImmLeSImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                let next = Int32(bitPattern: value) <= Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) <= Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
             case .brI32AddLtU:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                let next = value < i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value < i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
             case .brI32AddLtS:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                let next = Int32(bitPattern: value) < s32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) < s32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
             case .brI32AddNe:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                let next = value != i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value != i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
             case .brI32AddGeU:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                let next = value >= i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value >= i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
             case .brI32AddGeS:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                let next = Int32(bitPattern: value) >= s32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) >= s32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
             case .brI32AddEq:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                let next = value == i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3
-                if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
-                pc = next
-                return
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value == i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
             case .f64MulAddUpdate:
                 updateChecked(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[d], pc[1]) { w(f64($0) + f64(fp[a]) * f64(fp[b])) }
                 pc += 2

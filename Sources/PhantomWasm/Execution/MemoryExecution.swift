@@ -1,36 +1,10 @@
 import PhantomSpace
 
-/// Linear memory: loads, stores (each marks its page dirty), size, grow, and bulk
-/// memory operations. Guest address + memory offset in the space + space base is
-/// the host address; bounds are checked against the current size.
+/// Linear memory in stack mode: `memory.grow` and the bulk memory operations.
+/// (Loads and stores are hot and live in Dispatch.swift: `loadChecked`,
+/// `storeMarking`, `updateChecked`.) Guest address + memory offset in the space
+/// + space base is the host address; bounds are checked against the current size.
 extension Interpreter {
-    @inline(__always)
-    func address(_ memorySize: UInt64, _ base: UInt64, _ offset: UInt64, _ size: UInt64) throws(Trap) -> UInt64 {
-        let address = UInt64(UInt32(truncatingIfNeeded: base)) &+ offset
-        guard address &+ size <= memorySize else { throw Trap("out of bounds memory access") }
-        return address
-    }
-
-    @inline(__always)
-    func load<T: FixedWidthInteger>(_ memoryBase: UnsafeMutableRawPointer, _ memorySize: UInt64, _ base: UInt64,
-                                    _ offset: UInt64, _: T.Type) throws(Trap) -> T {
-        let address = try address(memorySize, base, offset, UInt64(MemoryLayout<T>.size))
-        return memoryBase.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: address), as: T.self)
-    }
-
-    @inline(__always)
-    func store<T: FixedWidthInteger>(_ memoryBase: UnsafeMutableRawPointer, _ memorySize: UInt64, _ memoryOffset: UInt64,
-                                     _ base: UInt64, _ offset: UInt64, _ value: T) throws(Trap) {
-        let address = try address(memorySize, base, offset, UInt64(MemoryLayout<T>.size))
-        memoryBase.storeBytes(of: value, toByteOffset: Int(truncatingIfNeeded: address), as: T.self)
-        // Dirty marking inline: one byte check per touched page.
-        let first = (memoryOffset &+ address) >> 12
-        let last = (memoryOffset &+ address &+ UInt64(MemoryLayout<T>.size - 1)) >> 12
-        if dirtyFlags[Int(truncatingIfNeeded: first)] == 0 || dirtyFlags[Int(truncatingIfNeeded: last)] == 0 {
-            space.markDirty(memoryOffset &+ address, count: MemoryLayout<T>.size)
-        }
-    }
-
     func memory(_ r: inout Registers, _ op: Op, _ word: UInt64) throws(Trap) {
         switch op {
         case .memoryGrow:
@@ -98,6 +72,5 @@ extension Interpreter {
         default:
             throw Trap("unknown opcode \(op)")
         }
-        r.pc += 2
     }
 }

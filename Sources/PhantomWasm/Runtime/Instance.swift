@@ -170,7 +170,6 @@ public final class Instance: @unchecked Sendable {
         }
         let definedGlobals = validated.globals.count
         let globalBlock = definedGlobals > 0 ? try space.allocate(definedGlobals * 8) : 0
-        let globalTypes = validated.context.globals
         // Globals are initialized in order; an initializer may read earlier globals.
         for (index, global) in validated.globals.enumerated() {
             let cell = globalBlock + UInt64(index) * 8
