@@ -11,9 +11,15 @@ let package = Package(
         .library(name: "FuzzImage", type: .static, targets: ["FuzzImage"]),
         .library(name: "FuzzModule", type: .static, targets: ["FuzzModule"]),
     ],
-    dependencies: [.package(name: "Phantom", path: "..")],
+    dependencies: [
+        .package(name: "Phantom", path: ".."),
+        .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
+    ],
     targets: [
         .target(name: "FuzzImage", dependencies: [.product(name: "PhantomStore", package: "Phantom")]),
-        .target(name: "FuzzModule", dependencies: [.product(name: "PhantomWasm", package: "Phantom")]),
+        .target(name: "FuzzModule", dependencies: [
+            .product(name: "PhantomWasm", package: "Phantom"), .product(name: "PhantomSpace", package: "Phantom"),
+            .product(name: "PhantomStore", package: "Phantom"), .product(name: "WasmParser", package: "WasmKit"),
+        ]),
     ]
 )

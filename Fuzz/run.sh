@@ -5,7 +5,8 @@
 # SwiftPM builds the target as a static library with fuzzer instrumentation;
 # swiftc then links it with libFuzzer's own main (SwiftPM cannot: it renames
 # executables' entry points and links with gold). Seeds: a small real image
-# (image), the committed Programs/wasm fixtures (module). Crashes are written
+# (image); the committed Programs/wasm fixtures, Fuzz/seeds and, with wabt, the
+# spec suite's modules (module). Crashes are written
 # to Fuzz/.build-fuzz/ as crash-* files; rerun one with the binary and its path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +28,17 @@ if [ "$target" = module ]; then
   for file in "$here"/../Programs/wasm/*/*.wasm; do
     cp "$file" "$corpus/$(basename "$(dirname "$file")")-$(basename "$file")"
   done
+  # Modules without imports reach the interpreter: our fusion tests' modules
+  # (seeds/, from Tests/PhantomWasmTests/TrapTests.swift) and, where wabt and
+  # the spec suite are at hand, the suite's modules.
+  cp "$here"/seeds/*.wasm "$corpus/"
+  suite=${PHANTOM_WASM_TESTSUITE:-$here/../../shared/wasm-testsuite}
+  if command -v wast2json >/dev/null && [ -d "$suite" ]; then
+    for name in i32 i64 f64 loop br_if br_table block call call_indirect memory local_tee select fac; do
+      [ -f "$suite/$name.wast" ] && (cd "$corpus" && wast2json --disable-simd "$suite/$name.wast" -o "spec-$name.json" >/dev/null 2>&1 || true)
+    done
+    rm -f "$corpus"/*.json "$corpus"/*.wat
+  fi
 else
   seed=$(mktemp -d)
   (cd "$here/.." && swift build -c release --product phantom >/dev/null && \
