@@ -119,6 +119,12 @@ func backEdgeSlow(_ machineAddress: UnsafeMutableRawPointer, _ fp: UnsafeMutable
     return machine.pointee.interpreter.safepointSlow(&machine.pointee.r, pc: header - machine.pointee.r.code)
 }
 
+/// The branch target stored in `word`, relative to the word itself.
+@inline(__always)
+func target(_ word: UnsafeMutablePointer<UInt64>) -> UnsafeMutablePointer<UInt64> {
+    word + Int(truncatingIfNeeded: Int64(bitPattern: word.pointee))
+}
+
 /// Continues at `next`; a jump back into a loop is a back-edge and takes the
 /// loop header's safepoint (`backEdge`), which may end the run with a yield.
 @inline(__always)
@@ -229,14 +235,14 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
         switch op {
             case .unreachable: throw Trap("unreachable")
             case .jump:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: code + Int(truncatingIfNeeded: pc[1]))
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: target(pc + 1))
             case .br:
                 machine.pointee.interpreter.move(fp, word)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: code + Int(truncatingIfNeeded: pc[1]))
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: target(pc + 1))
             case .brIf:
                 if UInt32(truncatingIfNeeded: fp[b]) != 0 {
                     machine.pointee.interpreter.move(fp, word)
-                    let next = code + Int(truncatingIfNeeded: pc[1])
+                    let next = target(pc + 1)
                     if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                     pc = next
                 } else {
@@ -244,9 +250,9 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 }
                 return
             case .brIfJump:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: UInt32(truncatingIfNeeded: fp[a]) != 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: UInt32(truncatingIfNeeded: fp[a]) != 0 ? target(pc + 1) : pc + 2)
             case .brUnless:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: UInt32(truncatingIfNeeded: fp[a]) == 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: UInt32(truncatingIfNeeded: fp[a]) == 0 ? target(pc + 1) : pc + 2)
             case .brTable:
                 machine.pointee.r.sp -= 1
                 let count = Int(word >> 8)
@@ -259,7 +265,7 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                     reload(machine, &fp, &pc, &memory, &memorySize, &dirty, &handlers)
                 } else {
                     machine.pointee.interpreter.move(fp, packed)
-                    let next = code + Int(truncatingIfNeeded: entry[1])
+                    let next = target(entry + 1)
                     if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                     pc = next
                 }
@@ -319,29 +325,29 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 reload(machine, &fp, &pc, &memory, &memorySize, &dirty, &handlers)
                 return
             case .brI32Eq:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) == i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) == i32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32Ne:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) != i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) != i32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32LtS:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) < s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) < s32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32LtU:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) < i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) < i32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32GtS:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) > s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) > s32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32GtU:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) > i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) > i32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32LeS:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) <= s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) <= s32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32LeU:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) <= i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) <= i32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32GeS:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) >= s32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) >= s32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32GeU:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) >= i32(fp[b]) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) >= i32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32Eqz:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) == 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) == 0 ? target(pc + 1) : pc + 2)
             case .brI32Nez:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) != 0 ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) != 0 ? target(pc + 1) : pc + 2)
             case .i32AddImm:
                 let k = pc[1]
                 fp[d] = w(i32(fp[a]) &+ i32(k))
@@ -458,25 +464,25 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 pc += 2
                 return
             case .brI32EqImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) == i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) == i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32NeImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) != i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) != i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32LtSImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) < s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) < s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32LtUImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) < i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) < i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32GtSImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) > s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) > s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32GtUImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) > i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) > i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32LeSImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) <= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) <= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32LeUImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) <= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) <= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32GeSImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) >= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) >= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32GeUImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) >= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? code + Int(truncatingIfNeeded: pc[1]) : pc + 2)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) >= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .i32LoadAdd: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt32.self)); pc += 2; return
             case .i64LoadAdd: fp[d] = loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt64.self); pc += 2; return
             case .i32Load8UAdd: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt8.self)); pc += 2; return
@@ -518,59 +524,59 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
             case .brI32AddImmNeImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value != UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value != UInt32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddImmLtSImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) < Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) < Int32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddImmLtUImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value < UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value < UInt32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddImmGtSImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) > Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) > Int32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddImmEqImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value == UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value == UInt32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddImmGeSImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) >= Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) >= Int32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddImmGeUImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value >= UInt32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value >= UInt32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddImmLeSImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) <= Int32(truncatingIfNeeded: pc[1] >> 32) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) <= Int32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddLtU:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value < i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value < i32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
             case .brI32AddLtS:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) < s32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) < s32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
             case .brI32AddNe:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value != i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value != i32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
             case .brI32AddGeU:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value >= i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value >= i32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
             case .brI32AddGeS:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) >= s32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) >= s32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
             case .brI32AddEq:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value == i32(fp[Int(truncatingIfNeeded: pc[1])]) ? code + Int(truncatingIfNeeded: pc[2]) : pc + 3)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value == i32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
             case .f64MulAddUpdate:
                 updateChecked(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[d], pc[1]) { w(f64($0) + f64(fp[a]) * f64(fp[b])) }
                 pc += 2

@@ -599,14 +599,16 @@ struct Translator: AnyInstructionVisitor {
         let index = blocks.count - 1 - Int(label)
         if blocks[index].kind == .loop {
             // Past the loop's header: a taken back-edge does the header's safepoint itself.
-            emitRaw(UInt64(blocks[index].loopStart + 1))
+            emitRaw(UInt64(bitPattern: Int64(blocks[index].loopStart + 1 - words.count)))
         } else {
             blocks[index].pendingTargets.append(words.count)
             emitRaw(0)
         }
     }
 
-    mutating func patch(_ position: Int, to target: Int) { words[position] = UInt64(target) }
+    /// Branch targets are stored relative to their own word (`target - position`,
+    /// two's complement), so the interpreter reaches them without the code's base.
+    mutating func patch(_ position: Int, to target: Int) { words[position] = UInt64(bitPattern: Int64(target - position)) }
 
     // MARK: - The visitor
 
