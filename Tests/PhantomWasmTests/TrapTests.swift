@@ -427,3 +427,31 @@ import CPhantomDispatch
         #expect(thread.run() == .trapped(Trap("out of bounds memory access")))
     }
 }
+
+/// A count-down loop (`i -= 1; br_if` on i itself) becomes one step + test + jump.
+@Suite struct CountDownFusionTests {
+    @Test func countDownLoopsRunTheirCount() throws {
+        let module = try WasmModule(bytes: try wat2wasm("""
+            (module
+              (func (export "down") (param $i i32) (result i32) (local $s i32)
+                (loop $l
+                  (local.set $s (i32.add (local.get $s) (i32.const 2)))
+                  (br_if $l (local.tee $i (i32.add (local.get $i) (i32.const -1)))))
+                (local.get $s))
+              (func (export "until-zero") (param $i i32) (result i32) (local $s i32)
+                (block $done
+                  (loop $l
+                    (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                    (br_if $done (i32.eqz (local.tee $i (i32.add (local.get $i) (i32.const -1)))))
+                    (br $l)))
+                (local.get $s)))
+            """))
+        #expect(CounterFusionTests.words(module.functions[0]).contains(.brI32AddImmNeImm))
+        #expect(CounterFusionTests.words(module.functions[1]).contains(.brI32AddImmEqImm))
+        let instance = try Instance.instantiate(module, in: try TrapTests.space())
+        #expect(try instance.invoke("down", [10]) == .finished([20]))
+        #expect(try instance.invoke("down", [1]) == .finished([2]))
+        #expect(try instance.invoke("down", [3]) == .finished([6]))
+        #expect(try instance.invoke("until-zero", [7]) == .finished([7]))
+    }
+}

@@ -523,12 +523,17 @@ struct Translator: AnyInstructionVisitor {
             return
         }
         emitRaw((whenTrue ? Op.brIfJump : Op.brUnless).word(d: 0, a: condition))
+        fuseCounterStep(intoBranchAt: words.count - 1)
     }
 
     static let counterBranchesImm: [Op: Op] = [
         .brI32NeImm: .brI32AddImmNeImm, .brI32LtSImm: .brI32AddImmLtSImm, .brI32LtUImm: .brI32AddImmLtUImm,
         .brI32GtSImm: .brI32AddImmGtSImm, .brI32EqImm: .brI32AddImmEqImm, .brI32GeSImm: .brI32AddImmGeSImm,
         .brI32GeUImm: .brI32AddImmGeUImm, .brI32LeSImm: .brI32AddImmLeSImm,
+    ]
+    static let counterTests: [Op: Op] = [
+        .brIfJump: .brI32AddImmNeImm, .brUnless: .brI32AddImmEqImm,
+        .brI32Nez: .brI32AddImmNeImm, .brI32Eqz: .brI32AddImmEqImm,
     ]
     static let counterBranches: [Op: Op] = [
         .brI32LtU: .brI32AddLtU, .brI32LtS: .brI32AddLtS, .brI32Ne: .brI32AddNe,
@@ -541,7 +546,14 @@ struct Translator: AnyInstructionVisitor {
     mutating func fuseCounterStep(intoBranchAt position: Int) {
         guard lastLabel <= position else { return }
         let branch = words[position]
-        if let fused = Self.counterBranchesImm[Op.decode(branch)], position >= 2 {
+        if let fused = Self.counterTests[Op.decode(branch)], position >= 2 {
+            // `br_if` on the counter itself (`i -= 1; if i != 0`): a compare with 0.
+            let step = words[position - 1], add = words[position - 2]
+            guard Op.decode(add) == .i32AddImm, Field.d(add) == Field.a(branch), lastLabel <= position - 2 else { return }
+            words.removeLast(3)
+            words.append(fused.word(d: UInt64(Field.d(add)), a: UInt64(Field.a(add))))
+            words.append(step & 0xffff_ffff)
+        } else if let fused = Self.counterBranchesImm[Op.decode(branch)], position >= 2 {
             let step = words[position - 1], add = words[position - 2]
             guard Op.decode(add) == .i32AddImm, Field.d(add) == Field.d(branch), lastLabel <= position - 2 else { return }
             words.removeLast(3)
