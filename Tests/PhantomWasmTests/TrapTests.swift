@@ -223,6 +223,9 @@ import CPhantomDispatch
             (local.set 2 (local.get 0)) (local.set 0 (local.get 1)) (local.set 1 (local.get 2))
             (i32.add (i32.mul (local.get 0) (i32.const 1000)) (local.get 1)))
           (func (export "f64-at") (param i32) (result f64) (f64.load offset=8 (local.get 0)))
+          (func (export "sigma") (param i32) (result i32)
+            (i32.xor (i32.xor (i32.rotr (local.get 0) (i32.const 2)) (i32.rotr (local.get 0) (i32.const 13)))
+                     (i32.rotr (local.get 0) (i32.const 22))))
         )
         """
 
@@ -252,6 +255,9 @@ import CPhantomDispatch
         #expect(try instance.invoke("f64-muladd-store", [64, a.bitPattern, b.bitPattern, c.bitPattern]) == .finished([]))
         #expect(try instance.invoke("f64-at", [64]) == .finished([(a + product).bitPattern]))
         #expect(try instance.invoke("swap", [12, 34]) == .finished([34 * 1000 + 12]))
+        #expect(Op.decode(module.functions[10].words[0]) == .i32RotlXorRotlImm)
+        func rotr(_ v: UInt32, _ k: UInt32) -> UInt32 { v >> k | v << (32 - k) }
+        #expect(try instance.invoke("sigma", [UInt64(y)]) == .finished([UInt64(rotr(y, 2) ^ rotr(y, 13) ^ rotr(y, 22))]))
     }
 }
 
@@ -453,5 +459,29 @@ import CPhantomDispatch
         #expect(try instance.invoke("down", [1]) == .finished([2]))
         #expect(try instance.invoke("down", [3]) == .finished([6]))
         #expect(try instance.invoke("until-zero", [7]) == .finished([7]))
+    }
+}
+
+/// A multiplication by a 16-bit value just loaded (`i32MulLoad16SAddImm`), either
+/// side: sign-extended like `i32.load16_s`, and the load's trap is kept.
+@Suite struct MultiplyByLoadFusionTests {
+    @Test func multiplyByALoadedHalfWord() throws {
+        let module = try WasmModule(bytes: try wat2wasm("""
+            (module
+              (memory 1)
+              (data (i32.const 104) "\\fe\\ff\\07\\00")
+              (func (export "right") (param i32 i32) (result i32)
+                (i32.mul (local.get 0) (i32.load16_s offset=2 (i32.add (local.get 1) (i32.const 2)))))
+              (func (export "left") (param i32 i32) (result i32)
+                (i32.mul (i32.load16_s offset=2 (i32.add (local.get 1) (i32.const 4))) (local.get 0))))
+            """))
+        #expect(Op.decode(module.functions[0].words[0]) == .i32MulLoad16SAddImm)
+        #expect(Op.decode(module.functions[1].words[0]) == .i32MulLoad16SAddImm)
+        let instance = try Instance.instantiate(module, in: try TrapTests.space())
+        // 100 + 2 + 2 = 104: 0xfffe = -2; 100 + 4 + 2 = 106: 7.
+        #expect(try instance.invoke("right", [1000, 100]) == .finished([UInt64(UInt32(bitPattern: -2000))]))
+        #expect(try instance.invoke("left", [1000, 100]) == .finished([7000]))
+        let thread = try instance.makeThread("right", [3, 65531])
+        #expect(thread.run() == .trapped(Trap("out of bounds memory access")))
     }
 }

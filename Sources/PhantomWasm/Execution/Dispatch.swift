@@ -599,6 +599,16 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 fp[d] = loadChecked(machine, &pc, memory, memorySize, UInt64(address), extra >> 16, UInt64.self)
                 pc += 2
                 return
+            case .i32MulLoad16SAddImm:
+                let loaded = Int32(loadChecked(machine, &pc, memory, memorySize, fp[b] &+ pc[1], pc[2], Int16.self))
+                fp[d] = w(i32(fp[a]) &* UInt32(bitPattern: loaded))
+                pc += 3
+                return
+            case .i32RotlXorRotlImm:
+                let constants = pc[1]
+                fp[d] = w(rotl32(i32(fp[a]), i32(constants)) ^ rotl32(i32(fp[b]), i32(constants >> 32)))
+                pc += 2
+                return
             case .copy: fp[d] = fp[a]
             case .copy2:
                 fp[d] = fp[a]

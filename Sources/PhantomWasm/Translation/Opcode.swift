@@ -122,11 +122,16 @@ public enum Op: UInt8, CaseIterable, Sendable {
     // A load from an address just computed into a local (`local.tee p (i32.add a b)`,
     // then a load at p): [op | d | a | b, local | offset<<16]; writes the local too.
     case i32LoadAddTee, i64LoadAddTee
+    // An i32.mul whose other operand is the 16-bit load just before (coremark's
+    // `short` matrices): [op | d | a(other) | b(base), constant, offset]
+    case i32MulLoad16SAddImm
+    // rotl(a, j) ^ rotl(b, k) with constants j, k: [op | d | a | b, j | k<<32]
+    case i32RotlXorRotlImm
 
 
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
-    static let lastRawValue: UInt8 = 232
+    static let lastRawValue: UInt8 = 234
     /// Not an instruction: the interpreter's exit words hold it (`PHANTOM_OP_EXIT`).
     static let exitRawValue: UInt8 = 255
 

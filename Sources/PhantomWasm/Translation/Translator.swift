@@ -274,15 +274,18 @@ struct Translator: AnyInstructionVisitor {
         .i32Add: [.i32Add: .i32Add3, .i32Mul: .i32MulAdd],
         .i32Xor: [.i32RotlImm: .i32XorRotlImm, .i32ShrUImm: .i32XorShrUImm],
         .f64Add: [.f64Mul: .f64MulAdd],
+        .i32Mul: [.i32Load16SAddImm: .i32MulLoad16SAddImm],
     ]
-    /// Producers of two words, [op | d | a, constant].
+    /// Producers of two words, [op | d | a, constant], and of three, [op | d | a, constant, offset].
     static let constantProducers: Set<Op> = [.i32RotlImm, .i32ShrUImm]
+    static let loadProducers: Set<Op> = [.i32Load16SAddImm]
 
     mutating func emitFusedOperand(_ op: Op) -> Bool {
         guard let table = Self.operandFusions[op], let producer = lastProducer else { return false }
         let first = words[producer]
         guard let fused = table[Op.decode(first)] else { return false }
-        let length = Self.constantProducers.contains(Op.decode(first)) ? 2 : 1
+        let length = Self.loadProducers.contains(Op.decode(first)) ? 3
+            : Self.constantProducers.contains(Op.decode(first)) ? 2 : 1
         guard producer == words.count - length else { return false }
         let h = height
         let other: UInt64
@@ -297,10 +300,22 @@ struct Translator: AnyInstructionVisitor {
         } else {
             return false
         }
-        let extra = length == 2 ? words[producer + 1] : UInt64(Field.b(first))
+        let extra = length >= 2 ? words[producer + 1] : UInt64(Field.b(first))
+        let offset = length == 3 ? words[producer + 2] : nil
         words.removeLast(length)
         lastProducer = nil
+        // rotl(x, j) ^ rotl(y, k) with the first rotation right before: one instruction
+        // (SHA-256's Σ and σ).
+        if fused == .i32XorRotlImm, words.count >= 2, lastLabel <= words.count - 2, Int(other) >= operandBase,
+           Op.decode(words[words.count - 2]) == .i32RotlImm, Field.d(words[words.count - 2]) == Int(other) {
+            let rotation = words[words.count - 2], k = words[words.count - 1] & 0xffff_ffff
+            words.removeLast(2)
+            emitProducer(Op.i32RotlXorRotlImm.word(d: canonical(h - 2), a: UInt64(Field.a(rotation)), b: UInt64(Field.a(first))),
+                         at: h - 2, extra: k | (extra & 0xffff_ffff) << 32)
+            return true
+        }
         emitProducer(fused.word(d: canonical(h - 2), a: other, b: UInt64(Field.a(first))), at: h - 2, extra: extra)
+        if let offset { words.append(offset) }
         return true
     }
 
