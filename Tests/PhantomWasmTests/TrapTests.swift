@@ -473,7 +473,12 @@ import CPhantomDispatch
               (func (export "right") (param i32 i32) (result i32)
                 (i32.mul (local.get 0) (i32.load16_s offset=2 (i32.add (local.get 1) (i32.const 2)))))
               (func (export "left") (param i32 i32) (result i32)
-                (i32.mul (i32.load16_s offset=2 (i32.add (local.get 1) (i32.const 4))) (local.get 0))))
+                (i32.mul (i32.load16_s offset=2 (i32.add (local.get 1) (i32.const 4))) (local.get 0)))
+              (func (export "f64-sub") (param f64 i32) (result f64)
+                (f64.sub (local.get 0) (f64.load offset=8 (i32.add (local.get 1) (i32.const 8)))))
+              (func (export "f64-sub-left") (param f64 i32) (result f64)
+                (f64.sub (f64.load offset=8 (i32.add (local.get 1) (i32.const 8))) (local.get 0)))
+              (func (export "f64-put") (param i32 f64) (f64.store offset=16 (local.get 0) (local.get 1))))
             """))
         #expect(Op.decode(module.functions[0].words[0]) == .i32MulLoad16SAddImm)
         #expect(Op.decode(module.functions[1].words[0]) == .i32MulLoad16SAddImm)
@@ -483,5 +488,14 @@ import CPhantomDispatch
         #expect(try instance.invoke("left", [1000, 100]) == .finished([7000]))
         let thread = try instance.makeThread("right", [3, 65531])
         #expect(thread.run() == .trapped(Trap("out of bounds memory access")))
+        // a - x[i] fuses; x[i] - a (not commutative) must not.
+        #expect(Op.decode(module.functions[2].words[0]) == .f64SubLoadAddImm)
+        #expect(Op.decode(module.functions[3].words[0]) != .f64SubLoadAddImm)
+        let a = 10.25, x = 0.5
+        #expect(try instance.invoke("f64-put", [200, x.bitPattern]) == .finished([]))
+        #expect(try instance.invoke("f64-sub", [a.bitPattern, 200]) == .finished([(a - x).bitPattern]))
+        #expect(try instance.invoke("f64-sub-left", [a.bitPattern, 200]) == .finished([(x - a).bitPattern]))
+        let subtraction = try instance.makeThread("f64-sub", [a.bitPattern, 65520])
+        #expect(subtraction.run() == .trapped(Trap("out of bounds memory access")))
     }
 }

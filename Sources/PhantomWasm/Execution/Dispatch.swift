@@ -609,6 +609,11 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 fp[d] = w(rotl32(i32(fp[a]), i32(constants)) ^ rotl32(i32(fp[b]), i32(constants >> 32)))
                 pc += 2
                 return
+            case .f64SubLoadAddImm:
+                let loaded = loadChecked(machine, &pc, memory, memorySize, fp[b] &+ pc[1], pc[2], UInt64.self)
+                fp[d] = w(f64(fp[a]) - f64(loaded))
+                pc += 3
+                return
             case .copy: fp[d] = fp[a]
             case .copy2:
                 fp[d] = fp[a]

@@ -127,11 +127,13 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32MulLoad16SAddImm
     // rotl(a, j) ^ rotl(b, k) with constants j, k: [op | d | a | b, j | k<<32]
     case i32RotlXorRotlImm
+    // a - (the f64 just loaded from b + constant): [op | d | a | b(base), constant, offset]
+    case f64SubLoadAddImm
 
 
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
-    static let lastRawValue: UInt8 = 234
+    static let lastRawValue: UInt8 = 235
     /// Not an instruction: the interpreter's exit words hold it (`PHANTOM_OP_EXIT`).
     static let exitRawValue: UInt8 = 255
 

@@ -275,10 +275,13 @@ struct Translator: AnyInstructionVisitor {
         .i32Xor: [.i32RotlImm: .i32XorRotlImm, .i32ShrUImm: .i32XorShrUImm],
         .f64Add: [.f64Mul: .f64MulAdd],
         .i32Mul: [.i32Load16SAddImm: .i32MulLoad16SAddImm],
+        .f64Sub: [.i64LoadAddImm: .f64SubLoadAddImm],
     ]
+    /// Of those, the ones whose fused operand may only be the right one.
+    static let rightOperandOnly: Set<Op> = [.f64Sub]
     /// Producers of two words, [op | d | a, constant], and of three, [op | d | a, constant, offset].
     static let constantProducers: Set<Op> = [.i32RotlImm, .i32ShrUImm]
-    static let loadProducers: Set<Op> = [.i32Load16SAddImm]
+    static let loadProducers: Set<Op> = [.i32Load16SAddImm, .i64LoadAddImm]
 
     mutating func emitFusedOperand(_ op: Op) -> Bool {
         guard let table = Self.operandFusions[op], let producer = lastProducer else { return false }
@@ -293,7 +296,8 @@ struct Translator: AnyInstructionVisitor {
             // … ; producer ; op: the right operand.
             _ = take(h - 1)
             other = take(h - 2)
-        } else if Field.d(first) == Int(canonical(h - 2)), aliases[h - 2] == nil, aliases[h - 1] != nil {
+        } else if Field.d(first) == Int(canonical(h - 2)), aliases[h - 2] == nil, aliases[h - 1] != nil,
+                  !Self.rightOperandOnly.contains(op) {
             // … ; producer ; local.get ; op: the left operand (nothing emitted since).
             other = take(h - 1)
             _ = take(h - 2)
