@@ -185,6 +185,17 @@ func storeMarking<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>
 }
 
 /// The page a store touched was clean: mark it (reached through `phantom_mark_dirty`).
+/// `local.tee p (i32.add a b)` and a load at p (`[op | d | a | b, local | offset<<16]`).
+@inline(__always)
+func teeLoad<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeMutablePointer<UInt64>,
+                                   _ memory: UnsafeMutablePointer<UInt8>, _ memorySize: UInt64,
+                                   _ fp: UnsafeMutablePointer<UInt64>, _ a: Int, _ b: Int, _: T.Type) -> T {
+    let extra = pc[1]
+    let address = i32(fp[a]) &+ i32(fp[b])
+    fp[Int(truncatingIfNeeded: extra & 0xffff)] = w(address)
+    return loadChecked(machine, &pc, memory, memorySize, UInt64(address), extra >> 16, T.self)
+}
+
 /// A read-modify-write of the 8 bytes at `base + offset`: one bounds check for both.
 @inline(__always)
 func updateChecked(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeMutablePointer<UInt64>,
@@ -586,17 +597,11 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 pc += 2
                 return
             case .i32LoadAddTee:
-                let extra = pc[1]
-                let address = i32(fp[a]) &+ i32(fp[b])
-                fp[Int(truncatingIfNeeded: extra & 0xffff)] = w(address)
-                fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, UInt64(address), extra >> 16, UInt32.self))
+                fp[d] = UInt64(teeLoad(machine, &pc, memory, memorySize, fp, a, b, UInt32.self))
                 pc += 2
                 return
             case .i64LoadAddTee:
-                let extra = pc[1]
-                let address = i32(fp[a]) &+ i32(fp[b])
-                fp[Int(truncatingIfNeeded: extra & 0xffff)] = w(address)
-                fp[d] = loadChecked(machine, &pc, memory, memorySize, UInt64(address), extra >> 16, UInt64.self)
+                fp[d] = teeLoad(machine, &pc, memory, memorySize, fp, a, b, UInt64.self)
                 pc += 2
                 return
             case .i32MulLoad16SAddImm:
