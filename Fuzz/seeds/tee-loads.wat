@@ -1,0 +1,10 @@
+        (module
+          (memory 1)
+          (data (i32.const 96) "\01\02\03\04\05\06\07\08\09\0a\0b\0c")
+          (func (export "f64-tee") (param $base i32) (param $i i32) (result i64) (local $p i32)
+            (i64.reinterpret_f64 (f64.load offset=2 (local.tee $p (i32.add (local.get $base) (local.get $i)))))
+            (i64.extend_i32_u (local.get $p)) (i64.const 32) (i64.shl) (i64.add))
+          (func (export "i32-tee") (param $base i32) (param $i i32) (result i32) (local $p i32)
+            (i32.load (local.tee $p (i32.add (local.get $base) (local.get $i))))
+            (i32.mul (local.get $p) (i32.const 0x1000000)) (i32.add))
+        )
