@@ -18,6 +18,14 @@ import PhantomSpace
         h.memory.setU32(absolute ? UInt32(WASISubclockflags.abstime) : 0, at + 40)
     }
 
+    /// An fd_read subscription on stdin (userdata 9) at `at`.
+    static func stdinSubscription(_ h: WASIHarness, at: UInt64 = 4000) {
+        try! h.memory.write([UInt8](repeating: 0, count: 48), at: at)
+        h.memory.setU64(9, at)
+        h.memory.setU32(1, at + 8) // tag: fd_read
+        h.memory.setU32(0, at + 16) // stdin
+    }
+
     @Test func pollOneoffBlocksWithTheSameDeadlineUntilItPasses() throws {
         let h = try WASIHarness()
         Self.sleepSubscription(h, nanoseconds: 200_000_000)
@@ -92,10 +100,7 @@ import PhantomSpace
 
     @Test func pollOneoffOnStdinAlone() throws {
         let h = try WASIHarness()
-        try h.memory.write([UInt8](repeating: 0, count: 48), at: 4000)
-        h.memory.setU64(9, 4000)
-        h.memory.setU32(1, 4008) // fd_read
-        h.memory.setU32(0, 4016) // stdin
+        Self.stdinSubscription(h)
         #expect(h.call("poll_oneoff", [4000, 5000, 1, 6000]).0 == .block(.readable(hostDescriptor: 0)))
         h.console.feed("x")
         #expect(h.call("poll_oneoff", [4000, 5000, 1, 6000]).0 == .returned([0]))
@@ -110,10 +115,7 @@ import PhantomSpace
     /// across re-executions, and reports the input when it arrives first.
     @Test func pollOneoffOnStdinWithATimeout() throws {
         let h = try WASIHarness()
-        try h.memory.write([UInt8](repeating: 0, count: 96), at: 4000)
-        h.memory.setU64(9, 4000)
-        h.memory.setU32(1, 4008) // fd_read
-        h.memory.setU32(0, 4016) // stdin
+        Self.stdinSubscription(h)
         Self.sleepSubscription(h, at: 4048, nanoseconds: 5_000_000_000)
         let (first, pending) = h.call("poll_oneoff", [4000, 5000, 2, 6000])
         guard case let .block(.readableUntil(descriptor, deadline)) = first else {
