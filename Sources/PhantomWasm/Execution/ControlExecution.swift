@@ -12,7 +12,7 @@ extension Interpreter {
     /// Returns from the current function; true when it was the entry frame.
     func doReturn(_ r: inout Registers) throws(Trap) -> Bool {
         let results = r.function.resultCount
-        let locals = r.function.localCount
+        let locals = r.function.headerOffset
         let callerRef = r.fp[locals]
         let returnPC = Int(r.fp[locals + 1])
         let callerFP = stackBase + Int(r.fp[locals + 2])
@@ -59,12 +59,13 @@ extension Interpreter {
         let callee = owner.module.functions[index - owner.importedFunctionCount]
         guard r.depth < maximumDepth else { throw Trap("call stack exhausted") }
         let newFP = r.sp - callee.parameterCount
-        guard (newFP - stackBase) + callee.localCount + callee.frameSlots <= stackCapacity else {
+        guard (newFP - stackBase) + callee.headerOffset + callee.frameSlots <= stackCapacity else {
             throw Trap("call stack exhausted")
         }
-        let declared = callee.localCount - callee.parameterCount
+        let declared = callee.variableCount - callee.parameterCount
         if declared > 0 { (newFP + callee.parameterCount).update(repeating: 0, count: declared) }
-        let header = newFP + callee.localCount
+        if callee.constantCount > 0 { (newFP + callee.variableCount).update(from: callee.constants, count: callee.constantCount) }
+        let header = newFP + callee.headerOffset
         header[0] = callPC < 0 ? 0 : r.functionRef
         header[1] = UInt64(returnPC)
         header[2] = UInt64(r.fp - stackBase)

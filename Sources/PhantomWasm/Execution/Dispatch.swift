@@ -196,6 +196,21 @@ func teeLoad<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>, _ p
     return loadChecked(machine, &pc, memory, memorySize, UInt64(address), extra >> 16, T.self)
 }
 
+/// An i32 load into `d` from `fp[a]` + offset (`pc[1]`), then a jump to the target
+/// (`pc[2]`) when the value is zero (`whenZero`) or non-zero. Out of bounds it
+/// raises the trap and neither writes nor jumps.
+@inline(__always)
+func loadAndBranch(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeMutablePointer<UInt64>,
+                   _ memory: UnsafeMutablePointer<UInt8>, _ memorySize: UInt64, _ fp: UnsafeMutablePointer<UInt64>,
+                   _ fuel: inout Int64, _ dirty: UnsafeMutablePointer<UInt8>, _ handlers: Int, _ d: Int, _ a: Int,
+                   whenZero: Bool) {
+    let address = UInt64(UInt32(truncatingIfNeeded: fp[a])) &+ pc[1]
+    guard address &+ 4 <= memorySize else { return raise(machine, .outOfBoundsMemory, &pc) }
+    let value = UnsafeRawPointer(memory).loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: address), as: UInt32.self)
+    fp[d] = UInt64(value)
+    jump(machine, fp, &fuel, dirty, handlers, &pc, to: (value == 0) == whenZero ? target(pc + 2) : pc + 3)
+}
+
 /// A read-modify-write of the 8 bytes at `base + offset`: one bounds check for both.
 @inline(__always)
 func updateChecked(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeMutablePointer<UInt64>,
@@ -620,6 +635,17 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 pc += 3
                 return
             case .copy: fp[d] = fp[a]
+            case .copyJump:
+                fp[d] = fp[a]
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: target(pc + 1))
+            case .i32LoadBrIf:
+                return loadAndBranch(machine, &pc, memory, memorySize, fp, &fuel, dirty, handlers, d, a, whenZero: false)
+            case .i32LoadBrUnless:
+                return loadAndBranch(machine, &pc, memory, memorySize, fp, &fuel, dirty, handlers, d, a, whenZero: true)
+            case .brI32EqAndImm:
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) == i32(fp[b]) & i32(pc[1]) ? target(pc + 2) : pc + 3)
+            case .brI32NeAndImm:
+                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) != i32(fp[b]) & i32(pc[1]) ? target(pc + 2) : pc + 3)
             case .copy2:
                 fp[d] = fp[a]
                 fp[b] = fp[Int(truncatingIfNeeded: pc[1])]

@@ -171,6 +171,6 @@ struct Interpreter {
 }
 
 extension FunctionCode {
-    static let empty = FunctionCode(typeIndex: 0, type: FunctionType(parameters: [], results: []), localCount: 0,
+    static let empty = FunctionCode(typeIndex: 0, type: FunctionType(parameters: [], results: []), variableCount: 0,
                                     maximumHeight: 0, words: [UInt64(Op.unreachable.rawValue)])
 }

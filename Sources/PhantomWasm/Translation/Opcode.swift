@@ -129,11 +129,19 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32RotlXorRotlImm
     // a - (the f64 just loaded from b + constant): [op | d | a | b(base), constant, offset]
     case f64SubLoadAddImm
-
+    // A copy, then a jump (a value left for an `if` arm's or a loop's next round): [op | d | a, target]
+    case copyJump
+    // An i32.load whose value is then tested by `br_if`/`if` (pointer chasing,
+    // `p = p->next; if (p)`): [op | d | a, offset, target], jumps when the loaded
+    // value is non-zero (BrIf) or zero (BrUnless).
+    case i32LoadBrIf, i32LoadBrUnless
+    // An i32 equality test of a slot with a masked slot (`(x & mask) == y`):
+    // [op | a | b, mask, target], jumps when a == b & mask (Eq) or a != b & mask (Ne).
+    case brI32EqAndImm, brI32NeAndImm
 
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
-    static let lastRawValue: UInt8 = 235
+    static let lastRawValue: UInt8 = 240
     /// Not an instruction: the interpreter's exit words hold it (`PHANTOM_OP_EXIT`).
     static let exitRawValue: UInt8 = 255
 

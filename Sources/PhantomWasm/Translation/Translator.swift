@@ -8,19 +8,26 @@ public final class FunctionCode: @unchecked Sendable {
     public let typeIndex: Int
     public let type: FunctionType
     public let parameterCount: Int
-    /// Parameters plus declared locals.
-    public let localCount: Int
+    /// Parameters plus declared locals (the function's variables).
+    public let variableCount: Int
+    /// Where the frame header starts: the variables, then the constant slots.
+    public let headerOffset: Int
     public let resultCount: Int
-    /// Slots a frame needs beyond its locals: header plus maximum operand height.
+    /// Slots a frame needs beyond its variables and constants: header plus maximum operand height.
     public let frameSlots: Int
     public let words: UnsafeMutablePointer<UInt64>
     public let count: Int
+    /// The values of the constant slots (`Frame`), copied into every new frame.
+    public let constants: UnsafeMutablePointer<UInt64>
+    public let constantCount: Int
 
-    init(typeIndex: Int, type: FunctionType, localCount: Int, maximumHeight: Int, words: [UInt64]) {
+    init(typeIndex: Int, type: FunctionType, variableCount: Int, constants: [UInt64] = [], maximumHeight: Int,
+         words: [UInt64]) {
         self.typeIndex = typeIndex
         self.type = type
         parameterCount = type.parameters.count
-        self.localCount = localCount
+        self.variableCount = variableCount
+        headerOffset = variableCount + constants.count
         resultCount = type.results.count
         frameSlots = Frame.headerSlots + maximumHeight + 1
         count = words.count
@@ -29,22 +36,36 @@ public final class FunctionCode: @unchecked Sendable {
         self.words = .allocate(capacity: words.count + threadedExitWords)
         self.words.initialize(from: words, count: words.count)
         (self.words + words.count).initialize(repeating: UInt64(Op.exitRawValue), count: threadedExitWords)
+        constantCount = constants.count
+        self.constants = .allocate(capacity: max(constants.count, 1))
+        self.constants.initialize(from: constants, count: constants.count)
     }
 
-    deinit { words.deallocate() }
+    deinit {
+        words.deallocate()
+        constants.deallocate()
+    }
 }
 
 /// Layout of a call frame on the persistent value stack (slots of 8 bytes):
 ///
 /// ```
-/// fp + 0 ..< L          locals (parameters first; the caller pushed them)
-/// fp + L + 0            caller's function reference (0: this is the entry frame)
-/// fp + L + 1            caller's return position (word index in its code)
-/// fp + L + 2            caller's fp (slot index from the stack base)
-/// fp + L + 3 ...        operand stack
+/// fp + 0 ..< V          variables: parameters first (the caller pushed them), then declared locals
+/// fp + V ..< H          constant slots: constants the code reads inside loops, copied in by the call
+/// fp + H + 0            caller's function reference (0: this is the entry frame)
+/// fp + H + 1            caller's return position (word index in its code)
+/// fp + H + 2            caller's fp (slot index from the stack base)
+/// fp + H + 3 ...        operand stack
 /// ```
 /// Results are copied to `fp + 0 ..< results` on return, where the caller's
 /// operand stack continues.
+///
+/// Why constant slots: a register-mode operand is a slot, so an `i32.const` that
+/// no instruction can take as an immediate (a `select` arm, a `call` argument
+/// computed in a loop…) would otherwise cost a dispatch each time round the loop.
+/// With its value in a slot of the frame, the consumer reads it like a local.
+/// This is WasmKit's and Wasm3's technique; here it is limited to constants read
+/// inside loops, because every call pays one store per slot.
 enum Frame {
     static let headerSlots = 3
 }
@@ -73,8 +94,20 @@ struct Translator: AnyInstructionVisitor {
     var validator: FunctionValidator
     var words: [UInt64] = []
     var blocks: [Block] = []
-    let localCount: Int
+    /// Parameters plus declared locals.
+    let variableCount: Int
     let operandBase: Int
+    /// Constant slots: value bits -> slot. In the first pass (`planning`) every
+    /// constant pushed inside a loop gets a provisional slot above all operand
+    /// slots; the second pass places the ones the code read (`constantReads`)
+    /// after the variables. A constant without a slot is emitted as before.
+    var constantSlots: [UInt64: UInt64] = [:]
+    /// The value in each constant slot (slot -> bits).
+    var constantBits: [UInt64: UInt64] = [:]
+    /// Constants read through their slot (not folded into an immediate), in first-read order.
+    var constantReads: [UInt64] = []
+    let planning: Bool
+    var nextProvisionalSlot: Int
     let resultCount: Int
     /// Operand-stack heights whose value still lives in a local (a deferred
     /// `local.get`): height -> local slot. Everything else is in its canonical slot
@@ -90,6 +123,9 @@ struct Translator: AnyInstructionVisitor {
     var previousProducer: Int?
     /// Position of the last emitted `copy`, while nothing else was emitted or labelled since.
     var lastCopy: Int?
+    /// Position of the producer a `local.set`/`local.tee` just retargeted to a
+    /// local, while nothing was emitted since (a `br_if` on that local may fuse it).
+    var lastRetargeted: Int?
     /// Where the last label may have been placed (a block boundary): no fusion
     /// reaches back across it.
     var lastLabel = 0
@@ -105,24 +141,52 @@ struct Translator: AnyInstructionVisitor {
         return table
     }()
 
-    init(validator: FunctionValidator) {
+    /// `constants`: nil for the planning pass, else the constant slots' values in slot order.
+    init(validator: FunctionValidator, maximumHeight: Int, constants: [UInt64]?) {
         self.validator = validator
-        localCount = validator.locals.count
-        operandBase = localCount + Frame.headerSlots
+        variableCount = validator.locals.count
+        operandBase = variableCount + (constants?.count ?? 0) + Frame.headerSlots
         resultCount = validator.type.results.count
+        planning = constants == nil
+        nextProvisionalSlot = operandBase + maximumHeight + 1
+        for (index, bits) in (constants ?? []).enumerated() {
+            let slot = UInt64(variableCount + index)
+            constantSlots[bits] = slot
+            constantBits[slot] = bits
+        }
         blocks.append(Block(kind: .function, height: 0, arity: resultCount, dead: false))
     }
 
+    /// Two passes when the function has loops: the first finds which constants the
+    /// code reads inside them, the second gives those constant slots. Both passes
+    /// are deterministic, so a restore re-translates to the same code.
     static func translate(function: ValidatedModule.Function, context: ModuleContext) throws(WasmValidationError) -> FunctionCode {
         let slots = function.type.parameters.count + function.locals.count
-        guard slots + Frame.headerSlots + function.maximumStackHeight + 2 < Field.slotLimit else {
+        let fixedSlots = slots + Frame.headerSlots + function.maximumStackHeight + 2
+        guard fixedSlots < Field.slotLimit else {
             throw WasmValidationError(.unsupported, "function \(function.index) needs more than \(Field.slotLimit) stack slots",
                                       offset: 0, functionIndex: function.index)
         }
+        let plan = try run(function: function, context: context, constants: nil)
+        var constants = plan.constantReads
+        if constants.isEmpty {
+            // No constant pushed inside a loop: the plan is the code.
+            let code = plan.constantSlots.isEmpty ? plan : try run(function: function, context: context, constants: [])
+            return FunctionCode(typeIndex: Int(function.typeIndex), type: function.type, variableCount: slots,
+                                maximumHeight: function.maximumStackHeight, words: code.words)
+        }
+        constants = Array(constants.prefix(Field.slotLimit - 1 - fixedSlots))
+        let code = try run(function: function, context: context, constants: constants)
+        return FunctionCode(typeIndex: Int(function.typeIndex), type: function.type, variableCount: slots,
+                            constants: constants, maximumHeight: function.maximumStackHeight, words: code.words)
+    }
+
+    static func run(function: ValidatedModule.Function, context: ModuleContext,
+                    constants: [UInt64]?) throws(WasmValidationError) -> Translator {
         let validator = try FunctionValidator(
             context: context, functionIndex: function.index, type: function.type,
             declaredLocals: function.locals, bodyOffset: 0)
-        var translator = Translator(validator: validator)
+        var translator = Translator(validator: validator, maximumHeight: function.maximumStackHeight, constants: constants)
         var parser = ExpressionParser(code: function.code)
         while true {
             let visit: ExpressionParser.Visit?
@@ -133,9 +197,7 @@ struct Translator: AnyInstructionVisitor {
             try visit(visitor: &translator)
             try visit(visitor: &translator.validator)
         }
-        return FunctionCode(
-            typeIndex: Int(function.typeIndex), type: function.type, localCount: translator.localCount,
-            maximumHeight: function.maximumStackHeight, words: translator.words)
+        return translator
     }
 
     // MARK: - Emission helpers
@@ -152,6 +214,17 @@ struct Translator: AnyInstructionVisitor {
         words.append(word)
         lastProducer = nil
         lastCopy = nil
+        lastRetargeted = nil
+    }
+
+    /// A `jump` (its target word appended by the caller); a `copy` right before it joins it.
+    mutating func emitJump() {
+        if let copy = lastCopy, copy == words.count - 1 {
+            words[copy] = Op.copyJump.word(d: UInt64(Field.d(words[copy])), a: UInt64(Field.a(words[copy])))
+            lastCopy = nil
+            return
+        }
+        emit(.jump)
     }
 
     /// A `copy`; two in a row (nothing emitted or labelled between) become one `copy2`.
@@ -173,14 +246,53 @@ struct Translator: AnyInstructionVisitor {
 
     /// Takes the operand at `height` (popping it): its slot.
     mutating func take(_ height: Int) -> UInt64 {
-        if let local = aliases.removeValue(forKey: height) { return local }
+        if let local = aliases.removeValue(forKey: height) {
+            noteRead(local)
+            return local
+        }
         return canonical(height)
+    }
+
+    /// Records that the code reads `slot`; when it is a constant's, the planning
+    /// pass keeps that constant for a slot of its own.
+    mutating func noteRead(_ slot: UInt64) {
+        guard planning, let bits = constantBits[slot], !constantReads.contains(bits) else { return }
+        constantReads.append(bits)
+    }
+
+    /// The constant whose slot the operand at `height` aliases, if it is one.
+    func constant(at height: Int) -> UInt64? {
+        aliases[height].flatMap { constantBits[$0] }
+    }
+
+    /// Whether `slot` is one of the function's variables (not a constant or operand slot).
+    func isVariable(_ slot: UInt64) -> Bool { slot < UInt64(variableCount) }
+
+    /// Pushes a constant: inside a loop, an alias of its constant slot when it has
+    /// one (nothing is emitted); otherwise the instruction that writes it.
+    mutating func pushConstant(_ bits: UInt64, at height: Int, word: UInt64, extra: UInt64? = nil) {
+        if blocks.contains(where: { $0.kind == .loop }) {
+            if let slot = constantSlots[bits] {
+                aliases[height] = slot
+                return
+            }
+            if planning, nextProvisionalSlot < Field.slotLimit {
+                let slot = UInt64(nextProvisionalSlot)
+                nextProvisionalSlot += 1
+                constantSlots[bits] = slot
+                constantBits[slot] = bits
+                aliases[height] = slot
+                return
+            }
+        }
+        emitProducer(word, at: height, extra: extra)
     }
 
     /// Emits an instruction that writes the canonical slot of `height` (its `d` field).
     mutating func emitProducer(_ word: UInt64, at height: Int, extra: UInt64? = nil) {
         aliases[height] = nil
         lastCopy = nil
+        lastRetargeted = nil
         previousProducer = lastProducer
         let position = words.count
         words.append(word)
@@ -190,6 +302,7 @@ struct Translator: AnyInstructionVisitor {
 
     mutating func materialize(_ height: Int) {
         guard let local = aliases.removeValue(forKey: height) else { return }
+        noteRead(local)
         emitCopy(d: canonical(height), a: local)
     }
 
@@ -231,6 +344,10 @@ struct Translator: AnyInstructionVisitor {
     /// The constant just emitted for the operand on top (`height`), removed from
     /// the code so a binary operation can take it as an immediate.
     mutating func foldConstant(at height: Int, i64: Bool) -> UInt64? {
+        if let bits = constant(at: height) {
+            aliases[height] = nil
+            return bits
+        }
         guard let producer = lastProducer, aliases[height] == nil else { return nil }
         let first = words[producer]
         guard Field.d(first) == Int(canonical(height)) else { return nil }
@@ -382,7 +499,7 @@ struct Translator: AnyInstructionVisitor {
     /// A load whose address is a local that the `i32.add` just emitted wrote
     /// (`local.tee`): the add is folded into the load, which writes the local too.
     mutating func emitTeeLoad(_ op: Op, at height: Int, offset: UInt64) -> Bool {
-        guard let fused = Self.teeLoads[op], let local = aliases[height], Int(local) < operandBase,
+        guard let fused = Self.teeLoads[op], let local = aliases[height], isVariable(local),
               let add = words.last, lastLabel <= words.count - 1, Op.decode(add) == .i32Add,
               Field.d(add) == Int(local), offset < 1 << 48 else { return false }
         words.removeLast()
@@ -412,6 +529,15 @@ struct Translator: AnyInstructionVisitor {
         let add = words[addPosition]
         guard Op.decode(add) == .i32Add, Field.d(add) == Int(canonical(height)),
               Field.a(add) != Int(canonical(height + 1)), Field.b(add) != Int(canonical(height + 1)) else { return false }
+        if fused == .i32Store8Add, let bits = constant(at: height + 1) {
+            // A constant from a constant slot: into the store as well.
+            aliases[height + 1] = nil
+            _ = take(height)
+            words.removeLast()
+            emitRaw(Op.i32Store8AddImm.word(d: UInt64(Field.b(add)), a: UInt64(Field.a(add)), b: bits & 0xff))
+            emitRaw(offset)
+            return true
+        }
         if aliases[height + 1] == nil, fused == .i32Store8Add {
             // The constant value goes into the store too.
             _ = take(height + 1)
@@ -524,9 +650,10 @@ struct Translator: AnyInstructionVisitor {
         if let producer = lastProducer, producer == words.count - 1, condition == canonical(height),
            Field.d(words[producer]) == Int(condition), let fused = Self.fusedBranches[Op.decode(words[producer])] {
             let compare = words[producer]
-            words[producer] = (whenTrue ? fused.whenTrue : fused.whenFalse)
-                .word(d: 0, a: UInt64(Field.a(compare)), b: UInt64(Field.b(compare)))
+            let branch = whenTrue ? fused.whenTrue : fused.whenFalse
+            words[producer] = branch.word(d: 0, a: UInt64(Field.a(compare)), b: UInt64(Field.b(compare)))
             lastProducer = nil
+            if fuseMask(intoBranchAt: producer) { return }
             fuseCounterStep(intoBranchAt: producer)
             return
         }
@@ -541,8 +668,41 @@ struct Translator: AnyInstructionVisitor {
             fuseCounterStep(intoBranchAt: producer)
             return
         }
+        // The condition was just loaded (`p = p->next; if (p)`): the load joins the jump.
+        // (Labels reset both positions, so none lies between the load and the jump.)
+        if let load = lastProducer ?? lastRetargeted, load == words.count - 2,
+           Op.decode(words[load]) == .i32Load, Field.d(words[load]) == Int(condition) {
+            words[load] = (whenTrue ? Op.i32LoadBrIf : .i32LoadBrUnless)
+                .word(d: condition, a: UInt64(Field.a(words[load])))
+            lastProducer = nil
+            lastRetargeted = nil
+            return
+        }
         emitRaw((whenTrue ? Op.brIfJump : Op.brUnless).word(d: 0, a: condition))
         fuseCounterStep(intoBranchAt: words.count - 1)
+    }
+
+    static let maskedBranches: [Op: Op] = [.brI32Eq: .brI32EqAndImm, .brI32Ne: .brI32NeAndImm]
+
+    /// A fused i32 equality jump (its target word still to come) one of whose
+    /// operands is the temporary an `i32AndImm` computed right before it: the mask
+    /// joins the jump (the temporary is never written). `previousProducer` is nil
+    /// across a label, so no label lies between the two.
+    mutating func fuseMask(intoBranchAt position: Int) -> Bool {
+        let branch = words[position]
+        guard let fused = Self.maskedBranches[Op.decode(branch)], let and = previousProducer,
+              and == position - 2, Op.decode(words[and]) == .i32AndImm else { return false }
+        let masked = Field.d(words[and])
+        guard masked >= operandBase, Field.a(branch) != Field.b(branch) else { return false }
+        let other: Int
+        if Field.b(branch) == masked { other = Field.a(branch) } else if Field.a(branch) == masked { other = Field.b(branch) } else { return false }
+        let mask = words[and + 1] & 0xffff_ffff
+        let source = UInt64(Field.a(words[and]))
+        words.removeLast(3)
+        words.append(fused.word(d: 0, a: UInt64(other), b: source))
+        words.append(mask)
+        previousProducer = nil
+        return true
     }
 
     static let counterBranchesImm: [Op: Op] = [
@@ -592,12 +752,14 @@ struct Translator: AnyInstructionVisitor {
         let local = UInt64(index)
         let wasAlias = aliases[h - 1] != nil
         let value = slot(h - 1)
+        if wasAlias { noteRead(value) }
         if !tee { aliases[h - 1] = nil }
         if value == local { return }
         materialize(local: local, below: h - 1)
         if !wasAlias, let producer = lastProducer, Field.d(words[producer]) == Int(canonical(h - 1)) {
             words[producer] = words[producer] & ~(Field.mask << 16) | local << 16
             lastProducer = nil
+            lastRetargeted = producer
             if tee { aliases[h - 1] = local }
             return
         }
@@ -648,9 +810,12 @@ struct Translator: AnyInstructionVisitor {
         switch instruction {
         case .block, .loop, .if, .else, .end:
             if !live { aliases.removeAll() }
-            if case .loop = instruction { lastProducer = nil }
-            if case .else = instruction { lastProducer = nil }
-            if case .end = instruction { lastProducer = nil }
+            switch instruction {
+            case .loop, .else, .end:  // a branch may land here
+                lastProducer = nil
+                lastRetargeted = nil
+            default: break
+            }
             lastCopy = nil  // a label may follow: a copy after it must stay its own instruction
             lastLabel = words.count
         default: break
@@ -688,7 +853,7 @@ struct Translator: AnyInstructionVisitor {
             var block = blocks.removeLast()
             if !block.dead {
                 if live {
-                    emit(.jump)
+                    emitJump()
                     block.pendingTargets.append(words.count)
                     emitRaw(0)
                 }
@@ -726,7 +891,7 @@ struct Translator: AnyInstructionVisitor {
             materializeAll()
             let branch = branchOperands(label: label, current: h)
             if branch.isReturn { emit(.return, canonical(h)); return }
-            if branch.needsMove { emitRaw(Op.br.word() | branch.packed) } else { emit(.jump) }
+            if branch.needsMove { emitRaw(Op.br.word() | branch.packed) } else { emitJump() }
             appendTarget(label: label)
         case .brIf(let label):
             let branch = branchOperands(label: label, current: h - 1)
@@ -763,7 +928,7 @@ struct Translator: AnyInstructionVisitor {
             materializeAll()
             emit(.callIndirect, UInt64(table) | UInt64(type) << 24)
             emitRaw(canonical(h))
-        case .drop: _ = take(h - 1)
+        case .drop: if aliases.removeValue(forKey: h - 1) == nil { _ = take(h - 1) }
         case .select, .typedSelect:
             let c = take(h - 1), b = take(h - 2), a = take(h - 3)
             emitProducer(Op.select.word(d: canonical(h - 3), a: a, b: b), at: h - 3, extra: c)
@@ -791,13 +956,15 @@ struct Translator: AnyInstructionVisitor {
         case .memorySize: emitProducer(Op.memorySize.word(d: canonical(h)), at: h)
         case .memoryGrow: emitStackMode(.memoryGrow)
         case .i32Const(let value):
-            emitProducer(Op.i32Const.word(d: canonical(h)) | UInt64(UInt32(bitPattern: value)) << 32, at: h)
+            let bits = UInt64(UInt32(bitPattern: value))
+            pushConstant(bits, at: h, word: Op.i32Const.word(d: canonical(h)) | bits << 32)
         case .i64Const(let value):
-            emitProducer(Op.i64Const.word(d: canonical(h)), at: h, extra: UInt64(bitPattern: value))
+            pushConstant(UInt64(bitPattern: value), at: h, word: Op.i64Const.word(d: canonical(h)), extra: UInt64(bitPattern: value))
         case .f32Const(let value):
-            emitProducer(Op.i32Const.word(d: canonical(h)) | UInt64(value.bitPattern) << 32, at: h)
+            let bits = UInt64(value.bitPattern)
+            pushConstant(bits, at: h, word: Op.i32Const.word(d: canonical(h)) | bits << 32)
         case .f64Const(let value):
-            emitProducer(Op.i64Const.word(d: canonical(h)), at: h, extra: value.bitPattern)
+            pushConstant(value.bitPattern, at: h, word: Op.i64Const.word(d: canonical(h)), extra: value.bitPattern)
         case .refNull: emitProducer(Op.i32Const.word(d: canonical(h)), at: h)
         case .refIsNull: emitUnary(.i64Eqz)
         case .refFunc(let function): emitProducer(Op.refFunc.word(d: canonical(h)) | UInt64(function) << 32, at: h)
@@ -871,6 +1038,8 @@ public final class WasmModule: @unchecked Sendable {
             functions.append(code)
             all.append(UInt64(code.count))
             all.append(contentsOf: UnsafeBufferPointer(start: code.words, count: code.count))
+            all.append(UInt64(code.constantCount))
+            all.append(contentsOf: UnsafeBufferPointer(start: code.constants, count: code.constantCount))
         }
         self.functions = functions
         codeChecksum = all.withUnsafeBytes { CRC32C.checksum($0) }
