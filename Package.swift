@@ -33,7 +33,7 @@ let package = Package(
             // Swift's LLVM function merging would fold the 255 dispatch handlers into one
             // with the opcode as a parameter, which breaks their `musttail` jumps
             // (and the point of having one handler per opcode). See PhantomDispatch.h.
-            swiftSettings: [.unsafeFlags(["-Xfrontend", "-disable-llvm-merge-functions-pass", "-Xcc", "-Xclang", "-Xcc", "-mframe-pointer=none", "-Xcc", "-O2", "-Xcc", "-falign-functions=64"])]
+            swiftSettings: [.unsafeFlags(["-Xfrontend", "-disable-llvm-merge-functions-pass", "-Xcc", "-Xclang", "-Xcc", "-mframe-pointer=none", "-Xcc", "-O2", "-Xcc", "-falign-functions=64", "-Xcc", "-fno-math-errno"])]
         ),
         .executableTarget(
             name: "phantom",

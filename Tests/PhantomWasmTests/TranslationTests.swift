@@ -545,3 +545,57 @@ import CPhantomDispatch
         }
     }
 }
+
+/// Two 16-bit loads multiplied (`i32MulLoad16SPair`), counting zeros
+/// (`i32AddEqz`) and three-way i64 sums (`i64Add3`): emitted, and computing the
+/// unfused result on either operand side, with signed halves and traps.
+@Suite struct PairFusionTests {
+    static let source = """
+        (module
+          (memory 1)
+          ;; x[i] * y[i] for int16 arrays at 0x100 + 2i and 0x200 + 2i (offsets 4 and 6)
+          (func (export "product") (param i32 i32) (result i32)
+            (i32.mul (i32.load16_s offset=4 (i32.add (local.get 0) (i32.const 0x100)))
+                     (i32.load16_s offset=6 (i32.add (local.get 1) (i32.const 0x200)))))
+          (func (export "zeros") (param i32 i32 i32) (result i32)
+            (i32.add (i32.add (local.get 0) (i32.eqz (local.get 1))) (i32.eqz (local.get 2))))
+          (func (export "zeros-left") (param i32 i32) (result i32)
+            (i32.add (i32.eqz (local.get 1)) (local.get 0)))
+          (func (export "sum3") (param i64 i64 i64) (result i64)
+            (i64.add (local.get 0) (i64.add (local.get 1) (local.get 2))))
+          (func (export "sum3-left") (param i64 i64 i64) (result i64)
+            (i64.add (i64.add (local.get 0) (local.get 1)) (local.get 2)))
+          (func (export "store16") (param i32 i32) (i32.store16 (local.get 0) (local.get 1)))
+        )
+        """
+
+    @Test func pairFusionsAreEmittedAndComputeTheUnfusedResult() throws {
+        let module = try WasmModule(bytes: try wat2wasm(Self.source))
+        #expect(Op.decode(module.functions[0].words[0]) == .i32MulLoad16SPair)
+        #expect(ControlFusionTests.contains(module.functions[1], .i32AddEqz))
+        #expect(Op.decode(module.functions[2].words[0]) == .i32AddEqz)
+        #expect(Op.decode(module.functions[3].words[0]) == .i64Add3)
+        #expect(Op.decode(module.functions[4].words[0]) == .i64Add3)
+
+        let instance = try Instance.instantiate(module, in: try TrapTests.space())
+        func store16(_ address: UInt64, _ value: Int16) throws {
+            #expect(try instance.invoke("store16", [address, UInt64(UInt16(bitPattern: value))]) == .finished([]))
+        }
+        try store16(0x100 + 10 + 4, -300)
+        try store16(0x200 + 20 + 6, 7000)
+        #expect(try instance.invoke("product", [10, 20]) == .finished([UInt64(UInt32(bitPattern: -300 * 7000))]))
+        try store16(0x200 + 20 + 6, -32768)
+        #expect(try instance.invoke("product", [10, 20]) == .finished([UInt64(UInt32(bitPattern: -300 * -32768))]))
+        // The second address past the memory (the first one fine), and the first one wrapping around.
+        #expect(try instance.invoke("product", [10, 65534 - 0x200]) == .trapped(Trap("out of bounds memory access")))
+        #expect(try instance.invoke("product", [UInt64(UInt32.max - 0xff), 20]) == .finished([0]),
+                "0xffffff00 + 0x100 wraps to 0 as in the unfused i32.add")
+        #expect(try instance.invoke("zeros", [5, 0, 0]) == .finished([7]))
+        #expect(try instance.invoke("zeros", [5, 1, 0x8000_0000]) == .finished([5]))
+        #expect(try instance.invoke("zeros-left", [UInt64(UInt32.max), 0]) == .finished([0]), "wraps at 32 bits")
+        #expect(try instance.invoke("zeros-left", [9, 3]) == .finished([9]))
+        let big = UInt64.max - 1
+        #expect(try instance.invoke("sum3", [big, 3, 5]) == .finished([big &+ 8]))
+        #expect(try instance.invoke("sum3-left", [1, big, 7]) == .finished([big &+ 8]))
+    }
+}

@@ -635,6 +635,21 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 pc += 3
                 return
             case .copy: fp[d] = fp[a]
+            case .i32MulLoad16SPair:
+                let constants = pc[1], offsets = pc[2]
+                let x = Int32(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ (constants & 0xffff_ffff), offsets & 0xffff_ffff, Int16.self))
+                let y = Int32(loadChecked(machine, &pc, memory, memorySize, fp[b] &+ (constants >> 32), offsets >> 32, Int16.self))
+                fp[d] = w(UInt32(bitPattern: x &* y))
+                pc += 3
+                return
+            case .i32AddEqz:
+                fp[d] = w(i32(fp[a]) &+ (i32(fp[b]) == 0 ? 1 : 0))
+                pc += 2
+                return
+            case .i64Add3:
+                fp[d] = fp[a] &+ fp[b] &+ fp[Int(truncatingIfNeeded: pc[1])]
+                pc += 2
+                return
             case .copyJump:
                 fp[d] = fp[a]
                 return jump(machine, fp, &fuel, dirty, handlers, &pc, to: target(pc + 1))

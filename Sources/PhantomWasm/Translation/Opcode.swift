@@ -138,10 +138,18 @@ public enum Op: UInt8, CaseIterable, Sendable {
     // An i32 equality test of a slot with a masked slot (`(x & mask) == y`):
     // [op | a | b, mask, target], jumps when a == b & mask (Eq) or a != b & mask (Ne).
     case brI32EqAndImm, brI32NeAndImm
+    // The product of two 16-bit values just loaded, each from a slot plus a
+    // constant (an int16 dot product, coremark's matrices, FIR filters):
+    // [op | d | a(base x) | b(base y), kx | ky<<32, offset x | offset y<<32]
+    case i32MulLoad16SPair
+    // a + (b == 0) (counting zeros, `n += !x`): [op | d | a | b, unused]
+    case i32AddEqz
+    // a + b + c for i64: [op | d | a | b, c]
+    case i64Add3
 
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
-    static let lastRawValue: UInt8 = 240
+    static let lastRawValue: UInt8 = 243
     /// Not an instruction: the interpreter's exit words hold it (`PHANTOM_OP_EXIT`).
     static let exitRawValue: UInt8 = 255
 

@@ -388,7 +388,8 @@ struct Translator: AnyInstructionVisitor {
     /// Commutative operations that take in the producer just emitted when it computed
     /// one of their operands: [fused | d | other operand | producer's a, producer's b or constant].
     static let operandFusions: [Op: [Op: Op]] = [
-        .i32Add: [.i32Add: .i32Add3, .i32Mul: .i32MulAdd],
+        .i32Add: [.i32Add: .i32Add3, .i32Mul: .i32MulAdd, .i32Eqz: .i32AddEqz],
+        .i64Add: [.i64Add: .i64Add3],
         .i32Xor: [.i32RotlImm: .i32XorRotlImm, .i32ShrUImm: .i32XorShrUImm],
         .f64Add: [.f64Mul: .f64MulAdd],
         .i32Mul: [.i32Load16SAddImm: .i32MulLoad16SAddImm],
@@ -433,6 +434,18 @@ struct Translator: AnyInstructionVisitor {
             words.removeLast(2)
             emitProducer(Op.i32RotlXorRotlImm.word(d: canonical(h - 2), a: UInt64(Field.a(rotation)), b: UInt64(Field.a(first))),
                          at: h - 2, extra: k | (extra & 0xffff_ffff) << 32)
+            return true
+        }
+        // x * y with both just loaded as 16-bit values from slot + constant: one instruction.
+        if fused == .i32MulLoad16SAddImm, let offset, words.count >= 3, lastLabel <= words.count - 3,
+           Int(other) >= operandBase, Op.decode(words[words.count - 3]) == .i32Load16SAddImm,
+           Field.d(words[words.count - 3]) == Int(other), words[words.count - 1] < 1 << 32, offset < 1 << 32 {
+            let load = words[words.count - 3], constant = words[words.count - 2] & 0xffff_ffff
+            let loadOffset = words[words.count - 1]
+            words.removeLast(3)
+            emitProducer(Op.i32MulLoad16SPair.word(d: canonical(h - 2), a: UInt64(Field.a(load)), b: UInt64(Field.a(first))),
+                         at: h - 2, extra: constant | (extra & 0xffff_ffff) << 32)
+            words.append(loadOffset | offset << 32)
             return true
         }
         emitProducer(fused.word(d: canonical(h - 2), a: other, b: UInt64(Field.a(first))), at: h - 2, extra: extra)
