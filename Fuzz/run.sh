@@ -29,7 +29,7 @@ if [ "$target" = module ]; then
     cp "$file" "$corpus/$(basename "$(dirname "$file")")-$(basename "$file")"
   done
   # Modules without imports reach the interpreter: our fusion tests' modules
-  # (seeds/, from Tests/PhantomWasmTests/TrapTests.swift) and, where wabt and
+  # (seeds/, from Tests/PhantomWasmTests/TranslationTests.swift) and, where wabt and
   # the spec suite are at hand, the suite's modules.
   cp "$here"/seeds/*.wasm "$corpus/"
   suite=${PHANTOM_WASM_TESTSUITE:-$here/../../shared/wasm-testsuite}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds the module fuzzer's seeds from their WAT (the modules of the fusion
-# tests in Tests/PhantomWasmTests/TrapTests.swift). Needs wabt (`apt-get install wabt`).
+# tests in Tests/PhantomWasmTests/TranslationTests.swift). Needs wabt (`apt-get install wabt`).
 set -euo pipefail
 cd "$(dirname "$0")"
 for source in *.wat; do

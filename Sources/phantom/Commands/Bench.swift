@@ -304,30 +304,32 @@ func flushLatency(path: String) throws -> UInt64 {
 final class BenchProgram: @unchecked Sendable {
     let space: ObjectSpace
     let command: WASICommand
-    private let lock = NSLock()
-    private var text = ""
+    private let sink = OutputSink()
+
+    /// What the program wrote; the output callback may run on a worker thread.
+    final class OutputSink: @unchecked Sendable {
+        private let lock = NSLock()
+        private var text = ""
+        func append(_ bytes: [UInt8]) { lock.lock(); text += String(decoding: bytes, as: UTF8.self); lock.unlock() }
+        var contents: String { lock.lock(); defer { lock.unlock() }; return text }
+    }
 
     init(module path: String, arguments: [String], image: String) throws {
         try? FileManager.default.removeItem(atPath: image)
         let store = try Store.create(on: FileBlockDevice(path: image, mode: .createNew), options: .init(retention: 2))
         space = try ObjectSpace(store: store)
         guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
-        nonisolated(unsafe) var capture: BenchProgram?
         var io = WASIHostIO.standard
+        let sink = sink
         io.output = { _, bytes in
-            if let program = capture {
-                program.lock.lock()
-                program.text += String(decoding: bytes, as: UTF8.self)
-                program.lock.unlock()
-            }
+            sink.append(bytes)
             return .success
         }
         command = try WASICommand.start(module: Array(bytes), name: URL(fileURLWithPath: path).lastPathComponent,
                                         in: space, arguments: arguments, environment: [], preopens: [], io: io)
-        capture = self
     }
 
-    var output: String { lock.lock(); defer { lock.unlock() }; return text }
+    var output: String { sink.contents }
 }
 
 extension Bench {
