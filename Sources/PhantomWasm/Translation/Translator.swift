@@ -106,6 +106,7 @@ struct Translator: AnyInstructionVisitor {
     var constantBits: [UInt64: UInt64] = [:]
     /// Constants read through their slot (not folded into an immediate), in first-read order.
     var constantReads: [UInt64] = []
+    var constantsRead: Set<UInt64> = []
     let planning: Bool
     var nextProvisionalSlot: Int
     let resultCount: Int
@@ -256,7 +257,7 @@ struct Translator: AnyInstructionVisitor {
     /// Records that the code reads `slot`; when it is a constant's, the planning
     /// pass keeps that constant for a slot of its own.
     mutating func noteRead(_ slot: UInt64) {
-        guard planning, let bits = constantBits[slot], !constantReads.contains(bits) else { return }
+        guard planning, let bits = constantBits[slot], constantsRead.insert(bits).inserted else { return }
         constantReads.append(bits)
     }
 
@@ -941,7 +942,7 @@ struct Translator: AnyInstructionVisitor {
             materializeAll()
             emit(.callIndirect, UInt64(table) | UInt64(type) << 24)
             emitRaw(canonical(h))
-        case .drop: if aliases.removeValue(forKey: h - 1) == nil { _ = take(h - 1) }
+        case .drop: aliases[h - 1] = nil  // not a read: a dropped constant needs no slot
         case .select, .typedSelect:
             let c = take(h - 1), b = take(h - 2), a = take(h - 3)
             emitProducer(Op.select.word(d: canonical(h - 3), a: a, b: b), at: h - 3, extra: c)
