@@ -25,5 +25,6 @@ public func fuzzModule(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
                                                     stackSlots: 1 << 14, maximumDepth: 500) else { continue }
         _ = thread.run(fuel: 5_000)
     }
+    instance.engine.close()  // so that the engine, the instance and the space are freed
     return 0
 }

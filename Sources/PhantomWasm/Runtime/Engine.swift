@@ -72,6 +72,23 @@ public final class WasmEngine: @unchecked Sendable {
         self.registry = registry
     }
 
+    /// Lets this engine, its instances and its space be freed. The engine and its
+    /// instances refer to each other (an instance calls through its engine; the
+    /// engine finds instances by id for cross-instance calls), and so do the
+    /// engine and its scratch thread, so without this they live as long as the
+    /// process. Nothing in the space changes: `restore` rebuilds an engine from
+    /// it. This engine's instances and threads must not run afterwards.
+    public func close() {
+        lock.lock()
+        instances.removeAll()
+        scratch = nil
+        moduleRecords.removeAll()
+        lock.unlock()
+        Self.enginesLock.lock()
+        if Self.engines[ObjectIdentifier(space)]?.engine === self { Self.engines[ObjectIdentifier(space)] = nil }
+        Self.enginesLock.unlock()
+    }
+
     func typeID(_ type: FunctionType) -> Int {
         lock.lock(); defer { lock.unlock() }
         if let id = typeIDs[type] { return id }
