@@ -163,7 +163,8 @@ public enum Op: UInt8, CaseIterable, Sendable {
 
     @inline(__always)
     func word(d: UInt64, a: UInt64 = 0, b: UInt64 = 0) -> UInt64 {
-        UInt64(rawValue) | d << 16 | a << 32 | b << 48
+        assert(d < 1 << 16 && a < 1 << 16 && b < 1 << 16, "a field of \(self) overflows 16 bits: d \(d) a \(a) b \(b)")
+        return UInt64(rawValue) | d << 16 | a << 32 | b << 48
     }
 }
 

@@ -21,13 +21,15 @@ public final class FunctionCode: @unchecked Sendable {
     public let constants: UnsafeMutablePointer<UInt64>
     public let constantCount: Int
 
-    init(typeIndex: Int, type: FunctionType, variableCount: Int, constants: [UInt64] = [], maximumHeight: Int,
-         words: [UInt64]) {
+    /// `constantSlots`: the slots reserved for constants (at least `constants.count`).
+    init(typeIndex: Int, type: FunctionType, variableCount: Int, constantSlots: Int = 0, constants: [UInt64] = [],
+         maximumHeight: Int, words: [UInt64]) {
+        precondition(constants.count <= constantSlots)
         self.typeIndex = typeIndex
         self.type = type
         parameterCount = type.parameters.count
         self.variableCount = variableCount
-        headerOffset = variableCount + constants.count
+        headerOffset = variableCount + constantSlots
         resultCount = type.results.count
         frameSlots = Frame.headerSlots + maximumHeight + 1
         count = words.count
@@ -52,6 +54,7 @@ public final class FunctionCode: @unchecked Sendable {
 /// ```
 /// fp + 0 ..< V          variables: parameters first (the caller pushed them), then declared locals
 /// fp + V ..< H          constant slots: constants the code reads inside loops, copied in by the call
+///                       (a few more may be reserved than used; those are never read)
 /// fp + H + 0            caller's function reference (0: this is the entry frame)
 /// fp + H + 1            caller's return position (word index in its code)
 /// fp + H + 2            caller's fp (slot index from the stack base)
@@ -97,18 +100,18 @@ struct Translator: AnyInstructionVisitor {
     /// Parameters plus declared locals.
     let variableCount: Int
     let operandBase: Int
-    /// Constant slots: value bits -> slot. In the first pass (`planning`) every
-    /// constant pushed inside a loop gets a provisional slot above all operand
-    /// slots; the second pass places the ones the code read (`constantReads`)
-    /// after the variables. A constant without a slot is emitted as before.
-    var constantSlots: [UInt64: UInt64] = [:]
-    /// The value in each constant slot (slot -> bits).
+    /// Slots reserved after the variables for constants read inside loops
+    /// (`LoopConstants` counts an upper bound before translating; 0 turns constant slots off).
+    let constantCapacity: Int
+    /// A constant pushed inside a loop is first an alias of a *provisional* id
+    /// (at or above `Field.slotLimit`, so never a real slot): bits -> id, id -> bits.
+    /// It gets a real slot only when code reads it (`resolve`); one folded into
+    /// an immediate never does.
+    var provisionalIDs: [UInt64: UInt64] = [:]
     var constantBits: [UInt64: UInt64] = [:]
-    /// Constants read through their slot (not folded into an immediate), in first-read order.
-    var constantReads: [UInt64] = []
-    var constantsRead: Set<UInt64> = []
-    let planning: Bool
-    var nextProvisionalSlot: Int
+    /// Real constant slots: bits -> slot, and the values in slot order.
+    var constantSlots: [UInt64: UInt64] = [:]
+    var constants: [UInt64] = []
     let resultCount: Int
     /// Operand-stack heights whose value still lives in a local (a deferred
     /// `local.get`): height -> local slot. Everything else is in its canonical slot
@@ -142,25 +145,15 @@ struct Translator: AnyInstructionVisitor {
         return table
     }()
 
-    /// `constants`: nil for the planning pass, else the constant slots' values in slot order.
-    init(validator: FunctionValidator, maximumHeight: Int, constants: [UInt64]?) {
+    init(validator: FunctionValidator, constantCapacity: Int) {
         self.validator = validator
         variableCount = validator.locals.count
-        operandBase = variableCount + (constants?.count ?? 0) + Frame.headerSlots
+        self.constantCapacity = constantCapacity
+        operandBase = variableCount + constantCapacity + Frame.headerSlots
         resultCount = validator.type.results.count
-        planning = constants == nil
-        nextProvisionalSlot = operandBase + maximumHeight + 1
-        for (index, bits) in (constants ?? []).enumerated() {
-            let slot = UInt64(variableCount + index)
-            constantSlots[bits] = slot
-            constantBits[slot] = bits
-        }
         blocks.append(Block(kind: .function, height: 0, arity: resultCount, dead: false))
     }
 
-    /// Two passes when the function has loops: the first finds which constants the
-    /// code reads inside them, the second gives those constant slots. Both passes
-    /// are deterministic, so a restore re-translates to the same code.
     static func translate(function: ValidatedModule.Function, context: ModuleContext) throws(WasmValidationError) -> FunctionCode {
         let slots = function.type.parameters.count + function.locals.count
         let fixedSlots = slots + Frame.headerSlots + function.maximumStackHeight + 2
@@ -168,26 +161,26 @@ struct Translator: AnyInstructionVisitor {
             throw WasmValidationError(.unsupported, "function \(function.index) needs more than \(Field.slotLimit) stack slots",
                                       offset: 0, functionIndex: function.index)
         }
-        let plan = try run(function: function, context: context, constants: nil)
-        var constants = plan.constantReads
-        if constants.isEmpty {
-            // No constant pushed inside a loop: the plan is the code.
-            let code = plan.constantSlots.isEmpty ? plan : try run(function: function, context: context, constants: [])
-            return FunctionCode(typeIndex: Int(function.typeIndex), type: function.type, variableCount: slots,
-                                maximumHeight: function.maximumStackHeight, words: code.words)
-        }
-        constants = Array(constants.prefix(Field.slotLimit - 1 - fixedSlots))
-        let code = try run(function: function, context: context, constants: constants)
-        return FunctionCode(typeIndex: Int(function.typeIndex), type: function.type, variableCount: slots,
-                            constants: constants, maximumHeight: function.maximumStackHeight, words: code.words)
-    }
-
-    static func run(function: ValidatedModule.Function, context: ModuleContext,
-                    constants: [UInt64]?) throws(WasmValidationError) -> Translator {
+        var loopConstants = LoopConstants()
+        try parse(function, with: &loopConstants)
+        let capacity = fixedSlots + loopConstants.distinct.count < Field.slotLimit ? loopConstants.distinct.count : 0
         let validator = try FunctionValidator(
             context: context, functionIndex: function.index, type: function.type,
             declaredLocals: function.locals, bodyOffset: 0)
-        var translator = Translator(validator: validator, maximumHeight: function.maximumStackHeight, constants: constants)
+        var translator = Translator(validator: validator, constantCapacity: capacity)
+        try parse(function, with: &translator) { visit, translator throws(WasmValidationError) in
+            try visit(visitor: &translator.validator)
+        }
+        return FunctionCode(typeIndex: Int(function.typeIndex), type: function.type, variableCount: slots,
+                            constantSlots: capacity, constants: translator.constants,
+                            maximumHeight: function.maximumStackHeight, words: translator.words)
+    }
+
+    /// Runs `visitor` over the body of `function`, then `after` (the translator's validator).
+    static func parse<Visitor: AnyInstructionVisitor>(
+        _ function: ValidatedModule.Function, with visitor: inout Visitor,
+        after: (ExpressionParser.Visit, inout Visitor) throws(WasmValidationError) -> Void = { _, _ in }
+    ) throws(WasmValidationError) where Visitor.VisitorError == WasmValidationError {
         var parser = ExpressionParser(code: function.code)
         while true {
             let visit: ExpressionParser.Visit?
@@ -195,10 +188,9 @@ struct Translator: AnyInstructionVisitor {
                 throw WasmValidationError(.malformed, "\(error)", offset: parser.offset, functionIndex: function.index)
             }
             guard let visit else { break }
-            try visit(visitor: &translator)
-            try visit(visitor: &translator.validator)
+            try visit(visitor: &visitor)
+            try after(visit, &visitor)
         }
-        return translator
     }
 
     // MARK: - Emission helpers
@@ -247,18 +239,20 @@ struct Translator: AnyInstructionVisitor {
 
     /// Takes the operand at `height` (popping it): its slot.
     mutating func take(_ height: Int) -> UInt64 {
-        if let local = aliases.removeValue(forKey: height) {
-            noteRead(local)
-            return local
-        }
+        if let alias = aliases.removeValue(forKey: height) { return resolve(alias) }
         return canonical(height)
     }
 
-    /// Records that the code reads `slot`; when it is a constant's, the planning
-    /// pass keeps that constant for a slot of its own.
-    mutating func noteRead(_ slot: UInt64) {
-        guard planning, let bits = constantBits[slot], constantsRead.insert(bits).inserted else { return }
-        constantReads.append(bits)
+    /// The slot an alias reads: a local's own, or for a constant its constant
+    /// slot, given out the first time the code reads that constant.
+    mutating func resolve(_ alias: UInt64) -> UInt64 {
+        guard let bits = constantBits[alias] else { return alias }
+        if let slot = constantSlots[bits] { return slot }
+        precondition(constants.count < constantCapacity, "LoopConstants counted fewer constants than the translator met")
+        let slot = UInt64(variableCount + constants.count)
+        constants.append(bits)
+        constantSlots[bits] = slot
+        return slot
     }
 
     /// The constant whose slot the operand at `height` aliases, if it is one.
@@ -272,21 +266,17 @@ struct Translator: AnyInstructionVisitor {
     /// Pushes a constant: inside a loop, an alias of its constant slot when it has
     /// one (nothing is emitted); otherwise the instruction that writes it.
     mutating func pushConstant(_ bits: UInt64, at height: Int, word: UInt64, extra: UInt64? = nil) {
-        if blocks.contains(where: { $0.kind == .loop }) {
-            if let slot = constantSlots[bits] {
-                aliases[height] = slot
-                return
-            }
-            if planning, nextProvisionalSlot < Field.slotLimit {
-                let slot = UInt64(nextProvisionalSlot)
-                nextProvisionalSlot += 1
-                constantSlots[bits] = slot
-                constantBits[slot] = bits
-                aliases[height] = slot
-                return
-            }
+        guard constantCapacity > 0, blocks.contains(where: { $0.kind == .loop }) else {
+            return emitProducer(word, at: height, extra: extra)
         }
-        emitProducer(word, at: height, extra: extra)
+        if let id = provisionalIDs[bits] {
+            aliases[height] = id
+            return
+        }
+        let id = UInt64(Field.slotLimit + provisionalIDs.count)
+        provisionalIDs[bits] = id
+        constantBits[id] = bits
+        aliases[height] = id
     }
 
     /// Emits an instruction that writes the canonical slot of `height` (its `d` field).
@@ -302,9 +292,8 @@ struct Translator: AnyInstructionVisitor {
     }
 
     mutating func materialize(_ height: Int) {
-        guard let local = aliases.removeValue(forKey: height) else { return }
-        noteRead(local)
-        emitCopy(d: canonical(height), a: local)
+        guard let alias = aliases.removeValue(forKey: height) else { return }
+        emitCopy(d: canonical(height), a: resolve(alias))
     }
 
     /// Copies every deferred `local.get` into its canonical slot.
@@ -765,8 +754,7 @@ struct Translator: AnyInstructionVisitor {
         let h = height
         let local = UInt64(index)
         let wasAlias = aliases[h - 1] != nil
-        let value = slot(h - 1)
-        if wasAlias { noteRead(value) }
+        let value = resolve(slot(h - 1))
         if !tee { aliases[h - 1] = nil }
         if value == local { return }
         materialize(local: local, below: h - 1)
@@ -1052,10 +1040,55 @@ public final class WasmModule: @unchecked Sendable {
             functions.append(code)
             all.append(UInt64(code.count))
             all.append(contentsOf: UnsafeBufferPointer(start: code.words, count: code.count))
+            all.append(UInt64(code.headerOffset))
             all.append(UInt64(code.constantCount))
             all.append(contentsOf: UnsafeBufferPointer(start: code.constants, count: code.constantCount))
         }
         self.functions = functions
         codeChecksum = all.withUnsafeBytes { CRC32C.checksum($0) }
+    }
+}
+
+/// The distinct constants pushed inside loops of one body and not folded into an
+/// immediate by the instruction right after them (`Translator.immediateOps`
+/// always folds): an upper bound on the constant slots its translation can use,
+/// so that the frame layout is fixed before the single translating pass.
+struct LoopConstants: AnyInstructionVisitor {
+    typealias VisitorError = WasmValidationError
+    var binaryOffset: Int = 0
+    var distinct: Set<UInt64> = []
+    /// Open blocks, true for a loop.
+    var open: [Bool] = []
+    var loops = 0
+    /// The constant pushed by the previous instruction, inside a loop.
+    var pending: UInt64?
+
+    mutating func visit(_ instruction: Instruction) throws(WasmValidationError) {
+        if let bits = pending {
+            pending = nil
+            if !Self.folds(instruction) { distinct.insert(bits) }
+        }
+        switch instruction {
+        case .block, .if: open.append(false)
+        case .loop:
+            open.append(true)
+            loops += 1
+        case .end: if open.popLast() == true { loops -= 1 }
+        case .i32Const(let value) where loops > 0: pending = UInt64(UInt32(bitPattern: value))
+        case .i64Const(let value) where loops > 0: pending = UInt64(bitPattern: value)
+        case .f32Const(let value) where loops > 0: pending = UInt64(value.bitPattern)
+        case .f64Const(let value) where loops > 0: pending = value.bitPattern
+        default: break
+        }
+    }
+
+    static func folds(_ instruction: Instruction) -> Bool {
+        let name: String
+        switch instruction {
+        case .binary(let op): name = "\(op)"
+        case .cmp(let op): name = "\(op)"
+        default: return false
+        }
+        return Translator.numericOps[name].flatMap { Translator.immediateOps[$0] } != nil
     }
 }
