@@ -81,7 +81,7 @@ import CPhantomDispatch
 }
 
 /// The operand fusions (a commutative op taking in the producer just emitted) and
-/// `copy2`: each is emitted where expected and computes what the unfused code does,
+/// `copy2`/`copy3` (the swap makes three copies): each is emitted where expected and computes what the unfused code does,
 /// whichever side the fused operand is on.
 @Suite struct OperandFusionTests {
     static let source = """
@@ -116,7 +116,7 @@ import CPhantomDispatch
     @Test func fusedOperationsAreEmittedAndComputeTheUnfusedResult() throws {
         let module = try WasmModule(bytes: try wat2wasm(Self.source))
         let expected: [Op] = [.i32Add3, .i32Add3, .i32MulAdd, .i32XorRotlImm, .i32XorRotlImm, .i32XorShrUImm,
-                              .f64MulAdd, .f64MulAddStore, .copy2]
+                              .f64MulAdd, .f64MulAddStore, .copy3]
         for (index, op) in expected.enumerated() {
             #expect(Op.decode(module.functions[index].words[0]) == op, "function \(index) starts with \(op)")
         }
@@ -597,5 +597,65 @@ import CPhantomDispatch
         let big = UInt64.max - 1
         #expect(try instance.invoke("sum3", [big, 3, 5]) == .finished([big &+ 8]))
         #expect(try instance.invoke("sum3-left", [1, big, 7]) == .finished([big &+ 8]))
+    }
+}
+
+/// `(x << 16) >> 16` and `(x << 24) >> 24` become the sign extensions (clang-14's
+/// `(int16_t)`/`(int8_t)` casts), inside and outside loops, and three copies in a
+/// row one `copy3` that keeps their order.
+@Suite struct ShiftAndCopyFusionTests {
+    static let source = """
+        (module
+          (func (export "int16") (param i32) (result i32)
+            (i32.shr_s (i32.shl (local.get 0) (i32.const 16)) (i32.const 16)))
+          (func (export "int8") (param i32) (result i32)
+            (i32.shr_s (i32.shl (local.get 0) (i32.const 24)) (i32.const 24)))
+          (func (export "not-an-extension") (param i32) (result i32)
+            (i32.shr_s (i32.shl (local.get 0) (i32.const 16)) (i32.const 8)))
+          ;; sum of (int16_t)(i * 0x1234) for i < n, the casts inside a loop
+          (func (export "sum-int16") (param i32) (result i32) (local i32 i32)
+            (loop $l
+              (local.set 2 (i32.add (local.get 2)
+                (i32.shr_s (i32.shl (i32.mul (local.get 1) (i32.const 0x1234)) (i32.const 16)) (i32.const 16))))
+              (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
+            (local.get 2))
+          ;; rotate (a, b, c, d) left n times: t = a; a = b; b = c; c = d; d = t
+          (func (export "rotate") (param i32 i32 i32 i32 i32) (result i32) (local i32)
+            (block $done
+              (loop $l
+                (br_if $done (i32.eqz (local.get 4)))
+                (local.set 5 (local.get 0))
+                (local.set 0 (local.get 1))
+                (local.set 1 (local.get 2))
+                (local.set 2 (local.get 3))
+                (local.set 3 (local.get 5))
+                (local.set 4 (i32.sub (local.get 4) (i32.const 1)))
+                (br $l)))
+            (i32.add (i32.add (i32.mul (local.get 0) (i32.const 1000)) (i32.mul (local.get 1) (i32.const 100)))
+                     (i32.add (i32.mul (local.get 2) (i32.const 10)) (local.get 3))))
+        )
+        """
+
+    @Test func shiftsBecomeExtensionsAndCopiesJoin() throws {
+        let module = try WasmModule(bytes: try wat2wasm(Self.source))
+        #expect(Op.decode(module.functions[0].words[0]) == .i32Extend16S)
+        #expect(Op.decode(module.functions[1].words[0]) == .i32Extend8S)
+        #expect(!ControlFusionTests.contains(module.functions[2], .i32Extend16S))
+        #expect(ControlFusionTests.contains(module.functions[3], .i32Extend16S))
+        #expect(ControlFusionTests.contains(module.functions[4], .copy3))
+        #expect(ControlFusionTests.contains(module.functions[4], .copy2), "five copies: copy3, then copy2")
+
+        let instance = try Instance.instantiate(module, in: try TrapTests.space())
+        #expect(try instance.invoke("int16", [0x1_8001]) == .finished([UInt64(UInt32(bitPattern: -32767))]))
+        #expect(try instance.invoke("int16", [0x7fff]) == .finished([0x7fff]))
+        #expect(try instance.invoke("int8", [0x1ff]) == .finished([UInt64(UInt32.max)]))
+        #expect(try instance.invoke("int8", [0x17f]) == .finished([0x7f]))
+        #expect(try instance.invoke("not-an-extension", [0x8001]) == .finished([UInt64(UInt32(bitPattern: Int32(bitPattern: 0x8001_0000) >> 8))]))
+        var sum: Int32 = 0
+        for i in 0..<1000 { sum &+= Int32(Int16(truncatingIfNeeded: i &* 0x1234)) }
+        #expect(try instance.invoke("sum-int16", [1000]) == .finished([UInt64(UInt32(bitPattern: sum))]))
+        #expect(try instance.invoke("rotate", [1, 2, 3, 4, 1]) == .finished([2341]))
+        #expect(try instance.invoke("rotate", [1, 2, 3, 4, 6]) == .finished([3412]))
     }
 }

@@ -666,6 +666,13 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 fp[b] = fp[Int(truncatingIfNeeded: pc[1])]
                 pc += 2
                 return
+            case .copy3:
+                let extra = pc[1]
+                fp[d] = fp[a]
+                fp[b] = fp[Int(truncatingIfNeeded: extra & 0xffff)]
+                fp[Int(truncatingIfNeeded: (extra >> 16) & 0xffff)] = fp[Int(truncatingIfNeeded: (extra >> 32) & 0xffff)]
+                pc += 2
+                return
             case .i32Add3:
                 fp[d] = w(i32(fp[a]) &+ i32(fp[b]) &+ i32(fp[Int(truncatingIfNeeded: pc[1])]))
                 pc += 2

@@ -146,10 +146,12 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32AddEqz
     // a + b + c for i64: [op | d | a | b, c]
     case i64Add3
+    // Three copies in one: [op | d | a | b, c | e<<16 | f<<32]: fp[d] = fp[a], fp[b] = fp[c], fp[e] = fp[f]
+    case copy3
 
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
-    static let lastRawValue: UInt8 = 243
+    static let lastRawValue: UInt8 = 244
     /// Not an instruction: the interpreter's exit words hold it (`PHANTOM_OP_EXIT`).
     static let exitRawValue: UInt8 = 255
 

@@ -127,6 +127,8 @@ struct Translator: AnyInstructionVisitor {
     var previousProducer: Int?
     /// Position of the last emitted `copy`, while nothing else was emitted or labelled since.
     var lastCopy: Int?
+    /// The same for the last `copy2` (a third copy joins it as a `copy3`).
+    var lastCopy2: Int?
     /// Position of the producer a `local.set`/`local.tee` just retargeted to a
     /// local, while nothing was emitted since (a `br_if` on that local may fuse it).
     var lastRetargeted: Int?
@@ -207,6 +209,7 @@ struct Translator: AnyInstructionVisitor {
         words.append(word)
         lastProducer = nil
         lastCopy = nil
+        lastCopy2 = nil
         lastRetargeted = nil
     }
 
@@ -220,12 +223,21 @@ struct Translator: AnyInstructionVisitor {
         emit(.jump)
     }
 
-    /// A `copy`; two in a row (nothing emitted or labelled between) become one `copy2`.
+    /// A `copy`; two in a row (nothing emitted or labelled between) become one
+    /// `copy2`, three one `copy3` (a round of SHA-256 shifts its eight variables).
     mutating func emitCopy(d: UInt64, a: UInt64) {
         if let position = lastCopy, position == words.count - 1 {
             let first = words[position]
             words[position] = Op.copy2.word(d: UInt64(Field.d(first)), a: UInt64(Field.a(first)), b: d)
             emitRaw(a)
+            lastCopy2 = position
+            return
+        }
+        if let position = lastCopy2, position == words.count - 2 {
+            let first = words[position]
+            words[position] = Op.copy3.word(d: UInt64(Field.d(first)), a: UInt64(Field.a(first)), b: UInt64(Field.b(first)))
+            words[position + 1] |= d << 16 | a << 32
+            lastCopy2 = nil
             return
         }
         emitRaw(Op.copy.word(d: d, a: a))
@@ -283,6 +295,7 @@ struct Translator: AnyInstructionVisitor {
     mutating func emitProducer(_ word: UInt64, at height: Int, extra: UInt64? = nil) {
         aliases[height] = nil
         lastCopy = nil
+        lastCopy2 = nil
         lastRetargeted = nil
         previousProducer = lastProducer
         let position = words.count
@@ -359,7 +372,10 @@ struct Translator: AnyInstructionVisitor {
         let h = height
         if let immediateOp = Self.immediateOps[op] {
             let i64 = Self.i64ImmediateOps.contains(immediateOp)
+            // Where an `i32ShlImm` just before would be, once the constant is folded.
+            let shift = aliases[h - 1] != nil ? lastProducer : previousProducer
             if var constant = foldConstant(at: h - 1, i64: i64) {
+                if op == .i32ShrS, emitSignExtension(shiftAt: shift, by: constant, at: h) { return }
                 if op == .i32Sub { constant = UInt64(0 &- UInt32(truncatingIfNeeded: constant)) }
                 if op == .i64Sub { constant = 0 &- constant }
                 if op == .f64Sub { constant ^= 1 << 63 }  // x - c is x + (-c), exactly
@@ -373,6 +389,21 @@ struct Translator: AnyInstructionVisitor {
         let b = take(h - 1)
         let a = take(h - 2)
         emitProducer(op.word(d: canonical(h - 2), a: a, b: b), at: h - 2)
+    }
+
+    /// `(x << 16) >> 16` (signed) is `i32.extend16_s`, `(x << 24) >> 24` is
+    /// `i32.extend8_s`: how clang-14, whose default target lacks the sign-extension
+    /// operators, compiles C's `(int16_t)` and `(int8_t)` casts.
+    mutating func emitSignExtension(shiftAt position: Int?, by constant: UInt64, at h: Int) -> Bool {
+        guard constant == 16 || constant == 24, let position, position == words.count - 2, lastLabel <= position,
+              Op.decode(words[position]) == .i32ShlImm, words[position + 1] == constant, aliases[h - 2] == nil,
+              Field.d(words[position]) == Int(canonical(h - 2)) else { return false }
+        let source = UInt64(Field.a(words[position]))
+        words.removeLast(2)
+        lastProducer = nil
+        _ = take(h - 2)
+        emitProducer((constant == 16 ? Op.i32Extend16S : .i32Extend8S).word(d: canonical(h - 2), a: source), at: h - 2)
+        return true
     }
 
     /// Commutative operations that take in the producer just emitted when it computed
@@ -819,6 +850,7 @@ struct Translator: AnyInstructionVisitor {
             default: break
             }
             lastCopy = nil  // a label may follow: a copy after it must stay its own instruction
+            lastCopy2 = nil
             lastLabel = words.count
         default: break
         }
