@@ -107,6 +107,12 @@ import CPhantomDispatch
             (local.set 2 (local.get 0)) (local.set 0 (local.get 1)) (local.set 1 (local.get 2))
             (i32.add (i32.mul (local.get 0) (i32.const 1000)) (local.get 1)))
           (func (export "f64-at") (param i32) (result f64) (f64.load offset=8 (local.get 0)))
+          (func (export "choose") (param i32 i32 i32) (result i32)
+            (i32.xor (local.get 2) (i32.and (local.get 0) (i32.xor (local.get 1) (local.get 2)))))
+          (func (export "xor-and-left") (param i32 i32 i32) (result i32)
+            (i32.xor (i32.and (local.get 1) (local.get 2)) (local.get 0)))
+          (func (export "xorshift") (param i32) (result i32)
+            (i32.xor (local.get 0) (i32.shl (local.get 0) (i32.const 45))))
           (func (export "sigma") (param i32) (result i32)
             (i32.xor (i32.xor (i32.rotr (local.get 0) (i32.const 2)) (i32.rotr (local.get 0) (i32.const 13)))
                      (i32.rotr (local.get 0) (i32.const 22))))
@@ -139,7 +145,16 @@ import CPhantomDispatch
         #expect(try instance.invoke("f64-muladd-store", [64, a.bitPattern, b.bitPattern, c.bitPattern]) == .finished([]))
         #expect(try instance.invoke("f64-at", [64]) == .finished([(a + product).bitPattern]))
         #expect(try instance.invoke("swap", [12, 34]) == .finished([34 * 1000 + 12]))
-        #expect(Op.decode(module.functions[10].words[0]) == .i32RotlXorRotlImm)
+        // choose: e & (f ^ g) is i32AndXor, and g ^ that is not fused again (its producer is fused).
+        #expect(Op.decode(module.functions[10].words[0]) == .i32AndXor)
+        #expect(Op.decode(module.functions[11].words[0]) == .i32XorAnd)
+        #expect(Op.decode(module.functions[12].words[0]) == .i32XorShlImm)
+        for (e, f, g) in [(x, y, UInt32(0x0f0f_3c3c)), (y, x, 0), (0xffff_ffff, 1, 2)] {
+            #expect(try instance.invoke("choose", [UInt64(e), UInt64(f), UInt64(g)]) == .finished([UInt64((e & f) ^ (~e & g))]))
+            #expect(try instance.invoke("xor-and-left", [UInt64(e), UInt64(f), UInt64(g)]) == .finished([UInt64(e ^ (f & g))]))
+        }
+        #expect(try instance.invoke("xorshift", [UInt64(x)]) == .finished([UInt64(x ^ (x << 13))]), "the count is taken mod 32")
+        #expect(Op.decode(module.functions[13].words[0]) == .i32RotlXorRotlImm)
         func rotr(_ v: UInt32, _ k: UInt32) -> UInt32 { v >> k | v << (32 - k) }
         #expect(try instance.invoke("sigma", [UInt64(y)]) == .finished([UInt64(rotr(y, 2) ^ rotr(y, 13) ^ rotr(y, 22))]))
     }

@@ -685,6 +685,18 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 fp[d] = w(i32(fp[a]) ^ rotl32(i32(fp[b]), i32(pc[1])))
                 pc += 2
                 return
+            case .i32XorShlImm:
+                fp[d] = w(i32(fp[a]) ^ (i32(fp[b]) &<< i32(pc[1])))
+                pc += 2
+                return
+            case .i32XorAnd:
+                fp[d] = w(i32(fp[a]) ^ (i32(fp[b]) & i32(fp[Int(truncatingIfNeeded: pc[1])])))
+                pc += 2
+                return
+            case .i32AndXor:
+                fp[d] = w(i32(fp[a]) & (i32(fp[b]) ^ i32(fp[Int(truncatingIfNeeded: pc[1])])))
+                pc += 2
+                return
             case .i32XorShrUImm:
                 fp[d] = w(i32(fp[a]) ^ (i32(fp[b]) &>> i32(pc[1])))
                 pc += 2

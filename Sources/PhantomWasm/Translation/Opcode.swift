@@ -148,10 +148,14 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i64Add3
     // Three copies in one: [op | d | a | b, c | e<<16 | f<<32]: fp[d] = fp[a], fp[b] = fp[c], fp[e] = fp[f]
     case copy3
+    // More operand fusions (like i32Add3), from SHA-256's choose/majority and xorshift:
+    case i32XorAnd       // a ^ (b & c)
+    case i32AndXor       // a & (b ^ c)
+    case i32XorShlImm    // a ^ (b << c)   (c a constant)
 
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
-    static let lastRawValue: UInt8 = 244
+    static let lastRawValue: UInt8 = 247
     /// Not an instruction: the interpreter's exit words hold it (`PHANTOM_OP_EXIT`).
     static let exitRawValue: UInt8 = 255
 

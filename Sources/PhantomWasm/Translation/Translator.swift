@@ -411,7 +411,8 @@ struct Translator: AnyInstructionVisitor {
     static let operandFusions: [Op: [Op: Op]] = [
         .i32Add: [.i32Add: .i32Add3, .i32Mul: .i32MulAdd, .i32Eqz: .i32AddEqz],
         .i64Add: [.i64Add: .i64Add3],
-        .i32Xor: [.i32RotlImm: .i32XorRotlImm, .i32ShrUImm: .i32XorShrUImm],
+        .i32Xor: [.i32RotlImm: .i32XorRotlImm, .i32ShrUImm: .i32XorShrUImm, .i32ShlImm: .i32XorShlImm, .i32And: .i32XorAnd],
+        .i32And: [.i32Xor: .i32AndXor],
         .f64Add: [.f64Mul: .f64MulAdd],
         .i32Mul: [.i32Load16SAddImm: .i32MulLoad16SAddImm],
         .f64Sub: [.i64LoadAddImm: .f64SubLoadAddImm],
@@ -419,7 +420,7 @@ struct Translator: AnyInstructionVisitor {
     /// Of those, the ones whose fused operand may only be the right one.
     static let rightOperandOnly: Set<Op> = [.f64Sub]
     /// Producers of two words, [op | d | a, constant], and of three, [op | d | a, constant, offset].
-    static let constantProducers: Set<Op> = [.i32RotlImm, .i32ShrUImm]
+    static let constantProducers: Set<Op> = [.i32RotlImm, .i32ShrUImm, .i32ShlImm]
     static let loadProducers: Set<Op> = [.i32Load16SAddImm, .i64LoadAddImm]
 
     mutating func emitFusedOperand(_ op: Op) -> Bool {
