@@ -674,3 +674,47 @@ import CPhantomDispatch
         #expect(try instance.invoke("rotate", [1, 2, 3, 4, 6]) == .finished([3412]))
     }
 }
+
+/// `f64.sqrt` taken into the multiplication or division that consumes it
+/// (`f64MulSqrt`, `f64DivSqrt`, `f64DivMulSqrt`: n-body's `dt / (d2 * sqrt(d2))`),
+/// with the same rounding as the separate instructions; a square root on the left
+/// of a division is not fused.
+@Suite struct SquareRootFusionTests {
+    static let source = """
+        (module
+          (func (export "mul-sqrt") (param f64 f64) (result f64)
+            (f64.mul (local.get 0) (f64.sqrt (local.get 1))))
+          (func (export "sqrt-mul") (param f64 f64) (result f64)
+            (f64.mul (f64.sqrt (local.get 1)) (local.get 0)))
+          (func (export "div-sqrt") (param f64 f64) (result f64)
+            (f64.div (local.get 0) (f64.sqrt (local.get 1))))
+          (func (export "sqrt-div") (param f64 f64) (result f64)
+            (f64.div (f64.sqrt (local.get 1)) (local.get 0)))
+          (func (export "inverse-cube") (param f64 f64) (result f64)
+            (f64.div (local.get 0) (f64.mul (local.get 1) (f64.sqrt (local.get 1)))))
+        )
+        """
+
+    @Test func squareRootsJoinTheirConsumers() throws {
+        let module = try WasmModule(bytes: try wat2wasm(Self.source))
+        let expected: [Op?] = [.f64MulSqrt, .f64MulSqrt, .f64DivSqrt, nil, .f64DivMulSqrt]
+        for (index, op) in expected.enumerated() {
+            let ops = (0..<module.functions[index].count).map { Op.decode(module.functions[index].words[$0]) }
+            if let op { #expect(ops.first == op, "function \(index)") } else { #expect(ops.contains(.f64Sqrt), "function \(index)") }
+        }
+        let instance = try Instance.instantiate(module, in: try TrapTests.space())
+        func call(_ name: String, _ a: Double, _ b: Double) throws -> Double? {
+            guard case .finished(let results) = try instance.invoke(name, [a.bitPattern, b.bitPattern]) else { return nil }
+            return results.first.map { Double(bitPattern: $0) }
+        }
+        let a = 0.1, b = 2.7
+        #expect(try call("mul-sqrt", a, b) == a * b.squareRoot())
+        #expect(try call("sqrt-mul", a, b) == b.squareRoot() * a)
+        #expect(try call("div-sqrt", a, b) == a / b.squareRoot())
+        #expect(try call("sqrt-div", a, b) == b.squareRoot() / a)
+        let product = b * b.squareRoot()
+        #expect(try call("inverse-cube", a, b) == a / product)
+        #expect(try call("div-sqrt", 1, -1)?.isNaN == true)
+        #expect(try call("inverse-cube", 1, 0) == .infinity)
+    }
+}

@@ -642,10 +642,7 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 fp[d] = w(UInt32(bitPattern: x &* y))
                 pc += 3
                 return
-            case .i32AddEqz:
-                fp[d] = w(i32(fp[a]) &+ (i32(fp[b]) == 0 ? 1 : 0))
-                pc += 2
-                return
+            case .i32AddEqz: fp[d] = w(i32(fp[a]) &+ (i32(fp[b]) == 0 ? 1 : 0))
             case .i64Add3:
                 fp[d] = fp[a] &+ fp[b] &+ fp[Int(truncatingIfNeeded: pc[1])]
                 pc += 2
@@ -687,6 +684,13 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 return
             case .i32XorShlImm:
                 fp[d] = w(i32(fp[a]) ^ (i32(fp[b]) &<< i32(pc[1])))
+                pc += 2
+                return
+            case .f64MulSqrt: fp[d] = w(f64(fp[a]) * f64(fp[b]).squareRoot())
+            case .f64DivSqrt: fp[d] = w(f64(fp[a]) / f64(fp[b]).squareRoot())
+            case .f64DivMulSqrt:
+                let c = f64(fp[Int(truncatingIfNeeded: pc[1])])
+                fp[d] = w(f64(fp[a]) / (f64(fp[b]) * c.squareRoot()))
                 pc += 2
                 return
             case .i32XorAnd:

@@ -142,7 +142,7 @@ public enum Op: UInt8, CaseIterable, Sendable {
     // constant (an int16 dot product, coremark's matrices, FIR filters):
     // [op | d | a(base x) | b(base y), kx | ky<<32, offset x | offset y<<32]
     case i32MulLoad16SPair
-    // a + (b == 0) (counting zeros, `n += !x`): [op | d | a | b, unused]
+    // a + (b == 0) (counting zeros, `n += !x`): [op | d | a | b]
     case i32AddEqz
     // a + b + c for i64: [op | d | a | b, c]
     case i64Add3
@@ -152,10 +152,14 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case i32XorAnd       // a ^ (b & c)
     case i32AndXor       // a & (b ^ c)
     case i32XorShlImm    // a ^ (b << c)   (c a constant)
+    // ... and with f64.sqrt (one store-to-load hop less on n-body's latency chain, which bounds it):
+    case f64MulSqrt      // a * sqrt(b): [op | d | a | b]  (n-body's d2 * sqrt(d2))
+    case f64DivSqrt      // a / sqrt(b): [op | d | a | b]  (normalizing; right operand only)
+    case f64DivMulSqrt   // a / (b * sqrt(c)), the product rounded first (the r^-3 of gravity; right operand only)
 
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
-    static let lastRawValue: UInt8 = 247
+    static let lastRawValue: UInt8 = 250
     /// Not an instruction: the interpreter's exit words hold it (`PHANTOM_OP_EXIT`).
     static let exitRawValue: UInt8 = 255
 

@@ -414,14 +414,18 @@ struct Translator: AnyInstructionVisitor {
         .i32Xor: [.i32RotlImm: .i32XorRotlImm, .i32ShrUImm: .i32XorShrUImm, .i32ShlImm: .i32XorShlImm, .i32And: .i32XorAnd],
         .i32And: [.i32Xor: .i32AndXor],
         .f64Add: [.f64Mul: .f64MulAdd],
+        .f64Mul: [.f64Sqrt: .f64MulSqrt],
+        .f64Div: [.f64Sqrt: .f64DivSqrt, .f64MulSqrt: .f64DivMulSqrt],
         .i32Mul: [.i32Load16SAddImm: .i32MulLoad16SAddImm],
         .f64Sub: [.i64LoadAddImm: .f64SubLoadAddImm],
     ]
     /// Of those, the ones whose fused operand may only be the right one.
-    static let rightOperandOnly: Set<Op> = [.f64Sub]
+    static let rightOperandOnly: Set<Op> = [.f64Sub, .f64Div]
     /// Producers of two words, [op | d | a, constant], and of three, [op | d | a, constant, offset].
     static let constantProducers: Set<Op> = [.i32RotlImm, .i32ShrUImm, .i32ShlImm]
     static let loadProducers: Set<Op> = [.i32Load16SAddImm, .i64LoadAddImm]
+    /// Producers with one operand: the fused instruction names both in its first word.
+    static let unaryProducers: Set<Op> = [.i32Eqz, .f64Sqrt]
 
     mutating func emitFusedOperand(_ op: Op) -> Bool {
         guard let table = Self.operandFusions[op], let producer = lastProducer else { return false }
@@ -470,7 +474,8 @@ struct Translator: AnyInstructionVisitor {
             words.append(loadOffset | offset << 32)
             return true
         }
-        emitProducer(fused.word(d: canonical(h - 2), a: other, b: UInt64(Field.a(first))), at: h - 2, extra: extra)
+        emitProducer(fused.word(d: canonical(h - 2), a: other, b: UInt64(Field.a(first))), at: h - 2,
+                     extra: Self.unaryProducers.contains(Op.decode(first)) ? nil : extra)
         if let offset { words.append(offset) }
         return true
     }

@@ -1,0 +1,12 @@
+(module
+  (func (export "mul-sqrt") (param f64 f64) (result f64)
+    (f64.mul (local.get 0) (f64.sqrt (local.get 1))))
+  (func (export "sqrt-mul") (param f64 f64) (result f64)
+    (f64.mul (f64.sqrt (local.get 1)) (local.get 0)))
+  (func (export "div-sqrt") (param f64 f64) (result f64)
+    (f64.div (local.get 0) (f64.sqrt (local.get 1))))
+  (func (export "sqrt-div") (param f64 f64) (result f64)
+    (f64.div (f64.sqrt (local.get 1)) (local.get 0)))
+  (func (export "inverse-cube") (param f64 f64) (result f64)
+    (f64.div (local.get 0) (f64.mul (local.get 1) (f64.sqrt (local.get 1)))))
+)
