@@ -718,3 +718,38 @@ import CPhantomDispatch
         #expect(try call("inverse-cube", 1, 0) == .infinity)
     }
 }
+
+/// A strided byte fill (`for (j = s; j < n; j += step) bytes[base + j] = c`, a
+/// sieve's marking loop) is one `i32Store8AddImmBrAddLtU` per element, whichever
+/// order the additions name their operands in; a store out of bounds traps after
+/// the elements before it, without stepping on.
+@Suite struct StridedFillFusionTests {
+    static let source = """
+        (module
+          (memory 1)
+          (func (export "fill") (param $base i32) (param $j i32) (param $step i32) (param $n i32)
+            (loop $l
+              (i32.store8 (i32.add (local.get $base) (local.get $j)) (i32.const 7))
+              (br_if $l (i32.lt_u (local.tee $j (i32.add (local.get $j) (local.get $step))) (local.get $n)))))
+          (func (export "fill-swapped") (param $base i32) (param $j i32) (param $step i32) (param $n i32)
+            (loop $l
+              (i32.store8 offset=1 (i32.add (local.get $j) (local.get $base)) (i32.const 9))
+              (br_if $l (i32.lt_u (local.tee $j (i32.add (local.get $step) (local.get $j))) (local.get $n)))))
+          (func (export "byte") (param i32) (result i32) (i32.load8_u (local.get 0)))
+        )
+        """
+
+    @Test func stridedFillsAreOneInstructionPerElement() throws {
+        let module = try WasmModule(bytes: try wat2wasm(Self.source))
+        #expect(ControlFusionTests.contains(module.functions[0], .i32Store8AddImmBrAddLtU))
+        #expect(ControlFusionTests.contains(module.functions[1], .i32Store8AddImmBrAddLtU))
+        let instance = try Instance.instantiate(module, in: try TrapTests.space())
+        #expect(try instance.invoke("fill", [100, 3, 5, 30]) == .finished([]))
+        #expect(instance.readMemory(at: 100, count: 32) == (0..<32).map { $0 >= 3 && $0 < 30 && ($0 - 3) % 5 == 0 ? 7 : 0 })
+        #expect(try instance.invoke("fill-swapped", [200, 0, 4, 9]) == .finished([]))
+        #expect(instance.readMemory(at: 200, count: 16) == (0..<16).map { [1, 5, 9].contains($0) ? 9 : 0 })
+        // Stores at 65530, 65532, 65534, then 65536 is out of bounds.
+        #expect(try instance.invoke("fill", [65530, 0, 2, 20]) == .trapped(Trap("out of bounds memory access")))
+        #expect(instance.readMemory(at: 65529, count: 7) == [0, 7, 0, 7, 0, 7, 0])
+    }
+}

@@ -693,6 +693,18 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 fp[d] = w(f64(fp[a]) / (f64(fp[b]) * c.squareRoot()))
                 pc += 2
                 return
+            case .i32Store8AddImmBrAddLtU:
+                let extra = pc[1]
+                let base = fp[a] &+ fp[d], offset = extra >> 24
+                // Checked here so that a trapping store neither steps nor jumps.
+                guard UInt64(UInt32(truncatingIfNeeded: base)) &+ offset < memorySize else {
+                    return raise(machine, .outOfBoundsMemory, &pc)
+                }
+                storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, base, offset, UInt8(truncatingIfNeeded: extra))
+                let index = i32(fp[d]) &+ i32(fp[b])
+                fp[d] = w(index)
+                return jump(machine, fp, &fuel, dirty, handlers, &pc,
+                            to: index < i32(fp[Int(truncatingIfNeeded: (extra >> 8) & 0xffff)]) ? target(pc + 2) : pc + 3)
             case .i32XorAnd:
                 fp[d] = w(i32(fp[a]) ^ (i32(fp[b]) & i32(fp[Int(truncatingIfNeeded: pc[1])])))
                 pc += 2

@@ -156,10 +156,14 @@ public enum Op: UInt8, CaseIterable, Sendable {
     case f64MulSqrt      // a * sqrt(b): [op | d | a | b]  (n-body's d2 * sqrt(d2))
     case f64DivSqrt      // a / sqrt(b): [op | d | a | b]  (normalizing; right operand only)
     case f64DivMulSqrt   // a / (b * sqrt(c)), the product rounded first (the r^-3 of gravity; right operand only)
+    // A byte store of a constant at base + index, then the index's counter step and
+    // test (`brI32AddLtU`): [op | d(index) | a(base) | b(step), value | n<<8 | offset<<24, target]:
+    // bytes[base + d + offset] = value; d += b; jumps while d < fp[n] (unsigned)
+    case i32Store8AddImmBrAddLtU
 
     /// The highest opcode in use (checked against `allCases` by a test). The
     /// interpreter's handlers for the opcodes above it trap.
-    static let lastRawValue: UInt8 = 250
+    static let lastRawValue: UInt8 = 251
     /// Not an instruction: the interpreter's exit words hold it (`PHANTOM_OP_EXIT`).
     static let exitRawValue: UInt8 = 255
 

@@ -129,6 +129,8 @@ struct Translator: AnyInstructionVisitor {
     var lastCopy: Int?
     /// The same for the last `copy2` (a third copy joins it as a `copy3`).
     var lastCopy2: Int?
+    /// Position of the last `i32Store8AddImm` (checked against the words before use).
+    var lastByteStore: Int?
     /// Position of the producer a `local.set`/`local.tee` just retargeted to a
     /// local, while nothing was emitted since (a `br_if` on that local may fuse it).
     var lastRetargeted: Int?
@@ -576,6 +578,7 @@ struct Translator: AnyInstructionVisitor {
             words.removeLast()
             emitRaw(Op.i32Store8AddImm.word(d: UInt64(Field.b(add)), a: UInt64(Field.a(add)), b: bits & 0xff))
             emitRaw(offset)
+            lastByteStore = words.count - 2
             return true
         }
         if aliases[height + 1] == nil, fused == .i32Store8Add {
@@ -586,6 +589,7 @@ struct Translator: AnyInstructionVisitor {
             words.removeLast(2)
             emitRaw(Op.i32Store8AddImm.word(d: UInt64(Field.b(add)), a: UInt64(Field.a(add)), b: constant))
             emitRaw(offset)
+            lastByteStore = words.count - 2
             return true
         }
         let value = take(height + 1)
@@ -784,7 +788,29 @@ struct Translator: AnyInstructionVisitor {
             words.removeLast(2)
             words.append(fused.word(d: UInt64(Field.d(add)), a: UInt64(Field.a(add)), b: UInt64(Field.b(add))))
             words.append(UInt64(Field.b(branch)))
+            fuseByteStore(intoCounterAt: words.count - 2)
         }
+    }
+
+    /// `for (j = …; j < n; j += step) bytes[j] = c` (a sieve's marking loop,
+    /// strided fills): the byte store right before a `brI32AddLtU` stepping its
+    /// index joins it, one dispatch per element.
+    mutating func fuseByteStore(intoCounterAt position: Int) {
+        let counter = words[position]
+        guard let store = lastByteStore, store == position - 2, lastLabel <= store,
+              Op.decode(counter) == .brI32AddLtU, Op.decode(words[store]) == .i32Store8AddImm,
+              Field.d(counter) == Field.a(counter) || Field.d(counter) == Field.b(counter),
+              words[store + 1] < 1 << 32 else { return }
+        // The store's address is the sum of its d and a slots, in either order.
+        let index = Field.d(counter), first = Field.d(words[store]), second = Field.a(words[store])
+        guard (first == index) != (second == index) else { return }
+        let base = UInt64(first == index ? second : first)
+        let bound = words[position + 1], value = UInt64(Field.b(words[store])), offset = words[store + 1]
+        let step = UInt64(Field.d(counter) == Field.a(counter) ? Field.b(counter) : Field.a(counter))
+        words.removeLast(4)
+        words.append(Op.i32Store8AddImmBrAddLtU.word(d: UInt64(Field.d(counter)), a: base, b: step))
+        words.append(value | bound << 8 | offset << 24)
+        lastByteStore = nil
     }
 
     mutating func emitLocalSet(_ index: UInt32, tee: Bool) {
