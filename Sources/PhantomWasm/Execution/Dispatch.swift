@@ -162,17 +162,17 @@ func loadChecked<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>,
 
 /// A store of `value` at guest address `base + offset`: one bounds compare, and
 /// the page(s) it touches marked dirty (one byte compare each when already marked).
-/// Out of bounds it raises the trap and stores nothing.
-@inline(__always)
+/// Out of bounds it raises the trap, stores nothing and returns false.
+@inline(__always) @discardableResult
 func storeMarking<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeMutablePointer<UInt64>,
                                         _ memory: UnsafeMutablePointer<UInt8>,
                                         _ memorySize: UInt64, _ dirty: UnsafeMutablePointer<UInt8>, _ fuel: Int64,
                                         _ handlers: Int,
-                                        _ base: UInt64, _ offset: UInt64, _ value: T) {
+                                        _ base: UInt64, _ offset: UInt64, _ value: T) -> Bool {
     let address = UInt64(UInt32(truncatingIfNeeded: base)) &+ offset
     guard address &+ UInt64(MemoryLayout<T>.size) <= memorySize else {
         raise(machine, .outOfBoundsMemory, &pc)
-        return
+        return false
     }
     UnsafeMutableRawPointer(memory).storeBytes(of: value, toByteOffset: Int(truncatingIfNeeded: address), as: T.self)
     // The memory starts on a page boundary of the space (`loadMemory` checks), so
@@ -182,9 +182,9 @@ func storeMarking<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>
     if dirty[Int(truncatingIfNeeded: first)] == 0 || dirty[Int(truncatingIfNeeded: last)] == 0 {
         phantom_mark_dirty_call(dirty, fuel, machine, handlers, machine.pointee.r.memoryOffset &+ address, Int64(MemoryLayout<T>.size))
     }
+    return true
 }
 
-/// The page a store touched was clean: mark it (reached through `phantom_mark_dirty`).
 /// `local.tee p (i32.add a b)` and a load at p (`[op | d | a | b, local | offset<<16]`).
 @inline(__always)
 func teeLoad<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeMutablePointer<UInt64>,
@@ -228,6 +228,7 @@ func updateChecked(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeM
     }
 }
 
+/// The page a store touched was clean: mark it (reached through `phantom_mark_dirty`).
 @_cdecl("phantom_mark_dirty_slow")
 func markDirtySlow(_ machine: UnsafeMutableRawPointer, _ offset: UInt64, _ count: Int64) {
     machine.assumingMemoryBound(to: Machine.self).pointee.interpreter.space.markDirty(offset, count: Int(count))
@@ -695,12 +696,9 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 return
             case .i32Store8AddImmBrAddLtU:
                 let extra = pc[1]
-                let base = fp[a] &+ fp[d], offset = extra >> 24
-                // Checked here so that a trapping store neither steps nor jumps.
-                guard UInt64(UInt32(truncatingIfNeeded: base)) &+ offset < memorySize else {
-                    return raise(machine, .outOfBoundsMemory, &pc)
-                }
-                storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, base, offset, UInt8(truncatingIfNeeded: extra))
+                // A trapping store neither steps nor jumps.
+                guard storeMarking(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[a] &+ fp[d], extra >> 24,
+                                   UInt8(truncatingIfNeeded: extra)) else { return }
                 let index = i32(fp[d]) &+ i32(fp[b])
                 fp[d] = w(index)
                 return jump(machine, fp, &fuel, dirty, handlers, &pc,
