@@ -17,6 +17,18 @@ struct Phantom: ParsableCommand {
             """,
         subcommands: [Boot.self, Run.self, Resume.self, ImageCommand.self, Bench.self],
         defaultSubcommand: Boot.self)
+
+    static func main() {
+        // A closed stdout or stderr is an error to report (EPIPE), never a
+        // death by signal that would skip the final snapshot.
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options shared by every command that opens an image.
@@ -29,9 +41,33 @@ struct ImageLocation: ParsableArguments {
     }
 }
 
-/// Writes to standard error and flushes, for messages that must survive a kill.
+/// A command that failed on its input (a file, an image) rather than on its
+/// arguments: reported as "Error: message" without the usage text, which
+/// would be the root command's and only confuse.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Writes to standard error at once, for messages that must survive a kill.
+/// A failed write (stderr on a full disk, or closed) is ignored: the message
+/// is lost, but nothing else is — Foundation's `FileHandle.write` would stop
+/// the process with SIGILL instead.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    let bytes = Array((message + "\n").utf8)
+    var done = 0
+    while done < bytes.count {
+        let written = bytes.withUnsafeBytes { write(2, $0.baseAddress! + done, bytes.count - done) }
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        done += written
+    }
+}
+
+/// Whether writing to standard output has failed (its reader went away:
+/// EPIPE, as SIGPIPE is ignored; or the disk is full).
+func standardOutputFailed() -> Bool {
+    phantom_stdout_failed() != 0
 }
 
 /// Makes stdout line-buffered even into a pipe, so that a line printed before

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the real `phantom` executable, built next to the test bundle.
 struct PhantomProcess {
@@ -14,6 +15,8 @@ struct PhantomProcess {
 
     struct Output {
         var status: Int32
+        /// Whether it died by a signal (then `status` is the signal).
+        var killedBySignal = false
         var stdout: String
         var stderr: String
         var lines: [String] { stdout.split(separator: "\n").map(String.init) }
@@ -21,33 +24,115 @@ struct PhantomProcess {
 
     /// Runs to completion.
     static func run(_ arguments: [String], in directory: URL? = nil) throws -> Output {
-        try launch(arguments, in: directory, killAfter: nil)
+        try Running(arguments, in: directory).finish()
     }
 
-    /// Starts, waits `seconds`, then sends SIGKILL; returns what it printed.
-    static func runAndKill(_ arguments: [String], after seconds: Double) throws -> Output {
-        try launch(arguments, in: nil, killAfter: seconds)
-    }
-
-    private static func launch(_ arguments: [String], in directory: URL?, killAfter seconds: Double?) throws -> Output {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        if let seconds {
-            usleep(UInt32(seconds * 1_000_000))
-            kill(process.processIdentifier, SIGKILL)
+    /// Starts, waits until what it printed satisfies `ready` (a readiness
+    /// signal such as a committed generation, never a fixed delay), waits
+    /// `extraDelay` more seconds (to vary where a kill lands), then sends
+    /// `signal` and collects the rest. If the process ends before it is
+    /// ready, returns what it printed (the caller's assertions say whether
+    /// that is a failure). `safetyLimit` only keeps a broken build from
+    /// hanging the suite: nothing is expected to take that long.
+    static func runUntil(_ arguments: [String], in directory: URL? = nil,
+                         ready: @escaping @Sendable (_ stdout: String, _ stderr: String) -> Bool,
+                         extraDelay: Double = 0, signal: Int32 = SIGKILL,
+                         safetyLimit: Double = 300) throws -> Output {
+        let running = try Running(arguments, in: directory)
+        if running.waitUntil(ready, safetyLimit: safetyLimit) {
+            if extraDelay > 0 { usleep(UInt32(extraDelay * 1_000_000)) }
+            running.send(signal)
+        } else if running.isRunning {
+            running.send(SIGKILL)
+            let output = running.finish()
+            Issue.record("not ready after \(safetyLimit) s: \(arguments)\n\(output.stdout)\n\(output.stderr)")
+            return output
         }
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus,
-                      stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return running.finish()
+    }
+
+    /// Waits for the first committed generation (`--verbose` for `run`,
+    /// the default for `boot`), then kills after `extraDelay` seconds.
+    static func runAndKillAfterCommit(_ arguments: [String], extraDelay: Double = 0) throws -> Output {
+        try runUntil(arguments, ready: { stdout, stderr in
+            stdout.contains("snapshot: generation") || stderr.contains(" committed (")
+        }, extraDelay: extraDelay)
+    }
+
+    /// A started `phantom` whose output is collected as it comes.
+    final class Running: @unchecked Sendable {
+        // @unchecked: `stdout`/`stderr`/`ended` are only touched under `condition`.
+        let process = Process()
+        private let condition = NSCondition()
+        private var stdoutData = Data()
+        private var stderrData = Data()
+        private var openStreams = 2
+
+        /// The pipe its stdout goes to; nobody reads it when `readStdout` is false.
+        let stdoutPipe = Pipe()
+
+        /// `readStdout: false` leaves stdout to the caller (a reader that
+        /// stops, or never reads); `stderr` may name a file to send it to.
+        init(_ arguments: [String], in directory: URL?, readStdout: Bool = true, stderr: FileHandle? = nil) throws {
+            process.executableURL = PhantomProcess.executable
+            process.arguments = arguments
+            if let directory { process.currentDirectoryURL = directory }
+            let err = Pipe()
+            process.standardOutput = stdoutPipe
+            process.standardError = stderr ?? err
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            if readStdout { collect(stdoutPipe.fileHandleForReading, isStdout: true) } else { openStreams -= 1 }
+            if stderr == nil { collect(err.fileHandleForReading, isStdout: false) } else { openStreams -= 1 }
+        }
+
+        private func collect(_ handle: FileHandle, isStdout: Bool) {
+            let thread = Thread { [self] in
+                while true {
+                    let chunk = handle.availableData
+                    condition.lock()
+                    if chunk.isEmpty {
+                        openStreams -= 1
+                    } else if isStdout {
+                        stdoutData.append(chunk)
+                    } else {
+                        stderrData.append(chunk)
+                    }
+                    condition.broadcast()
+                    condition.unlock()
+                    if chunk.isEmpty { return }
+                }
+            }
+            thread.start()
+        }
+
+        var isRunning: Bool { process.isRunning }
+
+        func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+        /// Whether `ready` held before both streams closed (or `safetyLimit` passed).
+        func waitUntil(_ ready: (String, String) -> Bool, safetyLimit: Double) -> Bool {
+            let deadline = Date(timeIntervalSinceNow: safetyLimit)
+            condition.lock()
+            defer { condition.unlock() }
+            while true {
+                if ready(String(decoding: stdoutData, as: UTF8.self), String(decoding: stderrData, as: UTF8.self)) { return true }
+                if openStreams == 0 || Date() >= deadline { return false }
+                _ = condition.wait(until: min(deadline, Date(timeIntervalSinceNow: 1)))
+            }
+        }
+
+        /// Waits for the process to end and both streams to close.
+        func finish() -> Output {
+            condition.lock()
+            while openStreams > 0 { condition.wait() }
+            condition.unlock()
+            process.waitUntilExit()
+            return Output(status: process.terminationStatus,
+                          killedBySignal: process.terminationReason == .uncaughtSignal,
+                          stdout: String(decoding: stdoutData, as: UTF8.self),
+                          stderr: String(decoding: stderrData, as: UTF8.self))
+        }
     }
 }
 

@@ -12,17 +12,20 @@ import Testing
 @Suite(.serialized) struct WasmKillTests {
     static let seed = UInt64(ProcessInfo.processInfo.environment["PHANTOM_KILL_SEED"] ?? "") ?? UInt64.random(in: 1...UInt64.max)
 
-    /// Runs `arguments` repeatedly, killing each run after a random delay, until
-    /// a run finishes by itself or `maxKills` kills were made (then lets it finish).
+    /// Runs `arguments` repeatedly, killing each run a random while after its
+    /// first committed generation, until a run finishes by itself or
+    /// `maxKills` kills were made (then lets it finish).
     ///
-    /// The delays are calibrated against `uninterrupted`, how long one whole run
-    /// takes: process start-up plus a few per cent of the work, so that a run makes some
-    /// progress (past a snapshot) before it dies, and the test kills about as
-    /// often however fast the interpreter is.
+    /// Each kill waits for a readiness signal — the run's first "generation N
+    /// committed" line (`--verbose` is added) — never for a fixed time, so a
+    /// busy machine delays the kill instead of making it land before the
+    /// program has even started. The extra delay is a fraction of
+    /// `uninterrupted`, how long one whole run takes, so that the test kills
+    /// about as often however fast the interpreter is.
     private func killRepeatedly(_ arguments: [String], maxKills: Int, uninterrupted: Double,
                                 fractions: ClosedRange<Double> = 0.03...0.08,
                                 generator: inout SplitMix64) throws -> (output: String, kills: Int, status: Int32, runs: [String]) {
-        let startup = try measuredStartup()
+        let arguments = arguments.contains("--verbose") ? arguments : [arguments[0], "--verbose"] + arguments.dropFirst()
         var output = ""
         var runs: [String] = []
         var kills = 0
@@ -32,22 +35,12 @@ import Testing
                 return (output + last.stdout, kills, last.status, runs + [last.stdout])
             }
             let fraction = fractions.lowerBound + Double(generator.next() % 1000) / 1000 * (fractions.upperBound - fractions.lowerBound)
-            let wait = startup + max(0.03, uninterrupted * fraction)
-            let run = try PhantomProcess.runAndKill(arguments, after: wait)
+            let run = try PhantomProcess.runAndKillAfterCommit(arguments, extraDelay: uninterrupted * fraction)
             output += run.stdout
             runs.append(run.stdout)
             if run.status != SIGKILL { return (output, kills, run.status, runs) }
             kills += 1
         }
-    }
-
-    /// Time from launch to a finished trivial program.
-    private func measuredStartup() throws -> Double {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let start = Date()
-        _ = try PhantomProcess.run(["run", "--image", directory.appendingPathComponent("a.img").path, fixture("c/args_env.wasm")])
-        return Date().timeIntervalSince(start)
     }
 
     private func timed(_ arguments: [String]) throws -> (PhantomProcess.Output, Double) {
@@ -66,7 +59,7 @@ import Testing
                          fixture("c/counter.wasm"), "2000000", "12500"]
         let (reference, duration) = try timed(["run", "--image", image + ".reference"] + arguments.suffix(3))
         #expect(reference.status == 0)
-        let result = try killRepeatedly(arguments, maxKills: 22, uninterrupted: duration, fractions: 0.015...0.045, generator: &generator)
+        let result = try killRepeatedly(arguments, maxKills: 22, uninterrupted: duration, fractions: 0.005...0.025, generator: &generator)
         #expect(result.kills >= 20, "killed \(result.kills) times")
         #expect(result.status == 0)
         // Within a run the counts are consecutive; across runs they only go
@@ -121,9 +114,11 @@ import Testing
         let arguments = ["run", "--image", directory.appendingPathComponent("sleeper.img").path, "--hold-output",
                          "--snapshot-every", "20ms", fixture("c/sleeper.wasm"), "4", "400"]
         var output = ""
-        for delay in [0.5, 0.7] {
-            let killed = try PhantomProcess.runAndKill(arguments, after: delay)
-            #expect(killed.status == SIGKILL)
+        for _ in 0..<2 {
+            // Killed once a tick is out (it is committed: --hold-output), so
+            // most likely in the next sleep; never after a fixed delay.
+            let killed = try PhantomProcess.runUntil(arguments, ready: { stdout, _ in stdout.contains("tick ") })
+            #expect(killed.status == SIGKILL, "\(killed.stderr)")
             output += killed.stdout
         }
         let last = try PhantomProcess.run(arguments)

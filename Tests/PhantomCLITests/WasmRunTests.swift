@@ -62,20 +62,23 @@ func fixture(_ path: String) -> String {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let image = directory.appendingPathComponent("loop.img").path
-        let process = Process()
-        process.executableURL = PhantomProcess.executable
-        process.arguments = ["run", "--image", image, "--snapshot-every", "20ms", "--verbose", fixture("traps/infinite_loop.wasm")]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        usleep(700_000)
-        process.interrupt() // SIGINT: a clean stop despite the loop never reaching a host call
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 130, "\(stderr)")
-        #expect(stderr.contains("committed"), "snapshots were taken while it looped: \(stderr)")
-        #expect(stderr.contains("stopped; `phantom resume --image"))
+        // SIGINT once two generations were committed while it looped: a clean
+        // stop despite the loop never reaching a host call.
+        let output = try PhantomProcess.runUntil(
+            ["run", "--image", image, "--snapshot-every", "20ms", "--verbose", fixture("traps/infinite_loop.wasm")],
+            ready: { _, stderr in stderr.contains("generation 2 committed") }, signal: SIGINT)
+        #expect(output.status == 130, "\(output.stderr)")
+        #expect(output.stderr.contains("stopped by SIGINT; `phantom resume --image"), "\(output.stderr)")
+        let resumed = try PhantomProcess.runUntil(
+            ["resume", "--image", image, "--snapshot-every", "20ms", "--verbose"],
+            ready: { _, stderr in stderr.contains(" committed (") }, signal: SIGTERM)
+        #expect(resumed.status == 143, "SIGTERM exits 143 after a final snapshot: \(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming infinite_loop.wasm") && resumed.stderr.contains("stopped by SIGTERM"), "\(resumed.stderr)")
+        let hungUp = try PhantomProcess.runUntil(
+            ["resume", "--image", image, "--snapshot-every", "20ms", "--verbose"],
+            ready: { _, stderr in stderr.contains(" committed (") }, signal: SIGHUP)
+        #expect(hungUp.status == 129, "SIGHUP stops like SIGTERM: \(hungUp.stderr)")
+        #expect(hungUp.stderr.contains("stopped by SIGHUP"), "\(hungUp.stderr)")
     }
 
     @Test func badModulesAreRefusedWithOffsetAndReason() throws {
@@ -99,7 +102,15 @@ func fixture(_ path: String) -> String {
             #expect(output.stderr.contains(file.lastPathComponent) && output.stderr.contains(expected), "\(output.stderr)")
         }
         let missing = try run(["run", "nothing-here.wasm"], in: directory)
-        #expect(missing.status != 0 && missing.stderr.contains("nothing-here.wasm: cannot read the module"))
+        #expect(missing.status == 1 && missing.stderr.contains("nothing-here.wasm: no such file"), "\(missing.stderr)")
+        #expect(!missing.stderr.contains("USAGE"), "a missing file is not a usage error: \(missing.stderr)")
+        let folder = try run(["run", directory.path], in: directory)
+        #expect(folder.status == 1 && folder.stderr.contains("is a directory, not a WebAssembly module"), "\(folder.stderr)")
+        let emptyDirectory = try run(["run", "--dir", "", fixture("c/args_env.wasm")], in: directory)
+        #expect(emptyDirectory.status != 0 && emptyDirectory.stderr.contains("--dir needs a host directory"), "\(emptyDirectory.stderr)")
+        // None of the refused modules left an image behind.
+        let images = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".img") }
+        #expect(images.isEmpty, "\(images)")
         let badEnvironment = try run(["run", "--env", "NOEQUALS", fixture("c/args_env.wasm")], in: directory)
         #expect(badEnvironment.status != 0 && badEnvironment.stderr.contains("--env takes NAME=VALUE"))
         let badDirectory = try run(["run", "--dir", "/no/such/dir", fixture("c/args_env.wasm")], in: directory)
@@ -110,7 +121,8 @@ func fixture(_ path: String) -> String {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let image = directory.appendingPathComponent("shared.img").path
-        _ = try PhantomProcess.runAndKill(["run", "--image", image, "--snapshot-every", "20ms", fixture("c/counter.wasm"), "0", "1000"], after: 0.5)
+        let killed = try PhantomProcess.runAndKillAfterCommit(["run", "--image", image, "--snapshot-every", "20ms", "--verbose", fixture("c/counter.wasm"), "0", "1000"])
+        #expect(killed.status == SIGKILL, "\(killed.stderr)")
         let before = FileManager.default.contents(atPath: image)
         let other = try run(["run", "--image", image, fixture("c/args_env.wasm")], in: directory)
         #expect(other.status != 0 && other.stderr.contains("holds an unfinished run of counter.wasm"), "\(other.stderr)")

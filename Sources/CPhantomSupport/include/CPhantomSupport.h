@@ -16,4 +16,6 @@ int phantom_crc32c_is_hardware(void);
 
 /// Makes stdout line-buffered, so a line printed before a SIGKILL is not lost.
 void phantom_line_buffer_stdout(void);
+/// Flushes stdout and tells whether a write to it has failed (EPIPE once its reader is gone).
+int phantom_stdout_failed(void);
 #endif

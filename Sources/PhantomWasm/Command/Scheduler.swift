@@ -22,7 +22,7 @@ public final class Scheduler: @unchecked Sendable {
     private var ready: [Task] = []
     private var readyHead = 0
     private var sleeping: [(deadline: UInt64, task: Task)] = []
-    private var waitingForInput: [(descriptor: Int32, deadline: UInt64?, task: Task)] = []
+    private var waitingForDescriptor: [(descriptor: Int32, events: Int16, deadline: UInt64?, task: Task)] = []
     private var active = 0
     private var stopping = false
     private var threads = 0
@@ -76,10 +76,10 @@ public final class Scheduler: @unchecked Sendable {
         condition.broadcast()
         while threads > 0 { condition.wait() }
         condition.unlock()
-        let remaining = ready[readyHead...].map(\.self) + sleeping.map(\.task) + waitingForInput.map(\.task)
+        let remaining = ready[readyHead...].map(\.self) + sleeping.map(\.task) + waitingForDescriptor.map(\.task)
         ready.removeAll()
         sleeping.removeAll()
-        waitingForInput.removeAll()
+        waitingForDescriptor.removeAll()
         for task in remaining { task.completion(.stopped) }
     }
 
@@ -111,9 +111,11 @@ public final class Scheduler: @unchecked Sendable {
             case let .blocked(.wallClock(deadline)):
                 sleeping.append((deadline, task))
             case let .blocked(.readable(descriptor)):
-                waitingForInput.append((descriptor, nil, task))
+                waitingForDescriptor.append((descriptor, Int16(POLLIN), nil, task))
             case let .blocked(.readableUntil(descriptor, deadline)):
-                waitingForInput.append((descriptor, deadline, task))
+                waitingForDescriptor.append((descriptor, Int16(POLLIN), deadline, task))
+            case let .blocked(.writable(descriptor)):
+                waitingForDescriptor.append((descriptor, Int16(POLLOUT), nil, task))
             case .finished:
                 outcome = .exited(0)
             case let .exited(code):
@@ -134,8 +136,8 @@ public final class Scheduler: @unchecked Sendable {
         }
     }
 
-    /// Moves sleepers whose deadline passed, and readers whose descriptor is
-    /// readable (or whose timeout passed), back to the run queue.
+    /// Moves sleepers whose deadline passed, and readers and writers whose
+    /// descriptor is ready (or whose timeout passed), back to the run queue.
     private func wake() {
         while true {
             condition.lock()
@@ -148,8 +150,8 @@ public final class Scheduler: @unchecked Sendable {
                 woken += 1
                 return true
             }
-            waitingForInput.removeAll { entry in
-                var poller = pollfd(fd: entry.descriptor, events: Int16(POLLIN), revents: 0)
+            waitingForDescriptor.removeAll { entry in
+                var poller = pollfd(fd: entry.descriptor, events: entry.events, revents: 0)
                 let timedOut = entry.deadline.map { $0 <= now } ?? false
                 guard timedOut || poll(&poller, 1, 0) != 0 else { return false }
                 ready.append(entry.task)
@@ -157,7 +159,7 @@ public final class Scheduler: @unchecked Sendable {
                 return true
             }
             if woken > 0 { condition.broadcast() }
-            let next = (sleeping.map(\.deadline) + waitingForInput.compactMap(\.deadline)).min()
+            let next = (sleeping.map(\.deadline) + waitingForDescriptor.compactMap(\.deadline)).min()
             let idle = next.map { $0 > now ? min($0 - now, 20_000_000) : 0 } ?? 20_000_000
             _ = condition.wait(until: Date(timeIntervalSinceNow: Double(idle) / 1e9))
             condition.unlock()

@@ -153,13 +153,17 @@ public final class WASICommand {
                 usleep(UInt32(min(deadline - now, 50_000_000) / 1000))
             }
         case let .readable(descriptor):
-            waitReadable(descriptor, until: nil, stop: stop)
+            waitFor(Int16(POLLIN), on: descriptor, until: nil, stop: stop)
         case let .readableUntil(descriptor, deadline):
-            waitReadable(descriptor, until: deadline, stop: stop)
+            waitFor(Int16(POLLIN), on: descriptor, until: deadline, stop: stop)
+        case let .writable(descriptor):
+            waitFor(Int16(POLLOUT), on: descriptor, until: nil, stop: stop)
         }
     }
 
-    private func waitReadable(_ descriptor: Int32, until deadline: UInt64?, stop: () -> Bool) {
+    /// Waits in steps of at most 50 ms, so a stop request is seen promptly
+    /// whatever the descriptor does.
+    private func waitFor(_ events: Int16, on descriptor: Int32, until deadline: UInt64?, stop: () -> Bool) {
         while !stop() {
             var timeout: Int32 = 50
             if let deadline {
@@ -167,7 +171,7 @@ public final class WASICommand {
                 if now >= deadline { return }
                 timeout = Int32(min(50, (deadline - now) / 1_000_000 + 1))
             }
-            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            var entry = pollfd(fd: descriptor, events: events, revents: 0)
             if poll(&entry, 1, timeout) != 0 { return }
         }
     }

@@ -54,6 +54,10 @@ public enum BlockCondition: Equatable, Sendable {
     /// Until the descriptor is readable or the wall-clock time has come,
     /// whichever is first (`poll_oneoff` on input with a timeout).
     case readableUntil(hostDescriptor: Int32, wallClockNanoseconds: UInt64)
+    /// Until host file descriptor output is writable (stdout into a full
+    /// pipe): the thread waits outside the safepoint protocol instead of
+    /// inside `write(2)`, so snapshots and stop requests never wait for a reader.
+    case writable(hostDescriptor: Int32)
     /// Give up the time slice (`sched_yield`) and continue.
     case yield
 }

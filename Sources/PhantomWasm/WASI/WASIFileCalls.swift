@@ -68,9 +68,11 @@ extension WASI {
         case .stdio:
             guard offset == nil else { throw .spipe }
             guard d.stdioHostDescriptor != 0 else { throw .badf }
-            let error = io.output(Int32(d.stdioHostDescriptor), bytes)
-            guard error == .success else { throw error }
-            written = bytes.count
+            switch io.write(Int32(d.stdioHostDescriptor), bytes) {
+            case let .wrote(count): written = count
+            case .wouldBlock: return .block(.writable(hostDescriptor: Int32(d.stdioHostDescriptor)))
+            case let .failed(error): throw error
+            }
         case .file:
             let host = try host(fd, d)
             var position: UInt64

@@ -16,8 +16,20 @@ public struct WASIHostIO: Sendable {
         case failed(WASIErrno)
     }
 
-    /// Receives everything written to fd 1 (`descriptor` 1) and fd 2 (2).
-    public var output: @Sendable (_ descriptor: Int32, _ bytes: [UInt8]) -> WASIErrno
+    /// What writing to stdout or stderr did.
+    public enum Output: Equatable, Sendable {
+        /// This many bytes (from the start) were taken; fewer than offered is
+        /// a short write, which `fd_write` reports as such (POSIX allows it).
+        case wrote(Int)
+        /// Nothing can be taken now: the call blocks until the descriptor is writable.
+        case wouldBlock
+        case failed(WASIErrno)
+    }
+
+    /// Takes what a program writes to fd 1 (`descriptor` 1) and fd 2 (2),
+    /// without ever blocking the calling thread: a thread blocked in the host
+    /// would hold up every snapshot and every stop request (issue 8).
+    public var write: @Sendable (_ descriptor: Int32, _ bytes: [UInt8]) -> Output
     /// Reads at most `maxBytes` from stdin without blocking.
     public var input: @Sendable (_ maxBytes: Int) -> Input
     /// Whether stdin has data (or end of file) now, for `poll_oneoff`.
@@ -25,14 +37,44 @@ public struct WASIHostIO: Sendable {
     /// The host descriptor to wait on when stdin has nothing (`BlockCondition.readable`).
     public var stdinDescriptor: Int32
 
+    public init(write: @escaping @Sendable (Int32, [UInt8]) -> Output,
+                input: @escaping @Sendable (Int) -> Input,
+                inputReady: @escaping @Sendable () -> Bool = { WASIHostIO.hostReadable(0) },
+                stdinDescriptor: Int32 = 0) {
+        self.write = write
+        self.input = input
+        self.inputReady = inputReady
+        self.stdinDescriptor = stdinDescriptor
+    }
+
+    /// With a sink that takes everything at once (a test's buffer, held output).
     public init(output: @escaping @Sendable (Int32, [UInt8]) -> WASIErrno,
                 input: @escaping @Sendable (Int) -> Input,
                 inputReady: @escaping @Sendable () -> Bool = { WASIHostIO.hostReadable(0) },
                 stdinDescriptor: Int32 = 0) {
-        self.output = output
-        self.input = input
-        self.inputReady = inputReady
-        self.stdinDescriptor = stdinDescriptor
+        self.init(write: WASIHostIO.taking(output), input: input, inputReady: inputReady, stdinDescriptor: stdinDescriptor)
+    }
+
+    /// Replaces `write` with a sink that takes everything at once.
+    public var output: @Sendable (Int32, [UInt8]) -> WASIErrno {
+        get {
+            let write = self.write
+            return { descriptor, bytes in
+                switch write(descriptor, bytes) {
+                case .wrote: .success
+                case .wouldBlock: .again
+                case let .failed(error): error
+                }
+            }
+        }
+        set { write = WASIHostIO.taking(newValue) }
+    }
+
+    private static func taking(_ sink: @escaping @Sendable (Int32, [UInt8]) -> WASIErrno) -> @Sendable (Int32, [UInt8]) -> Output {
+        { descriptor, bytes in
+            let error = sink(descriptor, bytes)
+            return error == .success ? .wrote(bytes.count) : .failed(error)
+        }
     }
 
     /// Whether host fd `descriptor` can be read without blocking.
@@ -43,18 +85,7 @@ public struct WASIHostIO: Sendable {
 
     /// The process's own stdin, stdout and stderr.
     public static let standard = WASIHostIO(
-        output: { descriptor, bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + done, bytes.count - done) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return WASIErrno(hostErrno: errno)
-                }
-                done += n
-            }
-            return .success
-        },
+        write: { descriptor, bytes in HostStdioWriter.shared.write(descriptor, bytes) },
         input: { maxBytes in
             var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
             let ready = poll(&fds, 1, 0)
@@ -65,6 +96,26 @@ public struct WASIHostIO: Sendable {
             if n < 0 { return errno == EAGAIN || errno == EINTR ? .wouldBlock : .failed(WASIErrno(hostErrno: errno)) }
             return n == 0 ? .endOfFile : .data(Array(buffer[..<n]))
         })
+
+    /// Writes all of `bytes` to host `descriptor`, waiting as long as it takes
+    /// (for a thread that may block: the releaser of held output).
+    public static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> WASIErrno {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { systemWrite(descriptor, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN {
+                    var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&entry, 1, 100)
+                    continue
+                }
+                return WASIErrno(hostErrno: errno)
+            }
+            done += n
+        }
+        return .success
+    }
 }
 
 extension WASIErrno {

@@ -38,6 +38,8 @@ struct Bench: ParsableCommand {
         @OptionGroup var place: Place
         @Option(help: "Snapshots per configuration.") var runs = 40
 
+        func validate() throws { try checkRange("--runs", runs, 1...100_000) }
+
         func run() throws {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
@@ -85,6 +87,11 @@ struct Bench: ParsableCommand {
         @Option(help: "MiB dirtied per snapshot.") var megabytes = 64
         @Option(help: "Measured snapshots (after warm-up).") var runs = 7
 
+        func validate() throws {
+            try checkRange("--megabytes", megabytes, 1...65_536)
+            try checkRange("--runs", runs, 1...10_000)
+        }
+
         func run() throws {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
@@ -120,6 +127,11 @@ struct Bench: ParsableCommand {
         @Flag(help: "Drop the page cache before each restore (needs root), to measure a restore from the disk itself.")
         var cold = false
         @Option(help: .hidden) var child: String?
+
+        func validate() throws {
+            try checkRange("--megabytes", megabytes, 1...65_536)
+            try checkRange("--runs", runs, 1...1_000)
+        }
 
         func run() throws {
             if let child {
@@ -168,6 +180,13 @@ struct Bench: ParsableCommand {
         @Option(help: "MiB dirtied per period.") var megabytes = 4
         @Option(help: "Seconds to run.") var seconds = 5.0
 
+        func validate() throws {
+            try checkRange("--megabytes", megabytes, 1...65_536)
+            guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+                throw ValidationError("--seconds must be more than 0 and at most 86400, not \(seconds)")
+            }
+        }
+
         func run() throws {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
@@ -191,6 +210,8 @@ struct Bench: ParsableCommand {
     struct DirtyTracking: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Cost of a store with dirty tracking vs. a raw store.")
         @Option(help: "Stores per run.") var stores = 50_000_000
+
+        func validate() throws { try checkRange("--stores", stores, 1...10_000_000_000) }
 
         func run() throws {
             let space = try ObjectSpace(store: Store.create(on: MemoryBlockDevice()), options: .init(limitBytes: 256 << 20))
@@ -344,6 +365,8 @@ extension Bench {
         @Option(help: "Directory holding the .wasm fixtures.") var programs = "Programs/wasm"
         @Option(help: "Runs per overhead configuration.") var runs = 3
 
+        func validate() throws { try checkRange("--runs", runs, 1...1_000) }
+
         func run() throws {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
@@ -417,4 +440,12 @@ final class StopFlag: @unchecked Sendable {
     private var value = false
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
     func set() { lock.lock(); value = true; lock.unlock() }
+}
+
+/// Refuses a numeric option outside `range` with a message naming it, instead
+/// of letting a negative count reach a `0..<n` range (a trap).
+func checkRange(_ option: String, _ value: Int, _ range: ClosedRange<Int>) throws {
+    guard range.contains(value) else {
+        throw ValidationError("\(option) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+    }
 }

@@ -12,18 +12,23 @@ struct Boot: ParsableCommand {
             The workload continues exactly where the last committed snapshot left it, whether the \
             previous run stopped cleanly (Ctrl-C: a final snapshot is taken) or was killed. \
             Each committed snapshot is reported on standard output.
+
+            Exit status: 0 after --iterations or --duration; 130, 143 or 129 when stopped by SIGINT, \
+            SIGTERM or SIGHUP (after a final snapshot); 141 when standard output was closed (after a \
+            final snapshot); 2 when a snapshot failed; 3 when the workload's invariant was broken; \
+            1 for a bad image, 64 for a bad argument, 75 when another process holds the image.
             """)
 
     @OptionGroup var location: ImageLocation
-    @Option(help: "Time between snapshots (e.g. 10ms, 1s, 1m).")
-    var snapshotEvery = Duration(nanoseconds: 1_000_000_000)
+    @Option(help: "Time between snapshots (e.g. 10ms, 1s, 1m; 1ms to 24h).", transform: Duration.parser(in: snapshotPeriodRange))
+    var snapshotEvery = Duration.seconds(1)
     @Option(help: "Workload iterations per second (0 = as fast as possible).")
     var rate = 20_000
     @Option(help: "Stop cleanly after this many iterations in this run.")
     var iterations: UInt64?
-    @Option(help: "Stop cleanly after this long.")
+    @Option(help: "Stop cleanly after this long (e.g. 10s, 5m).", transform: Duration.parser(in: Duration(nanoseconds: 0)...Duration.ceiling))
     var duration: Duration?
-    @Option(help: "Largest the object space may grow to.")
+    @Option(help: "Largest the object space may grow to (1M to 64T).", transform: ByteSize.parser(in: spaceLimitRange))
     var spaceLimit = ByteSize(bytes: 64 << 30)
     @Option(help: "Generations to keep when creating the image.")
     var retention = 3
@@ -31,7 +36,6 @@ struct Boot: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard snapshotEvery.nanoseconds >= 1_000_000 else { throw ValidationError("--snapshot-every must be at least 1ms") }
         guard rate >= 0 else { throw ValidationError("--rate must not be negative") }
         guard retention >= 2 && retention <= Layout.maxRetention else {
             throw ValidationError("--retention must be between 2 and \(Layout.maxRetention)")
@@ -59,7 +63,7 @@ struct Boot: ParsableCommand {
             print("demo: starting fresh")
         } else if let violation = workload.checkInvariant() {
             printError("demo: INVARIANT BROKEN after restore at iteration \(workload.iteration): \(violation)")
-            throw ExitCode(3)
+            throw ExitCode(ExitStatus.invariantBroken)
         } else {
             print("demo: resumed at iteration \(workload.iteration); invariant holds (\(workload.length) list nodes, sum \(workload.sum))")
         }
@@ -88,7 +92,11 @@ struct Boot: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         var done: UInt64 = 0
         let batch = rate == 0 ? 1000 : max(1, rate / 100)
+        var outputClosed = false
         while !stop.requested && daemon.failure == nil {
+            // A reader that went away (`phantom | head -1`) ends the run like a
+            // stop request: final snapshot, then exit 141, never death by SIGPIPE.
+            if standardOutputFailed() { outputClosed = true; break }
             for _ in 0..<batch {
                 try workload.step()
                 space.safepoints.poll()
@@ -110,28 +118,25 @@ struct Boot: ParsableCommand {
         space.safepoints.unregister()
         daemon.stop()
         if let failure = daemon.failure {
-            printError("phantom: \(failure)")
-            throw ExitCode(2)
+            printError("phantom: stopping because of a failed snapshot: \(failure)")
+            throw ExitCode(ExitStatus.snapshotFailed)
         }
-        let final = try daemon.snapshotNow().get()
-        print("phantom: stopped cleanly at iteration \(workload.iteration); generation \(final.generation.generation) committed")
-    }
-}
-
-/// Turns SIGINT and SIGTERM into a flag the main loop checks, so a clean stop
-/// takes a final snapshot.
-final class StopSignal: @unchecked Sendable {
-    private let flag = Atomic<Bool>(false)
-    private var sources: [DispatchSourceSignal] = []
-    var requested: Bool { flag.load(ordering: .relaxed) }
-
-    func install() {
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [weak self] in self?.flag.store(true, ordering: .relaxed) }
-            source.resume()
-            sources.append(source)
+        let final: SnapshotResult
+        switch daemon.snapshotNow() {
+        case let .success(result): final = result
+        case let .failure(error):
+            printError("phantom: the final snapshot failed: \(error)")
+            throw ExitCode(ExitStatus.snapshotFailed)
+        }
+        let summary = "stopped cleanly at iteration \(workload.iteration); generation \(final.generation.generation) committed"
+        if outputClosed || standardOutputFailed() {
+            printError("phantom: standard output was closed; \(summary)")
+            throw ExitCode(ExitStatus.outputClosed)
+        }
+        print("phantom: \(summary)")
+        if let signal = stop.signal {
+            printError("phantom: stopped by \(StopSignal.name(of: signal))")
+            throw ExitCode(ExitStatus.stopped(by: signal))
         }
     }
 }

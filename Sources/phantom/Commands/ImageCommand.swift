@@ -16,7 +16,8 @@ struct ImageCommand: ParsableCommand {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an empty image.")
         @Argument(help: "Path of the image file (or block device) to create.") var path: String
-        @Option(help: "Largest size the image may grow to (e.g. 64G). A file starts small and grows.")
+        @Option(help: "Largest size the image may grow to (e.g. 64G; 1M to 1P). A file starts small and grows.",
+                transform: ByteSize.parser(in: (1 << 20)...(1 << 50)))
         var maxSize = ByteSize(bytes: 64 << 30)
         @Option(help: "Generations to keep (at least 2).") var retention = 3
         @Flag(help: "Overwrite an existing file.") var force = false

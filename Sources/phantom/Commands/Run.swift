@@ -6,18 +6,14 @@ import PhantomWasm
 
 /// Options shared by `run` and `resume`.
 struct PersistentRunOptions: ParsableArguments {
-    @Option(help: "Time between snapshots (e.g. 10ms, 1s, 1m).")
-    var snapshotEvery = Duration(nanoseconds: 1_000_000_000)
+    @Option(help: "Time between snapshots (e.g. 10ms, 1s, 1m; 1ms to 24h).", transform: Duration.parser(in: snapshotPeriodRange))
+    var snapshotEvery = Duration.seconds(1)
     @Flag(help: "Output commit: hold the program's stdout and stderr until the snapshot containing it is durable, so that output is never repeated after a kill (it then appears once per snapshot period; a kill in the instant between a commit and the release of its output loses that batch).")
     var holdOutput = false
     @Flag(help: "Report every committed snapshot on stderr.")
     var verbose = false
-    @Option(help: "Largest the object space may grow to.")
+    @Option(help: "Largest the object space may grow to (1M to 64T).", transform: ByteSize.parser(in: spaceLimitRange))
     var spaceLimit = ByteSize(bytes: 64 << 30)
-
-    func validate() throws {
-        guard snapshotEvery.nanoseconds >= 1_000_000 else { throw ValidationError("--snapshot-every must be at least 1ms") }
-    }
 }
 
 struct Run: ParsableCommand {
@@ -30,7 +26,8 @@ struct Run: ParsableCommand {
             that already ran to completion is not run again (its exit code is reported) unless --fresh \
             is given: the image is the instance. Arguments after the module go \
             to the program; its exit code becomes phantom's. A trap prints its message and exits with 134.
-            """)
+
+            """ + ExitStatus.summary)
 
     @Option(help: "The image (default: ./NAME.img for PROGRAM NAME.wasm).")
     var image: String?
@@ -40,7 +37,8 @@ struct Run: ParsableCommand {
     var environment: [String] = []
     @Flag(help: "Start the program over, discarding the run the image holds (unfinished or finished).")
     var fresh = false
-    @Option(help: "Most linear memory the program may have (memory.grow beyond returns -1).")
+    @Option(help: "Most linear memory the program may have (memory.grow beyond returns -1; 64K to 4G, WebAssembly's 32-bit limit).",
+            transform: ByteSize.parser(in: 65536...(4 << 30)))
     var maxMemory = ByteSize(bytes: 4 << 30)
     @OptionGroup var options: PersistentRunOptions
     @Argument(help: "The WebAssembly module.") var program: String
@@ -52,22 +50,30 @@ struct Run: ParsableCommand {
         }
         for directory in directories {
             let host = directory.components(separatedBy: "::")[0]
+            guard !host.isEmpty else {
+                throw ValidationError("--dir needs a host directory, as in --dir . or --dir /srv/data::/data (got \"\(directory)\")")
+            }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: host, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw ValidationError("--dir \(directory): \(host) is not a directory")
             }
         }
-        guard maxMemory.bytes >= 65536 else { throw ValidationError("--max-memory must be at least 64K (one Wasm page)") }
     }
 
     func run() throws {
         lineBufferStandardOutput()
-        guard let bytes = FileManager.default.contents(atPath: program) else {
-            throw ValidationError("\(program): cannot read the module (no such file, or not readable)")
+        let bytes = try readModule(program)
+        // Refuse a file that is not a valid module before any image is
+        // created or touched for it.
+        do {
+            _ = try PhantomWasm.validate(module: bytes)
+        } catch {
+            printError("phantom: \(program): \(error)")
+            throw ExitCode(ExitStatus.failure)
         }
         let name = URL(fileURLWithPath: program).lastPathComponent
         let path = image ?? (URL(fileURLWithPath: program).deletingPathExtension().lastPathComponent + ".img")
-        let checksum = CRC32C.checksum(Array(bytes))
+        let checksum = CRC32C.checksum(bytes)
 
         var space = try ProgramSession.openImage(path, options: options)
         var startOver = fresh
@@ -108,7 +114,7 @@ struct Run: ParsableCommand {
         if startOver {
             do {
                 command = try WASICommand.start(
-                    module: Array(bytes), name: name, in: space, arguments: arguments, environment: environment,
+                    module: bytes, name: name, in: space, arguments: arguments, environment: environment,
                     preopens: preopens, io: session.io,
                     options: InstanceOptions(memoryQuotaPages: maxMemory.bytes / 65536))
             } catch {
@@ -122,9 +128,23 @@ struct Run: ParsableCommand {
     }
 }
 
+/// The module's bytes, or an error that says why they cannot be had.
+func readModule(_ path: String) throws -> [UInt8] {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw CommandFailure("\(path): no such file (the WebAssembly module to run)")
+    }
+    guard !isDirectory.boolValue else { throw CommandFailure("\(path) is a directory, not a WebAssembly module") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw CommandFailure("\(path): cannot read the module (permission denied?)")
+    }
+    return Array(data)
+}
+
 struct Resume: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Continue the program stored in an image from its last snapshot.")
+        abstract: "Continue the program stored in an image from its last snapshot.",
+        discussion: ExitStatus.summary)
     @Option(help: "The image.") var image: String
     @OptionGroup var options: PersistentRunOptions
 
@@ -152,12 +172,13 @@ struct ProgramSession {
     init(space: ObjectSpace, options: PersistentRunOptions) {
         self.space = space
         self.options = options
-        let direct = WASIHostIO.standard.output
         if options.holdOutput {
-            let held = OutputCommit { descriptor, bytes in _ = direct(descriptor, bytes) }
+            let held = OutputCommit(writer: WASIHostIO.standard.write)
             output = held
             var io = WASIHostIO.standard
-            io.output = { descriptor, bytes in held.append(descriptor: descriptor, bytes: bytes); return .success }
+            io.write = { descriptor, bytes in
+                held.append(descriptor: descriptor, bytes: bytes) ? .wrote(bytes.count) : .wouldBlock
+            }
             self.io = io
         } else {
             output = nil
@@ -207,7 +228,7 @@ struct ProgramSession {
                     }
                 case let .failure(error):
                     output?.requeue(batch)
-                    printError("phantom: snapshot failed: \(error)")
+                    printError("phantom: \(error)")
                 }
             })
         daemon.start()
@@ -217,19 +238,23 @@ struct ProgramSession {
         if case let .failure(error) = daemon.snapshotNow() {
             printError("phantom: the final snapshot failed: \(error)")
         }
+        if let abandoned = output?.finish(), abandoned > 0 {
+            printError("phantom: \(abandoned) bytes of committed output were not delivered: the reader took nothing for a second")
+        }
         if let failure = daemon.failure {
-            printError("phantom: stopping because a snapshot failed: \(failure)")
-            throw ExitCode(2)
+            printError("phantom: stopping because of a failed snapshot: \(failure)")
+            throw ExitCode(ExitStatus.snapshotFailed)
         }
         switch outcome {
         case let .exited(code):
             throw ExitCode(Int32(truncatingIfNeeded: code))
         case let .trapped(trap):
             printError("phantom: \(name) trapped: \(trap.message)")
-            throw ExitCode(134)
+            throw ExitCode(ExitStatus.trapped)
         case .stopped:
-            printError("phantom: stopped; `phantom resume --image \(path)` continues \(name)")
-            throw ExitCode(130)
+            let signal = stop.signal ?? SIGINT
+            printError("phantom: stopped by \(StopSignal.name(of: signal)); `phantom resume --image \(path)` continues \(name)")
+            throw ExitCode(ExitStatus.stopped(by: signal))
         }
     }
 }
