@@ -125,23 +125,23 @@ public final class Store {
         // Older superblocks name generations that may no longer be retained
         // (their blocks reused): falling back to them would pass off a stale
         // state as current, so they are not candidates.
+        // One warning per damaged generation: a newer one that was skipped is
+        // not reported again when its blocks are counted below.
         var reasons: [String] = []
+        var skipped: Set<UInt64> = []
         let superblock = valid[0].superblock
         for record in superblock.generations {
             do {
                 let table = try PageTable.load(record, from: device)
-                if record.generation != superblock.generation {
-                    warnings.append("generation \(superblock.generation) is not usable; opened generation \(record.generation) instead")
-                }
                 var allocator = BlockAllocator(extent: device.blockCount,
                                                maxBlocks: max(superblock.maxBlocks, device.blockCount))
                 for slot in 0..<Layout.superblockSlots { allocator.acquire(UInt64(slot)) }
                 for other in superblock.generations where other.generation != record.generation {
                     do {
                         try acquireTree(other, device: device, allocator: &allocator)
-                    } catch {
+                    } catch where !skipped.contains(other.generation) {
                         warnings.append("retained generation \(other.generation) is damaged (\(error)); its unreadable blocks may be reused")
-                    }
+                    } catch {}
                 }
                 try acquireTree(record, device: device, allocator: &allocator)
                 var opened = superblock
@@ -150,7 +150,8 @@ public final class Store {
                              allocator: allocator, nextGeneration: nextGeneration, warnings: warnings)
             } catch {
                 reasons.append("generation \(record.generation): \(error)")
-                warnings.append("generation \(record.generation) is damaged (\(error)); skipped")
+                skipped.insert(record.generation)
+                warnings.append("generation \(record.generation) is damaged (\(error)); skipped, an older one is opened")
             }
         }
         throw StoreError.noUsableGeneration(path: device.name, reasons: reasons)

@@ -98,6 +98,8 @@ import Testing
             let boot = try PhantomProcess.run(["--image", image, "--iterations", "1", "--quiet"])
             #expect(boot.status == 0, "\(boot.stderr)")
             #expect(boot.stderr.contains("warning: generation \(store.current.generation) is damaged"), "\(boot.stderr)")
+            #expect(boot.stderr.components(separatedBy: "generation \(store.current.generation) is damaged").count == 2,
+                    "the damage is reported once: \(boot.stderr)")
         }
     }
 
