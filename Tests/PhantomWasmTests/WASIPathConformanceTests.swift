@@ -269,6 +269,40 @@ import PhantomSpace
         #expect(h.open("file", oflags: WASIOflags.directory, rights: WASIRights.fdWrite).0 == .notdir)
     }
 
+    @Test func preopenHasTheRightsProgramsExpect() throws {
+        let (h, dir) = try Self.sandbox()
+        defer { Self.remove(dir) }
+        #expect(h.errno("fd_fdstat_get", [3, 100]) == .success)
+        let base = h.memory.u64(108), inheriting = h.memory.u64(116)
+        let directory: [UInt64] = [WASIRights.pathCreateDirectory, WASIRights.pathCreateFile, WASIRights.pathLinkSource,
+                                   WASIRights.pathLinkTarget, WASIRights.pathOpen, WASIRights.fdReaddir,
+                                   WASIRights.pathReadlink, WASIRights.pathRenameSource, WASIRights.pathRenameTarget,
+                                   WASIRights.pathSymlink, WASIRights.pathRemoveDirectory, WASIRights.pathUnlinkFile,
+                                   WASIRights.pathFilestatGet, WASIRights.pathFilestatSetTimes, WASIRights.fdFilestatGet,
+                                   WASIRights.fdFilestatSetTimes]
+        let file: [UInt64] = [WASIRights.fdDatasync, WASIRights.fdRead, WASIRights.fdSeek, WASIRights.fdFdstatSetFlags,
+                              WASIRights.fdSync, WASIRights.fdTell, WASIRights.fdWrite, WASIRights.fdAdvise,
+                              WASIRights.fdAllocate, WASIRights.fdFilestatSetSize, WASIRights.pollFdReadwrite]
+        for right in directory { #expect(base & right == right, "base \(right)") }
+        for right in directory + file { #expect(inheriting & right == right, "inheriting \(right)") }
+        #expect(base & (WASIRights.fdWrite | WASIRights.fdRead) == 0, "so opening \".\" with them is not EISDIR")
+    }
+
+    @Test func unlinkedNamesCanBeCreatedAgain() throws {
+        let (h, dir) = try Self.sandbox()
+        defer { Self.remove(dir) }
+        #expect(h.createFile("file") == .success)
+        let (_, fd) = h.open("file", rights: 0)
+        #expect(h.pathCall("path_unlink_file", "file") == .success)
+        #expect(h.createFile("file") == .success)
+        #expect(h.errno("fd_close", [UInt64(fd)]) == .success)
+        #expect(h.pathCall("path_create_directory", "subdir") == .success)
+        let (_, subdir) = h.open("subdir", oflags: WASIOflags.directory, rights: 0)
+        #expect(h.pathCall("path_remove_directory", "subdir") == .success)
+        #expect(h.pathCall("path_create_directory", "subdir") == .success)
+        #expect(h.errno("fd_close", [UInt64(subdir)]) == .success)
+    }
+
     @Test func directoryWithCreateExclOrTruncIsEINVAL() throws {
         let (h, dir) = try Self.sandbox()
         defer { Self.remove(dir) }
