@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import PhantomSpace
+import PhantomStore
+import WAT
 @testable import PhantomWasm
 
 /// The behaviours the official WASI testsuite (WebAssembly/wasi-testsuite,
@@ -567,5 +569,59 @@ import PhantomSpace
         try FileManager.default.createSymbolicLink(atPath: dir + "/data", withDestinationPath: outer + "/elsewhere")
         #expect(h.write(log, "!").0 == .notdir)
         #expect(fileContents(outer + "/elsewhere/log") == "inside")
+    }
+
+    // MARK: Through the interpreter
+
+    /// The new calls' signatures (i64 timestamps, seven-argument `path_link`)
+    /// as a compiled program sees them: `_start` exits with the number of the
+    /// first step that got an unexpected errno, or 0.
+    static let linkProgram = """
+    (module
+      (import "wasi_snapshot_preview1" "path_symlink" (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "path_readlink" (func $readlink (param i32 i32 i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "path_link" (func $link (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "path_filestat_set_times"
+        (func $settimes (param i32 i32 i32 i32 i64 i64 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "path_filestat_get" (func $stat (param i32 i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "sock_shutdown" (func $shutdown (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 0) "target")
+      (data (i32.const 16) "link")
+      (data (i32.const 32) "hard")
+      (func $expect (param $got i32) (param $want i32) (param $step i32)
+        (if (i32.ne (local.get $got) (local.get $want)) (then (call $exit (local.get $step)))))
+      (func (export "_start")
+        (call $expect (call $symlink (i32.const 0) (i32.const 6) (i32.const 3) (i32.const 16) (i32.const 4))
+          (i32.const 0) (i32.const 1))
+        (call $expect (call $readlink (i32.const 3) (i32.const 16) (i32.const 4) (i32.const 100) (i32.const 4) (i32.const 200))
+          (i32.const 0) (i32.const 2))
+        (call $expect (i32.load (i32.const 200)) (i32.const 4) (i32.const 3))
+        (call $expect (i32.load (i32.const 100)) (i32.const 0x67726174) (i32.const 4)) ;; "targ"
+        (call $expect (call $link (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 4) (i32.const 3) (i32.const 32) (i32.const 4))
+          (i32.const 0) (i32.const 5))
+        (call $expect (call $settimes (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 4)
+                                      (i64.const 0) (i64.const 5000000000) (i32.const 4)) ;; MTIM
+          (i32.const 0) (i32.const 6))
+        (call $expect (call $stat (i32.const 3) (i32.const 0) (i32.const 32) (i32.const 4) (i32.const 304))
+          (i32.const 0) (i32.const 7))
+        (call $expect (i32.wrap_i64 (i64.load (i32.const 352))) (i32.const 705032704) (i32.const 8)) ;; 5e9 mod 2^32
+        (call $expect (call $settimes (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 4)
+                                      (i64.const 0) (i64.const 0) (i32.const 3)) ;; ATIM | ATIM_NOW
+          (i32.const 28) (i32.const 9))
+        (call $expect (call $shutdown (i32.const 3) (i32.const 3)) (i32.const 57) (i32.const 10))
+        (call $exit (i32.const 0))))
+    """
+
+    @Test func aCompiledProgramMakesTheNewCalls() throws {
+        let (_, dir) = try Self.sandbox()
+        defer { Self.remove(dir) }
+        let space = try ObjectSpace(store: try Store.create(on: MemoryBlockDevice()), options: .init(limitBytes: 64 << 30))
+        let command = try WASICommand.start(module: try wat2wasm(Self.linkProgram), name: "links", in: space,
+                                            arguments: [], environment: [], preopens: [(dir, "/")], io: TestConsole().io)
+        #expect(command.run { false } == .exited(0))
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/hard") == "target",
+                "a hard link to the link itself")
     }
 }
