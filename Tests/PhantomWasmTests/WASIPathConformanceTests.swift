@@ -214,6 +214,24 @@ import WAT
         #expect(FileManager.default.fileExists(atPath: dir + "/file"))
     }
 
+    @Test func aLinkBeforeATrailingSlashIsNotActedThrough() throws {
+        let (h, dir) = try Self.sandbox()
+        defer { Self.remove(dir) }
+        #expect(h.pathCall("path_create_directory", "dir") == .success)
+        #expect(h.symlink("dir", at: "link") == .success)
+        // Calls on the entry itself never reach the directory behind the link.
+        #expect(h.pathCall("path_unlink_file", "link/") == .notdir)
+        #expect(h.pathCall("path_remove_directory", "link/") == .notdir)
+        #expect(h.rename("link/", "moved") == .notdir)
+        #expect(h.pathCall("path_create_directory", "link/") == .exist)
+        #expect(h.symlink("x", at: "link/") == .exist)
+        #expect(FileManager.default.fileExists(atPath: dir + "/dir"))
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/link") == "dir")
+        // Calls that reach a file follow it, as POSIX resolves a trailing slash.
+        #expect(h.open("link/", rights: 0, follow: false).0 == .success)
+        #expect(h.filestat("link/").1?.filetype == WASIFiletype.directory.rawValue)
+    }
+
     @Test func openWithTrailingSlashes() throws {
         let (h, dir) = try Self.sandbox()
         defer { Self.remove(dir) }

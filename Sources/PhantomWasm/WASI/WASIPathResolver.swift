@@ -95,7 +95,7 @@ enum WASIPathResolver {
                 continue
             }
             if pending.isEmpty {
-                if followFinal || trailingSlash, let target = linkTarget(current, component) {
+                if followFinal, let target = linkTarget(current, component) {
                     try splice(target)
                     continue
                 }
