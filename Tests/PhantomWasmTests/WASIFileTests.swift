@@ -61,7 +61,7 @@ import PhantomSpace
         #expect(h.errno("fd_close", [UInt64(fd)]) == .success)
         #expect(h.errno("fd_close", [UInt64(fd)]) == .badf)
         #expect(h.read(fd).0 == .badf)
-        #expect(h.wasi.openHostDescriptorCount == 0)
+        #expect(h.wasi.openHostDescriptorCount == 1, "only the preopen's, which resolved the path")
     }
 
     @Test func oflagsAndRights() throws {
@@ -137,10 +137,12 @@ import PhantomSpace
         #expect(h.open("sub/../sub", oflags: WASIOflags.directory).0 == .success)
         #expect(h.open("fine/./new.txt", oflags: WASIOflags.creat).0 == .success)
         #expect(FileManager.default.fileExists(atPath: dir + "/sub/new.txt"))
-        // An opened subdirectory cannot climb out of the preopen either.
+        // An opened subdirectory is a capability for its own tree only (as in
+        // wasmtime): `..` out of it is refused even where the preopen would allow it.
         let (_, sub) = h.open("sub", oflags: WASIOflags.directory)
         #expect(h.open("../../secret.txt", dirfd: sub).0 == .notcapable)
-        #expect(h.open("../fine/new.txt", dirfd: sub).0 == .success)
+        #expect(h.open("../fine/new.txt", dirfd: sub).0 == .notcapable)
+        #expect(h.open("new.txt", dirfd: sub).0 == .success)
         // Paths with NUL, empty paths.
         #expect(h.open("a\0b").0 == .inval)
         #expect(h.open("").0 == .noent)

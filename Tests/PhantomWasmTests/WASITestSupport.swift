@@ -126,8 +126,11 @@ final class WASIHarness {
 
     // MARK: Program-like helpers (scratch memory: paths at 1000, iovecs at 2000, results at 3000, data at 8192+)
 
-    func open(_ path: String, dirfd: UInt32 = 3, oflags: UInt16 = 0, rights: UInt64 = WASIRights.all,
+    /// `rights` defaults to everything a file may have, or to a directory's
+    /// rights with O_DIRECTORY (asking for write rights on a directory is EISDIR).
+    func open(_ path: String, dirfd: UInt32 = 3, oflags: UInt16 = 0, rights: UInt64? = nil,
               fdflags: UInt16 = 0, follow: Bool = true) -> (WASIErrno, UInt32) {
+        let rights = rights ?? (oflags & WASIOflags.directory != 0 ? WASIRights.directory : WASIRights.all)
         memory.put(path, at: 1000)
         let e = errno("path_open", [UInt64(dirfd), follow ? 1 : 0, 1000, UInt64(path.utf8.count), UInt64(oflags),
                                     rights, WASIRights.all, UInt64(fdflags), 3000])
@@ -167,4 +170,76 @@ func makeTemporaryDirectory() throws -> String {
 
 func fileContents(_ path: String) -> String? {
     FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// What `fd_filestat_get` / `path_filestat_get` wrote (the `filestat` struct).
+struct TestFilestat: Equatable {
+    var device: UInt64, inode: UInt64, filetype: UInt8, links: UInt64, size: UInt64
+    var accessed: UInt64, modified: UInt64
+}
+
+// MARK: Link, times and stat calls (scratch memory: path at 1000, second path at 1100, buffers at 16384, filestat at 400)
+
+extension WASIHarness {
+    func symlink(_ target: String, at path: String, dirfd: UInt32 = 3) -> WASIErrno {
+        memory.put(target, at: 1100)
+        memory.put(path, at: 1000)
+        return errno("path_symlink", [1100, UInt64(target.utf8.count), UInt64(dirfd), 1000, UInt64(path.utf8.count)])
+    }
+
+    /// `path_readlink` into a buffer of `capacity` bytes at 16384 (zeroed first).
+    func readlink(_ path: String, dirfd: UInt32 = 3, capacity: UInt32 = 64) -> (WASIErrno, [UInt8]) {
+        memory.put(path, at: 1000)
+        try! memory.write([UInt8](repeating: 0, count: 256), at: 16384)
+        let e = errno("path_readlink", [UInt64(dirfd), 1000, UInt64(path.utf8.count), 16384, UInt64(capacity), 3000])
+        return (e, e == .success ? try! memory.read(at: 16384, count: Int(memory.u32(3000))) : [])
+    }
+
+    func link(_ old: String, _ new: String, oldDirfd: UInt32 = 3, newDirfd: UInt32 = 3, follow: Bool = false) -> WASIErrno {
+        memory.put(old, at: 1000)
+        memory.put(new, at: 1100)
+        return errno("path_link", [UInt64(oldDirfd), follow ? 1 : 0, 1000, UInt64(old.utf8.count),
+                                   UInt64(newDirfd), 1100, UInt64(new.utf8.count)])
+    }
+
+    func rename(_ old: String, _ new: String, dirfd: UInt32 = 3) -> WASIErrno {
+        memory.put(old, at: 1000)
+        memory.put(new, at: 1100)
+        return errno("path_rename", [UInt64(dirfd), 1000, UInt64(old.utf8.count), UInt64(dirfd), 1100, UInt64(new.utf8.count)])
+    }
+
+    private func filestatAt400() -> TestFilestat {
+        TestFilestat(device: memory.u64(400), inode: memory.u64(408), filetype: try! memory.read(at: 416, count: 1)[0],
+                     links: memory.u64(424), size: memory.u64(432), accessed: memory.u64(440), modified: memory.u64(448))
+    }
+
+    func filestat(_ path: String, dirfd: UInt32 = 3, follow: Bool = false) -> (WASIErrno, TestFilestat?) {
+        memory.put(path, at: 1000)
+        let e = errno("path_filestat_get", [UInt64(dirfd), follow ? 1 : 0, 1000, UInt64(path.utf8.count), 400])
+        return (e, e == .success ? filestatAt400() : nil)
+    }
+
+    func filestat(fd: UInt32) -> (WASIErrno, TestFilestat?) {
+        let e = errno("fd_filestat_get", [UInt64(fd), 400])
+        return (e, e == .success ? filestatAt400() : nil)
+    }
+
+    func setTimes(_ path: String, dirfd: UInt32 = 3, follow: Bool = false, accessed: UInt64 = 0, modified: UInt64 = 0,
+                  flags: UInt16) -> WASIErrno {
+        memory.put(path, at: 1000)
+        return errno("path_filestat_set_times", [UInt64(dirfd), follow ? 1 : 0, 1000, UInt64(path.utf8.count),
+                                                 accessed, modified, UInt64(flags)])
+    }
+
+    func setTimes(fd: UInt32, accessed: UInt64 = 0, modified: UInt64 = 0, flags: UInt16) -> WASIErrno {
+        errno("fd_filestat_set_times", [UInt64(fd), accessed, modified, UInt64(flags)])
+    }
+
+    /// Creates an empty file (rights 0, like a program's `create_file`).
+    @discardableResult
+    func createFile(_ path: String, dirfd: UInt32 = 3) -> WASIErrno {
+        let (e, fd) = open(path, dirfd: dirfd, oflags: WASIOflags.creat, rights: 0)
+        if e == .success { _ = errno("fd_close", [UInt64(fd)]) }
+        return e
+    }
 }

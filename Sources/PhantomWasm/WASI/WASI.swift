@@ -58,10 +58,7 @@ public final class WASI: HostModuleResolver, @unchecked Sendable {
     /// All names of the module this resolver answers, implemented or ENOSYS.
     public static var functionNames: [String] { table.keys.sorted() }
     /// The names that only return ENOSYS.
-    public static let unsupported: Set<String> = [
-        "fd_filestat_set_times", "path_filestat_set_times", "path_link", "path_readlink", "path_symlink",
-        "proc_raise", "sock_accept", "sock_recv", "sock_send", "sock_shutdown",
-    ]
+    public static let unsupported: Set<String> = ["proc_raise", "sock_accept", "sock_recv", "sock_send"]
 
     typealias Implementation = @Sendable (WASI, inout HostCallContext, WASIArguments) throws(WASIErrno) -> HostCallOutcome
     struct Entry: Sendable {
@@ -121,17 +118,20 @@ public final class WASI: HostModuleResolver, @unchecked Sendable {
         add("path_unlink_file", [i, i, i]) { w, c, a throws(WASIErrno) in try w.pathUnlinkFile(c.guest, a) }
         add("path_rename", [i, i, i, i, i, i]) { w, c, a throws(WASIErrno) in try w.pathRename(c.guest, a) }
 
+        add("fd_filestat_set_times", [i, l, l, i]) { w, _, a throws(WASIErrno) in try w.fdFilestatSetTimes(a) }
+        add("path_filestat_set_times", [i, i, i, i, l, l, i]) { w, c, a throws(WASIErrno) in
+            try w.pathFilestatSetTimes(c.guest, a)
+        }
+        add("path_link", [i, i, i, i, i, i, i]) { w, c, a throws(WASIErrno) in try w.pathLink(c.guest, a) }
+        add("path_readlink", [i, i, i, i, i, i]) { w, c, a throws(WASIErrno) in try w.pathReadlink(c.guest, a) }
+        add("path_symlink", [i, i, i, i, i]) { w, c, a throws(WASIErrno) in try w.pathSymlink(c.guest, a) }
+        add("sock_shutdown", [i, i]) { w, _, a throws(WASIErrno) in try w.sockShutdown(a) }
+
         let nosys: Implementation = { _, _, _ throws(WASIErrno) in throw .nosys }
-        add("fd_filestat_set_times", [i, l, l, i], [i], nosys)
-        add("path_filestat_set_times", [i, i, i, i, l, l, i], [i], nosys)
-        add("path_link", [i, i, i, i, i, i, i], [i], nosys)
-        add("path_readlink", [i, i, i, i, i, i], [i], nosys)
-        add("path_symlink", [i, i, i, i, i], [i], nosys)
         add("proc_raise", [i], [i], nosys)
         add("sock_accept", [i, i, i], [i], nosys)
         add("sock_recv", [i, i, i, i, i, i], [i], nosys)
         add("sock_send", [i, i, i, i, i], [i], nosys)
-        add("sock_shutdown", [i, i], [i], nosys)
         return table
     }()
 }

@@ -15,6 +15,7 @@ public struct WASIErrno: RawRepresentable, Equatable, Hashable, Sendable, Error,
     public static let exist = WASIErrno(rawValue: 20)
     public static let fault = WASIErrno(rawValue: 21)
     public static let fbig = WASIErrno(rawValue: 22)
+    public static let ilseq = WASIErrno(rawValue: 25)
     public static let intr = WASIErrno(rawValue: 27)
     public static let inval = WASIErrno(rawValue: 28)
     public static let io = WASIErrno(rawValue: 29)
@@ -31,6 +32,7 @@ public struct WASIErrno: RawRepresentable, Equatable, Hashable, Sendable, Error,
     public static let nosys = WASIErrno(rawValue: 52)
     public static let notdir = WASIErrno(rawValue: 54)
     public static let notempty = WASIErrno(rawValue: 55)
+    public static let notsock = WASIErrno(rawValue: 57)
     public static let notsup = WASIErrno(rawValue: 58)
     public static let notty = WASIErrno(rawValue: 59)
     public static let nxio = WASIErrno(rawValue: 60)
@@ -117,6 +119,24 @@ public enum WASIOflags {
     public static let directory: UInt16 = 1 << 1
     public static let excl: UInt16 = 1 << 2
     public static let trunc: UInt16 = 1 << 3
+}
+
+/// `fstflags` (u16): which timestamps `*_filestat_set_times` sets, and to what.
+public enum WASIFstflags {
+    /// Set the access time to the `atim` argument.
+    public static let atim: UInt16 = 1 << 0
+    /// Set the access time to the current time.
+    public static let atimNow: UInt16 = 1 << 1
+    /// Set the modification time to the `mtim` argument.
+    public static let mtim: UInt16 = 1 << 2
+    /// Set the modification time to the current time.
+    public static let mtimNow: UInt16 = 1 << 3
+}
+
+/// `sdflags` (u8) of `sock_shutdown`.
+public enum WASISdflags {
+    public static let rd: UInt8 = 1 << 0
+    public static let wr: UInt8 = 1 << 1
 }
 
 /// `lookupflags` (u32).

@@ -9,8 +9,11 @@ import Darwin
 /// process only. Never stored in the object space; empty after a restore.
 ///
 /// A descriptor's host fd is opened lazily on first use from what the
-/// persistent slot records (its host path relative to its preopen, its open
-/// mode, directory or file) and kept until `fd_close`. Re-opening never
+/// persistent slot records (its canonical path relative to its preopen, its
+/// open mode, directory or file) and kept until `fd_close`. The path is walked
+/// from the preopen root without following links (`WASIPathResolver`), so a
+/// tree changed while the system was down cannot lead a restored descriptor
+/// outside its preopen. Re-opening never
 /// creates, truncates or requires exclusivity — those `oflags` took effect
 /// when the program opened the file. Reads and writes use `pread`/`pwrite` at
 /// the slot's stored position, so the host fd's own offset never matters and
@@ -38,8 +41,7 @@ final class WASIHostFiles: @unchecked Sendable {
 
     func hostDescriptor(for fd: UInt32, _ descriptor: WASIDescriptor, rootHost: String) throws(WASIErrno) -> Int32 {
         if let host = cached(fd) { return host }
-        let path = WASISandbox.hostPath(rootHost: rootHost, relative: descriptor.relativePath)
-        var flags: Int32 = O_CLOEXEC
+        var flags: Int32 = 0
         if descriptor.isDirectory {
             flags |= O_RDONLY | O_DIRECTORY
         } else {
@@ -48,10 +50,20 @@ final class WASIHostFiles: @unchecked Sendable {
             case 3: flags |= O_RDWR
             default: flags |= O_RDONLY
             }
-            flags |= O_NOFOLLOW
         }
-        let host = openHostPath(path, flags)
-        guard host >= 0 else { throw WASIErrno(hostErrno: errno) }
+        // The preopen root by its host path (the operator's configuration);
+        // everything below it by its stored canonical path, one component at
+        // a time and following no link (`WASIPathResolver.openCanonical`).
+        let root = openHostPath(rootHost, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else { throw WASIErrno(hostErrno: errno) }
+        let host: Int32
+        if descriptor.kind == .preopenDirectory {
+            host = root
+        } else {
+            defer { _ = closeHostDescriptor(root) }
+            let components = descriptor.relativePath.split(separator: "/").map(String.init)
+            host = try WASIPathResolver.openCanonical(from: root, components: components, flags: flags)
+        }
         var info = stat()
         guard fstat(host, &info) == 0 else {
             let error = WASIErrno(hostErrno: errno)

@@ -158,6 +158,8 @@ extension WASIErrno {
         case ESTALE: self = .stale
         case EINTR: self = .intr
         case EOPNOTSUPP: self = .notsup
+        case ENOTSOCK: self = .notsock
+        case EILSEQ: self = .ilseq
         default: self = .io
         }
     }
