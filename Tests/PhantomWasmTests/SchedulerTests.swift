@@ -16,13 +16,21 @@ import Testing
     final class Console: @unchecked Sendable {
         private let lock = NSLock()
         private var lines: [Int: String] = [:]
+        /// Every write, in the order the programs made them.
+        private var log: [(program: Int, text: String)] = []
         func io(_ program: Int) -> WASIHostIO {
             var io = WASIHostIO.standard
             io.output = { _, bytes in
-                self.lock.lock(); self.lines[program, default: ""] += String(decoding: bytes, as: UTF8.self); self.lock.unlock()
+                let text = String(decoding: bytes, as: UTF8.self)
+                self.lock.lock(); self.lines[program, default: ""] += text; self.log.append((program, text)); self.lock.unlock()
                 return .success
             }
             return io
+        }
+        /// The position in the write order of the first write by `program` that contains `text`.
+        func position(of text: String, by program: Int) -> Int? {
+            lock.lock(); defer { lock.unlock() }
+            return log.firstIndex { $0.program == program && $0.text.contains(text) }
         }
         func output(_ program: Int) -> String { lock.lock(); defer { lock.unlock() }; return lines[program] ?? "" }
     }
@@ -32,20 +40,25 @@ import Testing
         let console = Console()
         let sleeper = try Self.fixture("c/sleeper.wasm")
         // Six programs each sleeping 3 × 150 ms, on ONE worker: if a sleep held the
-        // worker this would take 6 × 450 ms; interleaved it takes about 450 ms.
+        // worker, each program would finish before the next started. Judged by
+        // the order of their output, not by elapsed time (a busy machine may be
+        // slow, but cannot reorder a round robin).
         let scheduler = Scheduler(workers: 1)
         let outcomes = Outcomes()
-        for index in 0..<6 {
-            let command = try WASICommand.start(module: sleeper, name: "sleeper", in: space, arguments: ["3", "150"],
-                                                environment: [], preopens: [], io: console.io(index))
-            scheduler.submit(command) { outcomes.add($0) }
+        // All six are instantiated before any is submitted, so none can finish
+        // while a later one is still being set up.
+        let commands = try (0..<6).map { index in
+            try WASICommand.start(module: sleeper, name: "sleeper", in: space, arguments: ["3", "150"],
+                                  environment: [], preopens: [], io: console.io(index))
         }
-        let start = Date()
+        for command in commands { scheduler.submit(command) { outcomes.add($0) } }
         scheduler.waitUntilIdle()
-        let elapsed = Date().timeIntervalSince(start)
         scheduler.stop()
         #expect(outcomes.all == Array(repeating: .exited(0), count: 6))
-        #expect(elapsed < 1.5, "took \(elapsed) s: sleeps held the worker")
+        // Every program had started (and gone to sleep) before any finished its sleeps.
+        let lastStart = (0..<6).compactMap { console.position(of: "start", by: $0) }.max() ?? Int.max
+        let firstEnd = (0..<6).compactMap { console.position(of: "tick 3", by: $0) }.min() ?? -1
+        #expect(lastStart < firstEnd, "sleeps held the worker: a program finished before another started")
         for index in 0..<6 { #expect(console.output(index).hasSuffix("ok\n"), "\(console.output(index))") }
     }
 
