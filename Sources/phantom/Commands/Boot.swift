@@ -130,7 +130,7 @@ struct Boot: ParsableCommand {
         }
         let summary = "stopped cleanly at iteration \(workload.iteration); generation \(final.generation.generation) committed"
         if outputClosed || standardOutputFailed() {
-            printError("phantom: standard output was closed; \(summary)")
+            printError("phantom: standard output was closed (or failed); \(summary)")
             throw ExitCode(ExitStatus.outputClosed)
         }
         print("phantom: \(summary)")
