@@ -231,7 +231,7 @@ func updateChecked(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeM
 /// The page a store touched was clean: mark it (reached through `phantom_mark_dirty`).
 @_cdecl("phantom_mark_dirty_slow")
 func markDirtySlow(_ machine: UnsafeMutableRawPointer, _ offset: UInt64, _ count: Int64) {
-    machine.assumingMemoryBound(to: Machine.self).pointee.interpreter.space.markDirty(offset, count: Int(count))
+    machine.assumingMemoryBound(to: Machine.self).pointee.interpreter.space.markDirtyUnchecked(offset, count: Int(count))
 }
 
 /// One instruction: the body of every handler in `PhantomDispatch.h`, which
