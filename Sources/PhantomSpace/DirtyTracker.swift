@@ -27,7 +27,8 @@ public final class DirtyTracker: @unchecked Sendable {
     /// address -1 + page. So a refused reservation (a limit beyond the address
     /// space or `ulimit -v`) is an error here, not a crash at the first store.
     init(pageLimit: UInt64) throws(SpaceError) {
-        guard pageLimit > 0, pageLimit <= ObjectSpace.maximumLimitBytes / UInt64(ObjectSpace.pageSize) else {
+        // The map's size must fit an `Int` and be worth asking `mmap` for.
+        guard pageLimit > 0, pageLimit <= ObjectSpace.maximumLimitBytes else {
             throw .invalidLimit(bytes: pageLimit &* UInt64(ObjectSpace.pageSize))
         }
         self.pageLimit = pageLimit

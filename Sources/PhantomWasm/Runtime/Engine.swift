@@ -192,6 +192,7 @@ public final class WasmEngine: @unchecked Sendable {
         // Cross-instance references and threads once every instance is back.
         for instance in restored { try validator.validateImportedFunctions(of: instance) }
         for (id, record) in engine.storedThreads() { try validator.validateThread(id: id, record: record) }
+        try validator.validateDisjoint()
         return engine
     }
 

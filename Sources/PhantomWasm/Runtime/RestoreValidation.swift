@@ -26,10 +26,28 @@ import PhantomSpace
 ///   stack, sp exactly where that instruction leaves it), and every saved
 ///   frame down to the entry frame (caller function, return pc right after a
 ///   call to this frame's function, caller fp below, frame inside the stack,
-///   frame count equal to the stored depth).
-struct RestoreValidator {
+///   frame count equal to the stored depth);
+/// - that no two of these regions overlap (except one record shared by
+///   instances, an imported memory, table or global): a memory's data laid
+///   over a thread's stack would let guest stores rewrite its saved frames,
+///   over a thread record its registers — values the interpreter trusts once
+///   they have been checked here.
+final class RestoreValidator {
     let engine: WasmEngine
     var space: ObjectSpace { engine.space }
+    /// Every region checked so far, by start offset (see `claim`).
+    private var regions: [UInt64: Region] = [:]
+
+    struct Region {
+        var start: UInt64
+        var end: UInt64
+        var name: String
+        /// What instances may share (a module, memory, table, global), nil for
+        /// what belongs to one owner only.
+        var shared: String?
+    }
+
+    init(engine: WasmEngine) { self.engine = engine }
 
     /// Ids are `UInt32`; a registry table can hold at most this many entries.
     static let maximumIDs: UInt64 = UInt64(UInt32.max)
@@ -46,6 +64,29 @@ struct RestoreValidator {
     func isAllocated(_ offset: UInt64, slots count: UInt64) -> Bool {
         let (bytes, overflow) = count.multipliedReportingOverflow(by: 8)
         return !overflow && space.isAllocated(offset, count: bytes)
+    }
+
+    /// Records that `[start, start + length)` holds `name`. The same record
+    /// reached twice (a module, memory, table or global cell that instances
+    /// share) is one region; a region starting inside another is an overlap.
+    func claim(_ start: UInt64, _ length: UInt64, _ name: @autoclosure () -> String,
+               shared: String? = nil) throws(WasmInstantiationError) {
+        guard length > 0 else { return }
+        if let existing = regions[start] {
+            guard shared != nil, existing.shared == shared, existing.end == start + length else {
+                throw fail("\(name()) at \(start) (\(length) bytes) overlaps \(existing.name) at \(existing.start)..<\(existing.end)")
+            }
+            return
+        }
+        regions[start] = Region(start: start, end: start + length, name: name(), shared: shared)
+    }
+
+    /// No two claimed regions overlap. Once, after everything was claimed.
+    func validateDisjoint() throws(WasmInstantiationError) {
+        let sorted = regions.values.sorted { $0.start < $1.start }
+        for (previous, next) in zip(sorted, sorted.dropFirst()) where next.start < previous.end {
+            throw fail("\(next.name) at \(next.start)..<\(next.end) overlaps \(previous.name) at \(previous.start)..<\(previous.end)")
+        }
     }
 
     // MARK: - Registry
@@ -75,7 +116,9 @@ struct RestoreValidator {
             guard tableCapacity == 0 || isAllocated(tableOffset, slots: tableCapacity) else {
                 throw fail("registry: \(name) table at \(tableOffset) with capacity \(tableCapacity) is outside the allocated space")
             }
+            try claim(tableOffset, tableCapacity * 8, "the registry's \(name) table")
         }
+        try claim(registry, UInt64(RegistryRecord.size), "the registry")
     }
 
     // MARK: - Modules and instances
@@ -96,6 +139,9 @@ struct RestoreValidator {
         guard space.isAllocated(bytes, count: length) else {
             throw fail("instance \(id): module bytes at \(bytes), length \(length), are outside the allocated space")
         }
+        try claim(record, UInt64(InstanceRecord.size), "instance \(id)'s record")
+        try claim(module, UInt64(ModuleRecord.size), "instance \(id)'s module record", shared: "module record")
+        try claim(bytes, length, "instance \(id)'s module bytes", shared: "module bytes")
     }
 
     /// Everything `Instance(restoring:)` reads, against what `module` declares.
@@ -119,11 +165,13 @@ struct RestoreValidator {
         guard globalCount == 0 || isAllocated(globals, slots: globalCount) else {
             throw fail("instance \(id): global array at \(globals) is outside the allocated space")
         }
+        try claim(globals, globalCount * 8, "instance \(id)'s global array")
         for index in 0..<globalCount {
             let cell = space.load(UInt64.self, at: globals + index * 8)
             guard space.isAllocated(cell, count: 8) else {
                 throw fail("instance \(id): global \(index) cell offset \(cell) is outside the allocated space")
             }
+            try claim(cell, 8, "instance \(id)'s global \(index)", shared: "global")
         }
 
         let tables = field(InstanceRecord.tables), tableCount = field(InstanceRecord.tableCount)
@@ -133,6 +181,7 @@ struct RestoreValidator {
         guard tableCount == 0 || isAllocated(tables, slots: tableCount) else {
             throw fail("instance \(id): table array at \(tables) is outside the allocated space")
         }
+        try claim(tables, tableCount * 8, "instance \(id)'s table array")
         for index in 0..<tableCount {
             try validateTable(space.load(UInt64.self, at: tables + index * 8), owner: "instance \(id) table \(index)")
         }
@@ -144,6 +193,7 @@ struct RestoreValidator {
         guard functionCount == 0 || isAllocated(functions, slots: functionCount) else {
             throw fail("instance \(id): function array at \(functions) is outside the allocated space")
         }
+        try claim(functions, functionCount * 8, "instance \(id)'s function array")
         // A defined function is this instance's own; an imported one is checked
         // once every instance is back (`validateImportedFunctions`).
         for index in UInt64(validated.importedFunctionCount)..<functionCount {
@@ -161,6 +211,7 @@ struct RestoreValidator {
         guard space.isAllocated(dropped, count: dataCount + elementCount) else {
             throw fail("instance \(id): dropped-segment flags at \(dropped) are outside the allocated space")
         }
+        try claim(dropped, dataCount + elementCount, "instance \(id)'s dropped-segment flags")
     }
 
     /// A memory record: the interpreter turns its data offset into a host
@@ -182,6 +233,8 @@ struct RestoreValidator {
         guard limit == 0 || data % UInt64(ObjectSpace.pageSize) == 0 else {
             throw fail("\(owner): memory data at \(data) is not page-aligned")
         }
+        try claim(memory, UInt64(MemoryRecord.size), "\(owner)'s memory record", shared: "memory record")
+        try claim(data, limit * MemoryRecord.pageSize, "\(owner)'s memory data", shared: "memory data")
     }
 
     func validateTable(_ table: UInt64, owner: String) throws(WasmInstantiationError) {
@@ -197,6 +250,8 @@ struct RestoreValidator {
         guard isAllocated(elements, slots: capacity) else {
             throw fail("\(owner): elements at \(elements) (capacity \(capacity)) are outside the allocated space")
         }
+        try claim(table, UInt64(TableRecord.size), "\(owner) record", shared: "table record")
+        try claim(elements, capacity * 8, "\(owner) elements", shared: "table elements")
     }
 
     /// Imported functions that name another instance's function: that instance
@@ -247,6 +302,8 @@ struct RestoreValidator {
         guard capacity <= space.limitBytes / 8, isAllocated(stack, slots: capacity) else {
             throw fail("stack at \(stack) (\(capacity) slots) is outside the allocated space")
         }
+        try claim(record, UInt64(ThreadRecord.size), "thread \(id)'s record")
+        try claim(stack, capacity * 8, "thread \(id)'s stack")
         let maximumDepth = field(ThreadRecord.maximumDepth)
         guard maximumDepth <= Self.maximumDepthLimit else { throw fail("maximum depth \(maximumDepth) is more than \(Self.maximumDepthLimit)") }
 
@@ -260,6 +317,7 @@ struct RestoreValidator {
             guard length == 0 || (length <= Self.maximumTrapMessage && space.isAllocated(message, count: length)) else {
                 throw fail("trap message at \(message), length \(length), is outside the allocated space")
             }
+            try claim(message, length, "thread \(id)'s trap message")
             return
         case .exited:
             return
