@@ -386,6 +386,25 @@ import WAT
         }
     }
 
+    /// A refused image leaves nothing behind: the half-restored engine (its
+    /// instances and it refer to each other) is closed, so it and the reopened
+    /// space are freed. (The restore fuzzer grew by 0.6 MB per input before.)
+    @Test func aRefusedRestoreFreesItsEngineAndSpace() throws {
+        let paused = try Paused()
+        paused.forge(ThreadRecord.pcPosition, 1_000_000)
+        try paused.space.snapshot()
+        weak var space: ObjectSpace?
+        weak var engine: WasmEngine?
+        do {
+            let reopened = try ObjectSpace(store: Store.open(paused.device), options: Self.options)
+            space = reopened
+            engine = try WasmEngine.shared(for: reopened)
+            #expect(throws: WasmInstantiationError.self) { try WasmEngine.restore(reopened) }
+        }
+        #expect(engine == nil)
+        #expect(space == nil)
+    }
+
     // MARK: - The program record of `phantom run`
 
     @Test func badIDsInTheProgramRecordAreRefused() throws {

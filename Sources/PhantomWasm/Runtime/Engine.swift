@@ -156,6 +156,23 @@ public final class WasmEngine: @unchecked Sendable {
             throw WasmInstantiationError.restore("no Wasm engine registry at root \(WasmRoots.registry)")
         }
         let engine = try shared(for: space)
+        // A refused image must not leave a half-restored engine behind: its
+        // instances and it refer to each other and would live (with the space)
+        // as long as the process. An engine that already had instances stays.
+        engine.lock.lock()
+        let fresh = engine.instances.isEmpty
+        engine.lock.unlock()
+        do {
+            try restoreInstances(of: engine, imports: imports)
+        } catch {
+            if fresh { engine.close() }
+            throw error
+        }
+        return engine
+    }
+
+    private static func restoreInstances(of engine: WasmEngine, imports: HostModuleResolver?) throws {
+        let space = engine.space
         // Every record is checked before it is used (RestoreValidation.swift).
         let validator = RestoreValidator(engine: engine)
         try validator.validateRegistry()
@@ -193,7 +210,6 @@ public final class WasmEngine: @unchecked Sendable {
         for instance in restored { try validator.validateImportedFunctions(of: instance) }
         for (id, record) in engine.storedThreads() { try validator.validateThread(id: id, record: record) }
         try validator.validateDisjoint()
-        return engine
     }
 
     /// Threads stored in the space, by id (the offset of each thread record).
