@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "FuzzImage", type: .static, targets: ["FuzzImage"]),
         .library(name: "FuzzModule", type: .static, targets: ["FuzzModule"]),
+        .library(name: "FuzzRestore", type: .static, targets: ["FuzzRestore"]),
     ],
     dependencies: [
         .package(name: "Phantom", path: ".."),
@@ -20,6 +21,10 @@ let package = Package(
         .target(name: "FuzzModule", dependencies: [
             .product(name: "PhantomWasm", package: "Phantom"), .product(name: "PhantomSpace", package: "Phantom"),
             .product(name: "PhantomStore", package: "Phantom"), .product(name: "WasmParser", package: "WasmKit"),
+        ]),
+        .target(name: "FuzzRestore", dependencies: [
+            .product(name: "PhantomWasm", package: "Phantom"), .product(name: "PhantomSpace", package: "Phantom"),
+            .product(name: "PhantomStore", package: "Phantom"), .product(name: "WAT", package: "WasmKit"),
         ]),
     ]
 )

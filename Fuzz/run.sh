@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs a libFuzzer target.
-# usage: Fuzz/run.sh image|module [SECONDS]
+# usage: Fuzz/run.sh image|module|restore [SECONDS]
 #
 # SwiftPM builds the target as a static library with fuzzer instrumentation;
 # swiftc then links it with libFuzzer's own main (SwiftPM cannot: it renames
@@ -10,12 +10,13 @@
 # to Fuzz/.build-fuzz/ as crash-* files; rerun one with the binary and its path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-target=${1:?usage: run.sh image|module [SECONDS]}
+target=${1:?usage: run.sh image|module|restore [SECONDS]}
 seconds=${2:-60}
 case "$target" in
   image) product=FuzzImage ;;
   module) product=FuzzModule ;;
-  *) echo "unknown target $target (image or module)" >&2; exit 2 ;;
+  restore) product=FuzzRestore ;;
+  *) echo "unknown target $target (image, module or restore)" >&2; exit 2 ;;
 esac
 cd "$here"
 swift build -c release --product "$product" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xcc -fsanitize=fuzzer-no-link
@@ -39,6 +40,9 @@ if [ "$target" = module ]; then
     done
     rm -f "$corpus"/*.json "$corpus"/*.wat
   fi
+elif [ "$target" = restore ]; then
+  # Inputs are forgeries (FuzzRestore.swift): the empty one forges nothing.
+  cp "$here"/seeds/restore-* "$corpus/"
 else
   seed=$(mktemp -d)
   (cd "$here/.." && swift build -c release --product phantom >/dev/null && \

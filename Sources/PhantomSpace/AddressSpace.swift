@@ -18,7 +18,15 @@ final class AddressSpace {
     let base: UnsafeMutableRawPointer
     let byteCount: UInt64
 
+    /// Throws instead of trapping for any `byteCount`: a limit of zero or one
+    /// no pointer can span is `invalidLimit` (rounding it up to a page would
+    /// overflow), and a reservation the kernel refuses (more than the address
+    /// space, or than `ulimit -v`) is `reserveFailed` — `mmap` returns
+    /// `MAP_FAILED`, not nil, so both are checked.
     init(byteCount: UInt64) throws {
+        guard byteCount > 0, byteCount <= ObjectSpace.maximumLimitBytes else {
+            throw SpaceError.invalidLimit(bytes: byteCount)
+        }
         let length = Int((byteCount + 4095) & ~4095)
         let address = mmap(nil, length, PROT_READ | PROT_WRITE,
                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)

@@ -22,17 +22,29 @@ public final class DirtyTracker: @unchecked Sendable {
     private(set) var highestPage: UInt64 = 0
     private var anyPage = false
 
-    init(pageLimit: UInt64) {
+    /// Reserves one byte per page of the space. `mmap` reports failure as
+    /// `MAP_FAILED` (not nil): unchecked, the first mark would write through
+    /// address -1 + page. So a refused reservation (a limit beyond the address
+    /// space or `ulimit -v`) is an error here, not a crash at the first store.
+    init(pageLimit: UInt64) throws(SpaceError) {
+        // The map's size must fit an `Int` and be worth asking `mmap` for.
+        guard pageLimit > 0, pageLimit <= ObjectSpace.maximumLimitBytes else {
+            throw .invalidLimit(bytes: pageLimit &* UInt64(ObjectSpace.pageSize))
+        }
         self.pageLimit = pageLimit
         let raw = mmap(nil, Int(pageLimit), PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)!
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        guard let raw, raw != MAP_FAILED else { throw .dirtyMapFailed(pages: pageLimit, errno: errno) }
         flags = raw.bindMemory(to: UInt8.self, capacity: Int(pageLimit))
     }
 
     deinit { munmap(flags, Int(pageLimit)) }
 
+    /// Unchecked: `page` must be below `pageLimit` (callers went through
+    /// `ObjectSpace`'s bounds checks). Not public: a page beyond the map would
+    /// be a write outside it; `ObjectSpace.markDirty` is the checked entry point.
     @inlinable @inline(__always)
-    public func mark(page: UInt64) {
+    func mark(page: UInt64) {
         if flags[Int(page)] == 0 { markSlow(page: page) }
     }
 

@@ -18,6 +18,10 @@ public final class ObjectSpace: @unchecked Sendable {
     }
 
     public static let pageSize = Layout.pageSize
+    /// The largest limit worth trying: 2^57 bytes, the user address space of
+    /// 64-bit Linux with 5-level page tables. Beyond it (and for rounding up to
+    /// a page not to overflow) a limit is refused before any `mmap`.
+    public static let maximumLimitBytes: UInt64 = 1 << 57
 
     /// Host address of offset 0. Valid for this process only: never store it.
     public let base: UnsafeMutableRawPointer
@@ -41,10 +45,13 @@ public final class ObjectSpace: @unchecked Sendable {
     public init(store: Store, options: Options = Options()) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         self.store = store
+        guard options.limitBytes > 0, options.limitBytes <= Self.maximumLimitBytes else {
+            throw SpaceError.invalidLimit(bytes: options.limitBytes)
+        }
         limitBytes = (options.limitBytes + 4095) & ~4095
         memory = try AddressSpace(byteCount: limitBytes)
         base = memory.base
-        dirty = DirtyTracker(pageLimit: limitBytes / 4096)
+        dirty = try DirtyTracker(pageLimit: limitBytes / 4096)
         warnings = store.warnings
 
         var reasons: [String] = []
@@ -87,9 +94,39 @@ public final class ObjectSpace: @unchecked Sendable {
                      "object-space access at \(offset) + \(count) is beyond the limit \(limitBytes)")
     }
 
-    /// Marks the pages under `[offset, offset + count)` as written.
+    /// Whether `[offset, offset + count)` lies inside the space, without
+    /// trapping on overflow: for checking offsets read from the space itself
+    /// (a restored record) before using them.
+    @inlinable
+    public func contains(_ offset: UInt64, count: UInt64) -> Bool {
+        offset <= limitBytes && count <= limitBytes - offset
+    }
+
+    /// Whether `[offset, offset + count)` lies in what the allocator has handed
+    /// out: past the header page and below its bump pointer. A record read back
+    /// from an image must point there — into the header it could rewrite the
+    /// allocator's free lists, beyond the bump it names nothing ever written.
+    public func isAllocated(_ offset: UInt64, count: UInt64) -> Bool {
+        let end = min(load(UInt64.self, at: SpaceHeader.bumpOffset), limitBytes)
+        return offset >= UInt64(Self.pageSize) && offset <= end && count <= end - offset
+    }
+
+    /// Marks the pages under `[offset, offset + count)` as written. Checked:
+    /// a range outside the space is refused, since its pages have no dirty
+    /// flags (marking one would write past the tracker's map).
+    public func markDirty(_ offset: UInt64, count: Int) throws(SpaceError) {
+        guard count >= 0, contains(offset, count: UInt64(count)) else {
+            throw .outOfBounds(offset: offset, count: count, limit: limitBytes)
+        }
+        markDirtyUnchecked(offset, count: count)
+    }
+
+    /// `markDirty` without the bounds check, for this module's accessors and the
+    /// engines' hot paths, which have checked the range already (a Wasm store
+    /// against its memory's validated size). Package-only: from outside, a
+    /// wrong offset would corrupt memory instead of failing.
     @inlinable @inline(__always)
-    public func markDirty(_ offset: UInt64, count: Int) {
+    package func markDirtyUnchecked(_ offset: UInt64, count: Int) {
         guard count > 0 else { return }
         var page = offset >> 12
         let last = (offset + UInt64(count) - 1) >> 12
@@ -109,14 +146,14 @@ public final class ObjectSpace: @unchecked Sendable {
     public func store<T: FixedWidthInteger>(_ value: T, at offset: UInt64) {
         checkBounds(offset, MemoryLayout<T>.size)
         base.storeBytes(of: value.littleEndian, toByteOffset: Int(offset), as: T.self)
-        markDirty(offset, count: MemoryLayout<T>.size)
+        markDirtyUnchecked(offset, count: MemoryLayout<T>.size)
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) {
         checkBounds(offset, bytes.count)
         guard let source = bytes.baseAddress else { return }
         (base + Int(offset)).copyMemory(from: source, byteCount: bytes.count)
-        markDirty(offset, count: bytes.count)
+        markDirtyUnchecked(offset, count: bytes.count)
     }
 
     public func write(_ bytes: [UInt8], at offset: UInt64) {
@@ -131,7 +168,7 @@ public final class ObjectSpace: @unchecked Sendable {
     public func fill(at offset: UInt64, count: Int, with byte: UInt8) {
         checkBounds(offset, count)
         (base + Int(offset)).initializeMemory(as: UInt8.self, repeating: byte, count: count)
-        markDirty(offset, count: count)
+        markDirtyUnchecked(offset, count: count)
     }
 
     /// Throws away the contents of `[offset, offset + count)`: afterwards it

@@ -111,7 +111,7 @@ import WAT
         try space.snapshot()
         let original = runToEnd(thread, fuel: fuel)
         let (_, engine) = try reopen(device)
-        let restored = try #require(WasmThread.restore(engine, id: thread.id))
+        let restored = try #require(try WasmThread.restore(engine, id: thread.id))
         #expect(restored.status == status)
         return (runToEnd(restored, fuel: fuel), original, status)
     }
@@ -162,7 +162,7 @@ import WAT
         #expect(snapshotError == nil)
         #expect(original == expected)
         let (_, engine) = try Self.reopen(device)
-        let restored = try #require(WasmThread.restore(engine, id: thread.id))
+        let restored = try #require(try WasmThread.restore(engine, id: thread.id))
         #expect(restored.status == .running)
         let memory = try #require(engine.instance(id: instance.id)?.readMemory(at: 0, count: 4))
         let countAtSnapshot = memory.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }

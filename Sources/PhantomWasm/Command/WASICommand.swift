@@ -17,6 +17,8 @@ public final class WASICommand {
     public static let rootSlot = 9
     static let magic: UInt64 = 0x4D43_4953_4157_4850 // "PHWASICM"
     static let size = 64
+    /// Longer stored names are refused (a real one is a file name).
+    static let maximumNameLength: UInt64 = 1 << 16
 
     public let space: ObjectSpace
     public let instance: Instance
@@ -36,11 +38,15 @@ public final class WASICommand {
     }
 
     /// Reads the stored program's description without restoring the engine.
+    /// Nil when the root names no such record, or one whose offsets leave the
+    /// space (a forged image: `resume` says what is wrong with it).
     public static func stored(in space: ObjectSpace) -> Stored? {
         let record = space.root(rootSlot)
-        guard record != 0, space.load(UInt64.self, at: record) == magic else { return nil }
-        let name = String(decoding: space.read(at: space.load(UInt64.self, at: record + 40),
-                                               count: Int(space.load(UInt64.self, at: record + 48))), as: UTF8.self)
+        guard record != 0, space.isAllocated(record, count: UInt64(size)),
+              space.load(UInt64.self, at: record) == magic else { return nil }
+        let nameOffset = space.load(UInt64.self, at: record + 40), nameLength = space.load(UInt64.self, at: record + 48)
+        guard space.isAllocated(nameOffset, count: nameLength), nameLength <= maximumNameLength else { return nil }
+        let name = String(decoding: space.read(at: nameOffset, count: Int(nameLength)), as: UTF8.self)
         return Stored(name: name, moduleChecksum: UInt32(truncatingIfNeeded: space.load(UInt64.self, at: record + 32)),
                       exited: space.load(UInt32.self, at: record + 56) == 1,
                       trapped: space.load(UInt32.self, at: record + 56) == 2,
@@ -86,15 +92,23 @@ public final class WASICommand {
     /// its module (checking the stored code checksum) and relinks WASI.
     public static func resume(in space: ObjectSpace, io: WASIHostIO) throws -> WASICommand {
         let record = space.root(rootSlot)
-        guard record != 0, space.load(UInt64.self, at: record) == magic else {
+        guard record != 0 else { throw WasmInstantiationError.restore("the image holds no WASI program") }
+        guard space.isAllocated(record, count: UInt64(size)) else {
+            throw WasmInstantiationError.restore("root \(rootSlot): WASI program record offset \(record) is outside the allocated space")
+        }
+        guard space.load(UInt64.self, at: record) == magic else {
             throw WasmInstantiationError.restore("the image holds no WASI program")
         }
         let wasi = try WASI(space: space, stateOffset: space.load(UInt64.self, at: record + 24), io: io)
         let engine = try WasmEngine.restore(space, imports: wasi)
-        let instanceID = UInt32(space.load(UInt64.self, at: record + 8))
-        let threadID = UInt32(space.load(UInt64.self, at: record + 16))
-        guard let instance = engine.instance(id: instanceID), let thread = WasmThread.restore(engine, id: threadID) else {
-            throw WasmInstantiationError.restore("the stored program's instance \(instanceID) or thread \(threadID) is missing")
+        // Ids are 32 bits; a stored value beyond that names nothing (and must not trap the conversion).
+        let storedInstance = space.load(UInt64.self, at: record + 8)
+        let storedThread = space.load(UInt64.self, at: record + 16)
+        guard storedInstance <= UInt64(UInt32.max), let instance = engine.instance(id: UInt32(storedInstance)) else {
+            throw WasmInstantiationError.restore("the stored program's instance id \(storedInstance) names no instance")
+        }
+        guard storedThread <= UInt64(UInt32.max), let thread = try WasmThread.restore(engine, id: UInt32(storedThread)) else {
+            throw WasmInstantiationError.restore("the stored program's thread id \(storedThread) names no thread")
         }
         return WASICommand(space: space, record: record, instance: instance, thread: thread, wasi: wasi)
     }

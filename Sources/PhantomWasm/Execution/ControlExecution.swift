@@ -25,7 +25,7 @@ extension Interpreter {
         r.fp = callerFP
         if callerFP < r.minTouched { r.minTouched = callerFP }
         r.depth -= 1
-        enter(&r, callerRef)
+        try enter(&r, callerRef)
         r.pc = returnPC
         return false
     }
@@ -39,7 +39,12 @@ extension Interpreter {
         guard index < space.field(table, TableRecord.count) else { throw Trap("undefined element") }
         let reference = space.load(UInt64.self, at: space.field(table, TableRecord.elements) + index * 8)
         guard reference != 0 else { throw Trap("uninitialized element") }
-        let owner = reference >> 32 == UInt64(r.instance.id) ? r.instance : engine.instance(UInt32(reference >> 32))
+        // A table element is any value an image held: its instance and index are
+        // checked here (once per call_indirect), not trusted.
+        let owner = reference >> 32 == UInt64(r.instance.id) ? r.instance : try engine.instance(UInt32(reference >> 32))
+        guard Int(reference & 0xffff_ffff) < owner.functionTypeIDs.count else {
+            throw Trap("invalid function reference 0x\(String(reference, radix: 16))")
+        }
         guard owner.functionTypeIDs[Int(reference & 0xffff_ffff)] == r.instance.typeIDs[typeIndex] else {
             throw Trap("indirect call type mismatch")
         }
@@ -51,7 +56,7 @@ extension Interpreter {
     /// host call blocked or exited).
     func call(_ r: inout Registers, _ reference: FunctionReference, callPC: Int, returnPC: Int,
               spBefore: UnsafeMutablePointer<UInt64>) throws(Trap) -> Stop? {
-        let owner = reference >> 32 == UInt64(r.instance.id) ? r.instance : engine.instance(UInt32(reference >> 32))
+        let owner = reference >> 32 == UInt64(r.instance.id) ? r.instance : try engine.instance(UInt32(reference >> 32))
         let index = Int(reference & 0xffff_ffff)
         if index < owner.importedFunctionCount {
             return try callHost(&r, owner, index, callPC: callPC, returnPC: returnPC, spBefore: spBefore)

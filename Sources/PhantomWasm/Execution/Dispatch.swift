@@ -229,9 +229,11 @@ func updateChecked(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeM
 }
 
 /// The page a store touched was clean: mark it (reached through `phantom_mark_dirty`).
+/// Unchecked: the store checked its address against the memory's size, and the
+/// memory lies inside the space (checked on restore, RestoreValidation.swift).
 @_cdecl("phantom_mark_dirty_slow")
 func markDirtySlow(_ machine: UnsafeMutableRawPointer, _ offset: UInt64, _ count: Int64) {
-    machine.assumingMemoryBound(to: Machine.self).pointee.interpreter.space.markDirty(offset, count: Int(count))
+    machine.assumingMemoryBound(to: Machine.self).pointee.interpreter.space.markDirtyUnchecked(offset, count: Int(count))
 }
 
 /// One instruction: the body of every handler in `PhantomDispatch.h`, which

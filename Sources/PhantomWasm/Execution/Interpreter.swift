@@ -89,10 +89,10 @@ struct Interpreter {
     }
 
     /// Switches the registers to function `reference` (code, instance, memory).
-    func enter(_ r: inout Registers, _ reference: FunctionReference) {
+    func enter(_ r: inout Registers, _ reference: FunctionReference) throws(Trap) {
         let instanceID = UInt32(reference >> 32)
         if instanceID != r.instance.id {
-            r.instance = engine.instance(instanceID)
+            r.instance = try engine.instance(instanceID)
             loadMemory(&r)
         }
         r.function = r.instance.module.functions[Int(reference & 0xffff_ffff) - r.instance.importedFunctionCount]
@@ -109,7 +109,7 @@ struct Interpreter {
         space.setField(record, ThreadRecord.callDepth, UInt64(r.depth))
         let low = min(r.minTouched, r.fp)
         if sp > low {
-            space.markDirty(stackOffset + UInt64(low - stackBase) * 8, count: (sp - low) * 8)
+            space.markDirtyUnchecked(stackOffset + UInt64(low - stackBase) * 8, count: (sp - low) * 8)
         }
     }
 
@@ -124,7 +124,10 @@ struct Interpreter {
     mutating func run(fuel: Int) -> RunResult {
         let status = ThreadStatus(rawValue: space.field(record, ThreadRecord.status)) ?? .trapped
         let entry = space.field(record, ThreadRecord.entry)
-        let entryInstance = engine.instance(UInt32(entry >> 32))
+        // Checked when the thread was restored (RestoreValidation.swift); still a
+        // trap, not a crash, should the record name no instance.
+        let entryInstance: Instance
+        do { entryInstance = try engine.instance(UInt32(entry >> 32)) } catch { return .trapped(error) }
         var r = Registers(
             pc: 0, code: stackBase, sp: stackBase + Int(space.field(record, ThreadRecord.sp)),
             fp: stackBase + Int(space.field(record, ThreadRecord.fp)),
@@ -141,9 +144,9 @@ struct Interpreter {
                 }
             } else {
                 let reference = space.field(record, ThreadRecord.pcFunction)
-                r.instance = engine.instance(UInt32(reference >> 32))
+                r.instance = try engine.instance(UInt32(reference >> 32))
                 loadMemory(&r)
-                enter(&r, reference)
+                try enter(&r, reference)
                 r.pc = Int(space.field(record, ThreadRecord.pcPosition))
             }
             // From here on the record's registers (written back at safepoints) are what
@@ -160,7 +163,7 @@ struct Interpreter {
         switch stop {
         case .finished:
             let count = Int(space.field(record, ThreadRecord.resultCount))
-            space.markDirty(stackOffset, count: count * 8)
+            space.markDirtyUnchecked(stackOffset, count: count * 8)
             return .finished(Array(UnsafeBufferPointer(start: stackBase, count: count)))
         case .yield: return .yielded
         case .blocked(let condition): return .blocked(condition)

@@ -53,7 +53,7 @@ extension Interpreter {
             }
             if count > 0 {
                 (r.memoryBase + Int(destination)).copyMemory(from: r.memoryBase + Int(source), byteCount: Int(count))
-                space.markDirty(r.memoryOffset + destination, count: Int(count))
+                space.markDirtyUnchecked(r.memoryOffset + destination, count: Int(count))
             }
             r.pc += 1
             return
@@ -65,7 +65,7 @@ extension Interpreter {
             guard destination + count <= r.memorySize else { throw Trap("out of bounds memory access") }
             if count > 0 {
                 (r.memoryBase + Int(destination)).initializeMemory(as: UInt8.self, repeating: value, count: Int(count))
-                space.markDirty(r.memoryOffset + destination, count: Int(count))
+                space.markDirtyUnchecked(r.memoryOffset + destination, count: Int(count))
             }
             r.pc += 1
             return

@@ -66,8 +66,11 @@ public final class WasmEngine: @unchecked Sendable {
             space.setField(registry, RegistryRecord.nextInstance, 1)
             space.setField(registry, RegistryRecord.nextThread, 1)
             space.setRoot(WasmRoots.registry, registry)
-        } else if space.field(registry, RegistryRecord.magicField) != RegistryRecord.magic {
-            throw WasmInstantiationError.restore("root \(WasmRoots.registry) does not point to a Wasm engine registry")
+        } else {
+            try RestoreValidator.checkRegistryOffset(registry, in: space)
+            guard space.field(registry, RegistryRecord.magicField) == RegistryRecord.magic else {
+                throw WasmInstantiationError.restore("root \(WasmRoots.registry) does not point to a Wasm engine registry")
+            }
         }
         self.registry = registry
     }
@@ -97,10 +100,14 @@ public final class WasmEngine: @unchecked Sendable {
         return id
     }
 
+    /// The instance `id`, for the interpreter: an id it meets comes from a
+    /// function reference (a table element, a frame), and one naming no instance
+    /// is a trap of the thread, never a crash of the host.
     @inline(__always)
-    func instance(_ id: UInt32) -> Instance {
+    func instance(_ id: UInt32) throws(Trap) -> Instance {
         lock.lock(); defer { lock.unlock() }
-        return instances[id]!
+        guard let instance = instances[id] else { throw Trap("invalid function reference: no instance \(id)") }
+        return instance
     }
 
     public func instance(id: UInt32) -> Instance? {
@@ -149,9 +156,31 @@ public final class WasmEngine: @unchecked Sendable {
             throw WasmInstantiationError.restore("no Wasm engine registry at root \(WasmRoots.registry)")
         }
         let engine = try shared(for: space)
+        // A refused image must not leave a half-restored engine behind: its
+        // instances and it refer to each other and would live (with the space)
+        // as long as the process. An engine that already had instances stays.
+        engine.lock.lock()
+        let fresh = engine.instances.isEmpty
+        engine.lock.unlock()
+        do {
+            try restoreInstances(of: engine, imports: imports)
+        } catch {
+            if fresh { engine.close() }
+            throw error
+        }
+        return engine
+    }
+
+    private static func restoreInstances(of engine: WasmEngine, imports: HostModuleResolver?) throws {
+        let space = engine.space
+        // Every record is checked before it is used (RestoreValidation.swift).
+        let validator = RestoreValidator(engine: engine)
+        try validator.validateRegistry()
         var modules: [UInt64: WasmModule] = [:]
+        var restored: [Instance] = []
         for (id, record) in engine.registeredOffsets(table: RegistryRecord.instanceTable, next: RegistryRecord.nextInstance) {
             if engine.instance(id: id) != nil { continue }
+            try validator.validateInstanceRecord(id: id, record: record)
             let moduleRecord = space.field(record, InstanceRecord.module)
             let module: WasmModule
             if let cached = modules[moduleRecord] {
@@ -170,12 +199,17 @@ public final class WasmEngine: @unchecked Sendable {
                 modules[moduleRecord] = module
                 engine.moduleRecords[ObjectIdentifier(module)] = moduleRecord
             }
+            try validator.validateInstanceState(id: id, record: record, module: module)
             let instance = try Instance(restoring: record, id: id, module: module, engine: engine, imports: imports)
             engine.lock.lock()
             engine.instances[id] = instance
             engine.lock.unlock()
+            restored.append(instance)
         }
-        return engine
+        // Cross-instance references and threads once every instance is back.
+        for instance in restored { try validator.validateImportedFunctions(of: instance) }
+        for (id, record) in engine.storedThreads() { try validator.validateThread(id: id, record: record) }
+        try validator.validateDisjoint()
     }
 
     /// Threads stored in the space, by id (the offset of each thread record).

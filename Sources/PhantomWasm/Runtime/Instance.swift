@@ -69,13 +69,18 @@ public final class Instance: @unchecked Sendable {
         var resolved: [ExternalValue?] = []
         var hostFunctions: [HostFunction?] = []
         for entry in validated.imports {
-            let found = registered[entry.module]?.export(entry.name)
+            let exporter = registered[entry.module]
+            // Records of another space's instance are offsets into that space: meaningless here.
+            if let exporter, exporter.engine !== engine {
+                throw WasmInstantiationError.unlinkable("import \(entry.module).\(entry.name) comes from an instance of another object space")
+            }
+            let found = exporter?.export(entry.name)
             switch entry.descriptor {
             case .function(let typeIndex):
                 let expected = validated.types[Int(typeIndex)]
                 if let found {
                     guard case .function(let reference) = found else { throw incompatible(entry) }
-                    let owner = engine.instance(UInt32(reference >> 32))
+                    guard let owner = engine.instance(id: UInt32(reference >> 32)) else { throw incompatible(entry) }
                     guard owner.functionType(Int(reference & 0xffff_ffff)) == expected else { throw incompatible(entry) }
                     resolved.append(found)
                     hostFunctions.append(nil)

@@ -52,9 +52,14 @@ public final class WasmThread: @unchecked Sendable {
         id = UInt32(engine.space.field(record, ThreadRecord.id))
     }
 
-    /// The stored thread `id` of a restored engine (see `WasmEngine.restore`).
-    public static func restore(_ engine: WasmEngine, id: UInt32) -> WasmThread? {
+    /// The stored thread `id` of a restored engine (see `WasmEngine.restore`),
+    /// nil when there is none. Its record is checked against its code and
+    /// stack first (`RestoreValidator`; `WasmEngine.restore` checked it too,
+    /// but this is the one door to running a stored thread): a forged pc or
+    /// stack pointer throws instead of sending the interpreter anywhere.
+    public static func restore(_ engine: WasmEngine, id: UInt32) throws -> WasmThread? {
         guard let entry = engine.storedThreads().first(where: { $0.id == id }) else { return nil }
+        try RestoreValidator(engine: engine).validateThread(id: id, record: entry.record)
         return WasmThread(engine: engine, restoring: entry.record)
     }
 
@@ -62,7 +67,7 @@ public final class WasmThread: @unchecked Sendable {
 
     /// Prepares a call of `function` with `arguments`; `run` executes it.
     func start(_ function: FunctionReference, arguments: [RawValue]) throws {
-        let owner = engine.instance(UInt32(function >> 32))
+        let owner = try engine.instance(UInt32(function >> 32))
         let type = owner.functionType(Int(function & 0xffff_ffff))
         guard arguments.count == type.parameters.count else {
             throw WasmInstantiationError.unlinkable("\(type.parameters.count) arguments expected, \(arguments.count) given")

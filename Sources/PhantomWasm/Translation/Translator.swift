@@ -20,11 +20,20 @@ public final class FunctionCode: @unchecked Sendable {
     /// The values of the constant slots (`Frame`), copied into every new frame.
     public let constants: UnsafeMutablePointer<UInt64>
     public let constantCount: Int
+    /// Positions (word indices, ascending) of the instructions where a stored
+    /// thread may stand: every `loopHeader` (a safepoint), `call` and
+    /// `callIndirect` (a safepoint, and a host call re-executed after a
+    /// restore). A caller's frame stands right after a call. Known from
+    /// translation, because the word stream alone does not say where an
+    /// instruction starts (an immediate may look like any opcode); a restore
+    /// checks every stored pc against it (`RestoreValidation.swift`).
+    let resumePoints: [Int]
 
     /// `constantSlots`: the slots reserved for constants (at least `constants.count`).
     init(typeIndex: Int, type: FunctionType, variableCount: Int, constantSlots: Int = 0, constants: [UInt64] = [],
-         maximumHeight: Int, words: [UInt64]) {
+         maximumHeight: Int, words: [UInt64], resumePoints: [Int] = []) {
         precondition(constants.count <= constantSlots)
+        self.resumePoints = resumePoints
         self.typeIndex = typeIndex
         self.type = type
         parameterCount = type.parameters.count
@@ -95,7 +104,14 @@ struct Translator: AnyInstructionVisitor {
 
     var binaryOffset: Int = 0
     var validator: FunctionValidator
-    var words: [UInt64] = []
+    var words: [UInt64] = [] {
+        // A fusion that takes back instructions (`removeLast`) may take back a
+        // resume point too; whatever is emitted at its position later is new.
+        didSet { while let last = resumePoints.last, last >= words.count { resumePoints.removeLast() } }
+    }
+    /// Positions of the instructions a stored thread may resume at (see
+    /// `FunctionCode.resumePoints`), ascending.
+    var resumePoints: [Int] = []
     var blocks: [Block] = []
     /// Parameters plus declared locals.
     let variableCount: Int
@@ -175,9 +191,17 @@ struct Translator: AnyInstructionVisitor {
         try parse(function, with: &translator) { visit, translator throws(WasmValidationError) in
             try visit(visitor: &translator.validator)
         }
+        // A resume point later overwritten in place by a fusion is no longer one.
+        let words = translator.words
+        let resumePoints = translator.resumePoints.filter { position in
+            switch Op.decode(words[position]) {
+            case .loopHeader, .call, .callIndirect: true
+            default: false
+            }
+        }
         return FunctionCode(typeIndex: Int(function.typeIndex), type: function.type, variableCount: slots,
                             constantSlots: capacity, constants: translator.constants,
-                            maximumHeight: function.maximumStackHeight, words: translator.words)
+                            maximumHeight: function.maximumStackHeight, words: words, resumePoints: resumePoints)
     }
 
     /// Runs `visitor` over the body of `function`, then `after` (the translator's validator).
@@ -902,7 +926,10 @@ struct Translator: AnyInstructionVisitor {
                 block.kind = .loop
                 block.arity = signature.parameters
                 block.loopStart = words.count
-                if live { emit(.loopHeader, canonical(height)) }
+                if live {
+                    resumePoints.append(words.count)
+                    emit(.loopHeader, canonical(height))
+                }
             case .if:
                 block.kind = .if
                 if live {
@@ -989,9 +1016,11 @@ struct Translator: AnyInstructionVisitor {
             emit(.return, canonical(h))
         case .call(let function):
             materializeAll()
+            resumePoints.append(words.count)
             emit(.call, UInt64(function) | canonical(h) << 32)
         case .callIndirect(let type, let table):
             materializeAll()
+            resumePoints.append(words.count)
             emit(.callIndirect, UInt64(table) | UInt64(type) << 24)
             emitRaw(canonical(h))
         case .drop: aliases[h - 1] = nil  // not a read: a dropped constant needs no slot
