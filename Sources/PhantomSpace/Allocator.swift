@@ -30,9 +30,32 @@ extension ObjectSpace {
         store(UInt64(ObjectSpace.pageSize), at: SpaceHeader.bumpOffset)
     }
 
+    /// Checks what the allocator will trust: a restored image's checksums say
+    /// its bytes are the ones written, not that they make sense. A bump
+    /// pointer beyond the limit or a free-list head outside the allocated
+    /// space would make the first `allocate` trap on an out-of-bounds access.
     func checkHeader() throws {
         let magic = load(UInt64.self, at: 0)
         guard magic == SpaceHeader.magic else { throw SpaceError.notAPhantomSpace(page0Magic: magic) }
+        let bump = load(UInt64.self, at: SpaceHeader.bumpOffset)
+        guard bump >= UInt64(ObjectSpace.pageSize), bump <= limitBytes else {
+            throw SpaceError.corruptAllocator("the allocator's bump pointer \(bump) is outside [\(ObjectSpace.pageSize), \(limitBytes)]")
+        }
+        for sizeClass in 0..<SpaceHeader.sizeClasses {
+            let head = load(UInt64.self, at: SpaceHeader.freeListsOffset + UInt64(sizeClass) * 8)
+            guard head == 0 || isFreeBlock(head, sizeClass: sizeClass) else {
+                throw SpaceError.corruptAllocator("free list \(sizeClass) starts at \(head), not a block of its size class")
+            }
+        }
+    }
+
+    /// Whether `offset` can be a free block of `sizeClass`: aligned as
+    /// `allocate` aligns it, and inside what the bump pointer handed out.
+    func isFreeBlock(_ offset: UInt64, sizeClass: Int) -> Bool {
+        let size = UInt64(1) << UInt64(sizeClass + 4)
+        let alignment = min(size, UInt64(ObjectSpace.pageSize))
+        let bump = min(load(UInt64.self, at: SpaceHeader.bumpOffset), limitBytes)
+        return offset >= UInt64(ObjectSpace.pageSize) && offset % alignment == 0 && offset <= bump && size <= bump - offset
     }
 
     /// A named entry point into the space (0 = unset).
@@ -70,7 +93,13 @@ extension ObjectSpace {
         let headOffset = SpaceHeader.freeListsOffset + UInt64(sizeClass) * 8
         var offset = load(UInt64.self, at: headOffset)
         if offset != 0 {
-            store(load(UInt64.self, at: offset), at: headOffset)
+            // The link lives in the free block itself, i.e. in memory an image
+            // (or a stray write) could have changed: checked before it is followed.
+            let next = load(UInt64.self, at: offset)
+            guard next == 0 || isFreeBlock(next, sizeClass: sizeClass) else {
+                throw SpaceError.corruptAllocator("free list \(sizeClass): the block at \(offset) links to \(next), not a block of its size class")
+            }
+            store(next, at: headOffset)
             if size >= UInt64(ObjectSpace.pageSize) {
                 // Discarded when freed: only the free-list link is not zero.
                 store(UInt64(0), at: offset)
@@ -86,7 +115,7 @@ extension ObjectSpace {
             }
             store(offset + size, at: SpaceHeader.bumpOffset)
         }
-        store(liveBytes + size, at: SpaceHeader.liveBytesOffset)
+        store(liveBytes &+ size, at: SpaceHeader.liveBytesOffset)  // a statistic: a forged value must not trap
         return offset
     }
 
@@ -101,6 +130,6 @@ extension ObjectSpace {
         if size >= UInt64(ObjectSpace.pageSize) { discard(offset, count: Int(size)) }
         store(load(UInt64.self, at: headOffset), at: offset)
         store(offset, at: headOffset)
-        store(liveBytes - size, at: SpaceHeader.liveBytesOffset)
+        store(liveBytes &- size, at: SpaceHeader.liveBytesOffset)
     }
 }

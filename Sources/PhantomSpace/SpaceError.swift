@@ -6,6 +6,8 @@ public enum SpaceError: Error, CustomStringConvertible {
     case dirtyMapFailed(pages: UInt64, errno: Int32)
     /// A space limit no address space can hold (zero, or beyond what a pointer can address).
     case invalidLimit(bytes: UInt64)
+    /// The allocator's state in the header (bump pointer, free lists) is not one it could have written.
+    case corruptAllocator(String)
     /// A checked access (`markDirty`) outside `[0, limit)`.
     case outOfBounds(offset: UInt64, count: Int, limit: UInt64)
     case spaceFull(requested: UInt64, limit: UInt64)
@@ -22,6 +24,8 @@ public enum SpaceError: Error, CustomStringConvertible {
             return "could not reserve the dirty map for \(pages) pages (\(pages >> 8) MiB of space limit) (errno \(code)); lower --space-limit"
         case let .invalidLimit(bytes):
             return "a space limit of \(bytes) bytes is impossible: it must be at least one page and at most \(ObjectSpace.maximumLimitBytes >> 40) TiB"
+        case let .corruptAllocator(message):
+            return "the object space's allocator state is corrupt: \(message)"
         case let .outOfBounds(offset, count, limit):
             return "object-space range at \(offset) + \(count) is beyond the limit \(limit)"
         case let .spaceFull(requested, limit):

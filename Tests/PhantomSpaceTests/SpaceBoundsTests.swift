@@ -105,3 +105,56 @@ import Testing
         #expect(!space.isAllocated(UInt64.max - 4, count: 8))
     }
 }
+
+/// The allocator's state in the header page of a restored image: checked on
+/// open, and each free-list link checked before it is followed.
+@Suite struct ForgedAllocatorTests {
+    /// An image whose header has `offset` set to `value` (checksummed like any page).
+    static func image(forging offset: UInt64, _ value: UInt64) throws -> MemoryBlockDevice {
+        let device = MemoryBlockDevice()
+        let space = try freshSpace(device, limit: 64 << 20)
+        let small = try space.allocate(100)
+        space.free(small, byteCount: 100)  // free list of 128-byte blocks: one entry
+        space.store(value, at: offset)
+        try space.snapshot()
+        return device
+    }
+
+    static func openError(_ device: MemoryBlockDevice) -> String? {
+        do { _ = try reopen(device, limit: 64 << 20); return nil } catch { return "\(error)" }
+    }
+
+    @Test func aForgedBumpPointerIsRefused() throws {
+        for bump: UInt64 in [0, 100, (64 << 20) + 1, UInt64.max] {
+            let message = Self.openError(try Self.image(forging: SpaceHeader.bumpOffset, bump))
+            #expect(message?.contains("bump pointer \(bump)") == true, "\(message ?? "accepted")")
+        }
+    }
+
+    @Test func aForgedFreeListHeadIsRefused() throws {
+        let head = SpaceHeader.freeListsOffset + 3 * 8  // size class 3: 128 bytes
+        for value: UInt64 in [8, 4096 + 3, 1 << 40, UInt64.max - 127] {
+            let message = Self.openError(try Self.image(forging: head, value))
+            #expect(message?.contains("free list 3 starts at \(value)") == true, "\(message ?? "accepted")")
+        }
+        #expect(Self.openError(try Self.image(forging: SpaceHeader.liveBytesOffset, UInt64.max)) == nil,
+                "live bytes are a statistic")
+    }
+
+    @Test func aForgedFreeListLinkIsAnErrorNotACrash() throws {
+        let device = MemoryBlockDevice()
+        let space = try freshSpace(device, limit: 64 << 20)
+        let block = try space.allocate(100)
+        space.free(block, byteCount: 100)
+        space.store(UInt64(1) << 40, at: block)  // the link inside the free block
+        space.store(UInt64.max, at: SpaceHeader.liveBytesOffset)
+        try space.snapshot()
+        let reopened = try reopen(device, limit: 64 << 20)
+        #expect {
+            _ = try reopened.allocate(100)
+        } throws: { error in
+            "\(error)".contains("links to \(UInt64(1) << 40)")
+        }
+        #expect(try reopened.allocate(5000) > 0, "other size classes still work")
+    }
+}

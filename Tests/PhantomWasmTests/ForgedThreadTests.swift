@@ -249,6 +249,10 @@ import WAT
         forged(callerFP, UInt64.max, ["caller fp"])
         let mainFrameCaller = paused.header(fp: 0, function: 2, 0)
         forged(mainFrameCaller, paused.reference(1), ["frame 3"])
+        // The entry frame's header is read on return too (found by FuzzRestore).
+        let huge: UInt64 = 0xffff_ffff_ffff_736e
+        forged(paused.header(fp: 0, function: 2, 1), huge, ["entry frame: return pc \(huge)"])
+        forged(paused.header(fp: 0, function: 2, 2), 1 << 63, ["entry frame", "caller fp \(UInt64(1) << 63)"])
         // The entry frame's own header says "no caller": a frame above it that
         // says so too is refused.
         forged(caller, 0, ["frame 1", "is not the entry frame"])
@@ -270,6 +274,8 @@ import WAT
         paused.forge(ThreadRecord.status, ThreadStatus.trapped.rawValue)
         paused.forge(ThreadRecord.trapMessage, 1 << 50)
         paused.expectRefused(ThreadRecord.trapLength, 10, mentioning: [id, "trap message"])
+        // An empty message is read too (found by FuzzRestore).
+        paused.expectRefused(ThreadRecord.trapLength, 0, mentioning: [id, "trap message at \(1 << 50), length 0"])
     }
 
     @Test func readyThreadWithBadArgumentsIsRefused() throws {

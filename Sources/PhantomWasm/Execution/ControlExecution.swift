@@ -14,8 +14,10 @@ extension Interpreter {
         let results = r.function.resultCount
         let locals = r.function.headerOffset
         let callerRef = r.fp[locals]
-        let returnPC = Int(r.fp[locals + 1])
-        let callerFP = stackBase + Int(r.fp[locals + 2])
+        // Read before it is known whether they are used (the entry frame's are
+        // not): converted without a trap. A restored frame's were checked.
+        let returnPC = Int(truncatingIfNeeded: r.fp[locals + 1])
+        let callerFP = stackBase + Int(truncatingIfNeeded: r.fp[locals + 2])
         if results > 0 { r.fp.update(from: r.sp - results, count: results) }
         r.sp = r.fp + results
         if callerRef == 0 {

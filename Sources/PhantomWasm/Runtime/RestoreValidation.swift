@@ -314,7 +314,9 @@ final class RestoreValidator {
             return
         case .trapped:
             let message = field(ThreadRecord.trapMessage), length = field(ThreadRecord.trapLength)
-            guard length == 0 || (length <= Self.maximumTrapMessage && space.isAllocated(message, count: length)) else {
+            // Read even when empty: an empty message is at 0 (never stored) or allocated.
+            guard (length == 0 && message == 0)
+                    || (length <= Self.maximumTrapMessage && space.isAllocated(message, count: length)) else {
                 throw fail("trap message at \(message), length \(length), is outside the allocated space")
             }
             try claim(message, length, "thread \(id)'s trap message")
@@ -381,9 +383,14 @@ final class RestoreValidator {
             let header = stack + (framePointer + UInt64(code.headerOffset)) * 8
             let caller = space.load(UInt64.self, at: header)
             if caller == 0 {
-                // The entry frame: arguments were at slot 0.
+                // The entry frame: arguments were at slot 0, and the call that made
+                // it stored return pc 0 and caller fp 0.
                 guard function == entry, framePointer == 0 else {
                     throw fail("frame \(frames) (\(describe(function)), fp \(framePointer)) has no caller, but is not the entry frame of \(describe(entry)) at fp 0")
+                }
+                let returnPC = space.load(UInt64.self, at: header + 8), callerFP = space.load(UInt64.self, at: header + 16)
+                guard returnPC == 0, callerFP == 0 else {
+                    throw fail("entry frame: return pc \(returnPC) and caller fp \(callerFP) are not 0")
                 }
                 break
             }
