@@ -69,7 +69,7 @@ struct Run: ParsableCommand {
         let path = image ?? (URL(fileURLWithPath: program).deletingPathExtension().lastPathComponent + ".img")
         let checksum = CRC32C.checksum(Array(bytes))
 
-        var space = try ProgramSession.openImage(path, options: options)
+        var space = try ProgramSession.openImage(path, options: options, fresh: fresh)
         var startOver = fresh
         if let stored = WASICommand.stored(in: space) {
             if stored.moduleChecksum != checksum && !stored.ended && !fresh {
@@ -96,7 +96,7 @@ struct Run: ParsableCommand {
             startOver = true
         }
         if startOver {
-            space = try ProgramSession.recreateImage(path, options: options)
+            space = try ProgramSession.recreateImage(replacing: space, options: options)
         }
         let preopens = directories.map { directory -> (host: String, guest: String) in
             let parts = directory.components(separatedBy: "::")
@@ -165,17 +165,20 @@ struct ProgramSession {
         }
     }
 
-    static func openImage(_ path: String, options: PersistentRunOptions) throws -> ObjectSpace {
-        guard FileManager.default.fileExists(atPath: path) else { return try recreateImage(path, options: options) }
-        let space = try ObjectSpace(store: Store.open(FileBlockDevice(path: path)), options: .init(limitBytes: options.spaceLimit.bytes))
-        for warning in space.warnings { printError("phantom: warning: \(warning)") }
+    /// Opens (creating if missing) the image under its exclusive lock, held
+    /// for the life of the space; see `ImageAccess`.
+    static func openImage(_ path: String, options: PersistentRunOptions, fresh: Bool = false) throws -> ObjectSpace {
+        let store = try ImageAccess.openForWriting(path, fresh: fresh).store
+        let space = try ObjectSpace(store: store, options: .init(limitBytes: options.spaceLimit.bytes))
+        for warning in space.warnings where !store.warnings.contains(warning) { printError("phantom: warning: \(warning)") }
         return space
     }
 
-    /// A new, empty image at `path` (only ever called on a path that holds a
-    /// Phantom image, or nothing).
-    static func recreateImage(_ path: String, options: PersistentRunOptions) throws -> ObjectSpace {
-        let store = try Store.create(on: FileBlockDevice(path: path, mode: .createOrTruncate))
+    /// A new, empty image in place of the one `space` holds, made beside it
+    /// and renamed over it while its lock is held (`ImageAccess.recreate`).
+    static func recreateImage(replacing space: ObjectSpace, options: PersistentRunOptions) throws -> ObjectSpace {
+        let store = try ImageAccess.recreate(space.store)
+        if store === space.store { return space }
         return try ObjectSpace(store: store, options: .init(limitBytes: options.spaceLimit.bytes))
     }
 
