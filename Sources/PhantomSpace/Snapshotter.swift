@@ -122,6 +122,9 @@ final class FIFOGate: Sendable {
         turn?.wait()   // woken by `leave`, which hands the gate over still occupied
     }
 
+    /// Callers waiting to enter (for tests).
+    var waiting: Int { state.withLock { $0.waiters.count } }
+
     func leave() {
         let next: DispatchSemaphore? = state.withLock { state in
             guard !state.waiters.isEmpty else {
