@@ -76,11 +76,20 @@ public enum ImageFile {
                     continue   // another process created it meanwhile: open that one
                 }
             }
-            if let reason = try device.unfinishedReason() {
+            do {
+                return (try Store.open(device), .opened)
+            } catch let error as StoreError {
+                // Only a file with no recognisable superblock at all is
+                // examined further (a valid image is never scanned); a damaged
+                // or future-version superblock is reported as it is.
+                switch error {
+                case .notAnImage, .tooSmall: break
+                default: throw error
+                }
+                guard let reason = try device.unfinishedReason() else { throw error }
                 guard case .replace = unfinished else { throw StoreError.unfinishedImage(path: path, reason: reason) }
                 return (try create(at: path, options: options, replacing: device), .replacedUnfinished(reason))
             }
-            return (try Store.open(device), .opened)
         }
         throw StoreError.io(path: path, operation: "open or create (it kept appearing and disappearing)", errno: EAGAIN)
     }
