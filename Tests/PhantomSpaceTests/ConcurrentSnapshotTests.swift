@@ -61,7 +61,9 @@ import Testing
                 }
             }
         }
-        pending.wait()
+        // Bounded, so that a lost completion fails the test instead of hanging it.
+        let allCompleted = pending.wait(timeout: .now() + 120) == .success
+        #expect(allCompleted, "a background completion was never called")
         stop.set()
         mutatorDone.wait()
         let final = try space.snapshot()
