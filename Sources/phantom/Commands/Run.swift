@@ -38,7 +38,7 @@ struct Run: ParsableCommand {
     var directories: [String] = []
     @Option(name: .customLong("env"), help: ArgumentHelp("Set an environment variable for the program (repeatable).", valueName: "NAME=VALUE"))
     var environment: [String] = []
-    @Flag(help: "Start the program over, discarding the run the image holds (unfinished or finished).")
+    @Flag(help: "Start the program over, discarding the run the image holds (unfinished or finished); also replaces an empty or all-zero file left by an interrupted image creation (never a file that might hold data).")
     var fresh = false
     @Option(help: "Most linear memory the program may have (memory.grow beyond returns -1).")
     var maxMemory = ByteSize(bytes: 4 << 30)
