@@ -38,7 +38,8 @@ public final class ObjectSpace: @unchecked Sendable {
 
     private let memory: AddressSpace
     let allocationLock = NSLock()
-    lazy var snapshotter = Snapshotter(space: self)
+    /// Created with the space, before it is shared with any thread.
+    let snapshotter: Snapshotter
 
     /// Restores the current generation of `store`, falling back to older
     /// retained generations (with a warning) if its pages fail their checksums.
@@ -78,9 +79,16 @@ public final class ObjectSpace: @unchecked Sendable {
         guard let restored else { throw SpaceError.noRestorableGeneration(reasons: reasons) }
         restoredGeneration = restored
         pageCountFloor = restored.pageCount
+        snapshotter = Snapshotter(store: store, dirty: dirty, safepoints: safepoints,
+                                  base: base, pageCountFloor: restored.pageCount)
         restoreNanoseconds = DispatchTime.now().uptimeNanoseconds - start
         if restored.pageCount == 0 { formatHeader() } else { try checkHeader() }
     }
+
+    /// The writer thread finishes its commit and lets go of the store before
+    /// the store itself is released, so the image is closed — and its lock
+    /// released — when the last reference to the space goes.
+    deinit { snapshotter.shutDown() }
 
     /// Pages the space spans; grows as pages are written.
     public var pageCount: UInt64 { dirty.pageCount(atLeast: pageCountFloor) }
@@ -208,13 +216,17 @@ public final class ObjectSpace: @unchecked Sendable {
     /// Takes a snapshot: stops the world at a safepoint, captures the dirty
     /// pages, resumes, and commits them in the background. Returns when the
     /// generation is durable. Must not be called from a registered mutator.
+    /// Safe from any number of threads at once: snapshots start one at a
+    /// time, in the order they were asked for.
     @discardableResult
     public func snapshot(whileStopped: (() -> Void)? = nil) throws -> SnapshotResult {
         try snapshotter.snapshot(whileStopped: whileStopped)
     }
 
     /// Starts a snapshot and returns after the capture (the pause); the commit
-    /// completes on the writer thread, which then calls `completion`.
+    /// completes on the writer thread, which then calls `completion` (exactly
+    /// once, success or failure). Concurrent callers are queued in order;
+    /// each first waits for the commit before it.
     public func snapshotInBackground(whileStopped: (() -> Void)? = nil,
                                      completion: @escaping @Sendable (Result<SnapshotResult, Error>) -> Void) {
         snapshotter.snapshotInBackground(whileStopped: whileStopped, completion: completion)

@@ -1,5 +1,6 @@
 import Foundation
 import PhantomStore
+import Synchronization
 
 /// What one snapshot did and how long each part took.
 public struct SnapshotResult: Sendable {
@@ -19,55 +20,75 @@ public struct SnapshotResult: Sendable {
 /// it, so a failed commit can return its pages to the dirty set before
 /// anything newer is captured (otherwise the next generation would silently
 /// miss them).
-final class Snapshotter: @unchecked Sendable {
-    private unowned let space: ObjectSpace
+///
+/// One snapshot is *started* at a time: callers on many threads pass through
+/// `entry` one by one, in the order they arrived. Unserialised, two captures
+/// would each take part of the dirty set and race for the writer's single job
+/// slot — one job, its pages and its completion silently lost — and use one
+/// capture buffer twice. Every completion is called exactly once.
+///
+/// Created eagerly with its space (a `lazy var` would be created by whichever
+/// thread came first, unsynchronised).
+final class Snapshotter: Sendable {
+    private let dirty: DirtyTracker
+    private let safepoints: SafepointCoordinator
+    /// The space's base address, fixed for its life (only ever read through here).
+    nonisolated(unsafe) private let base: UnsafeMutableRawPointer
+    private let pageCountFloor: UInt64
     private let queue: CommitQueue
     /// Two capture buffers, reused so the pause never waits for fresh memory.
+    /// Buffer `i` is used by every other snapshot; the previous commit, which
+    /// may still be reading the other, is waited for before capturing.
     private let buffers: [CaptureBuffer] = [CaptureBuffer(), CaptureBuffer()]
-    private var nextBuffer = 0
+    private let nextBuffer = Mutex<Int>(0)
+    private let entry = FIFOGate()
 
-    init(space: ObjectSpace) {
-        self.space = space
-        queue = CommitQueue(store: space.store, dirty: space.dirty)
+    init(store: Store, dirty: DirtyTracker, safepoints: SafepointCoordinator,
+         base: UnsafeMutableRawPointer, pageCountFloor: UInt64) {
+        self.dirty = dirty
+        self.safepoints = safepoints
+        self.base = base
+        self.pageCountFloor = pageCountFloor
+        queue = CommitQueue(store: store, dirty: dirty)
     }
 
     deinit { queue.shutDown() }
 
+    /// Finishes the commit in flight and stops the writer thread; see `CommitQueue.shutDown`.
+    func shutDown() { queue.shutDown() }
+
     func snapshot(whileStopped: (() -> Void)?) throws -> SnapshotResult {
-        let done = NSCondition()
-        nonisolated(unsafe) var outcome: Result<SnapshotResult, Error>?
-        snapshotInBackground(whileStopped: whileStopped) { result in
-            done.lock(); outcome = result; done.signal(); done.unlock()
-        }
-        done.lock()
-        while outcome == nil { done.wait() }
-        done.unlock()
-        return try outcome!.get()
+        let outcome = Outcome()
+        snapshotInBackground(whileStopped: whileStopped) { result in outcome.set(result) }
+        return try outcome.wait().get()
     }
 
     func snapshotInBackground(whileStopped: (() -> Void)?,
                               completion: @escaping @Sendable (Result<SnapshotResult, Error>) -> Void) {
+        entry.enter()
+        defer { entry.leave() }
         queue.waitUntilIdle()
-        let buffer = buffers[nextBuffer]
-        nextBuffer = (nextBuffer + 1) % buffers.count
+        let buffer = nextBuffer.withLock { next in
+            defer { next = (next + 1) % 2 }
+            return buffers[next]
+        }
         // Grow outside the pause; pages dirtied meanwhile may still grow it inside.
-        buffer.reserve(pages: space.dirty.count + 64)
+        buffer.reserve(pages: dirty.count + 64)
 
         let pauseStart = DispatchTime.now().uptimeNanoseconds
-        space.safepoints.stopTheWorld()
+        safepoints.stopTheWorld()
         whileStopped?()
         let captureStart = DispatchTime.now().uptimeNanoseconds
-        let pages = space.dirty.takeAll()
-        let discarded = space.dirty.takeDiscarded()
+        let pages = dirty.takeAll()
+        let discarded = dirty.takeDiscarded()
         buffer.reserve(pages: pages.count)
-        let base = space.base
         for (index, page) in pages.enumerated() {
             (buffer.memory + index * ObjectSpace.pageSize)
                 .copyMemory(from: base + Int(page) * ObjectSpace.pageSize, byteCount: ObjectSpace.pageSize)
         }
-        let pageCount = space.pageCount
+        let pageCount = dirty.pageCount(atLeast: pageCountFloor)
         let captureEnd = DispatchTime.now().uptimeNanoseconds
-        space.safepoints.resumeTheWorld()
+        safepoints.resumeTheWorld()
 
         queue.submit(CommitQueue.Job(buffer: buffer, pages: pages, discarded: discarded, pageCount: pageCount,
                                      pause: captureEnd - pauseStart, capture: captureEnd - captureStart,
@@ -77,8 +98,66 @@ final class Snapshotter: @unchecked Sendable {
     func waitUntilIdle() { queue.waitUntilIdle() }
 }
 
+/// Admits one caller at a time, in arrival order: a queue of waiters under a
+/// `Mutex`, each woken by its own semaphore when the one before it leaves (a
+/// plain lock promises no order, and a later snapshot request overtaking an
+/// earlier one would make "the snapshot I asked for" ambiguous).
+final class FIFOGate: Sendable {
+    private struct State: ~Copyable {
+        var occupied = false
+        var waiters: [DispatchSemaphore] = []
+    }
+    private let state = Mutex(State())
+
+    func enter() {
+        let turn: DispatchSemaphore? = state.withLock { state in
+            guard state.occupied else {
+                state.occupied = true
+                return nil
+            }
+            let semaphore = DispatchSemaphore(value: 0)
+            state.waiters.append(semaphore)
+            return semaphore
+        }
+        turn?.wait()   // woken by `leave`, which hands the gate over still occupied
+    }
+
+    /// Callers waiting to enter (for tests).
+    var waiting: Int { state.withLock { $0.waiters.count } }
+
+    func leave() {
+        let next: DispatchSemaphore? = state.withLock { state in
+            guard !state.waiters.isEmpty else {
+                state.occupied = false
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        next?.signal()
+    }
+}
+
+/// The result of one snapshot, handed from the writer thread to the waiting caller.
+private final class Outcome: Sendable {
+    private let result = Mutex<Result<SnapshotResult, Error>?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+    func set(_ value: Result<SnapshotResult, Error>) {
+        result.withLock { $0 = value }
+        done.signal()
+    }
+    func wait() -> Result<SnapshotResult, Error> {
+        done.wait()
+        return result.withLock { $0! }
+    }
+}
+
 /// The background writer: one thread that commits captured pages to the
 /// store while programs run (protocol steps 4–5).
+///
+/// `@unchecked Sendable`: every mutable property is read and written only
+/// with `condition` locked (the writer thread and `Snapshotter`, which submits
+/// one job at a time through its `FIFOGate`); `store` is used only by the
+/// writer thread, one commit at a time.
 final class CommitQueue: @unchecked Sendable {
     struct Job {
         var buffer: CaptureBuffer
@@ -90,13 +169,18 @@ final class CommitQueue: @unchecked Sendable {
         var completion: @Sendable (Result<SnapshotResult, Error>) -> Void
     }
 
-    private let store: Store
+    /// Dropped by `shutDown`, so that once the space is gone nothing here
+    /// keeps the store — and with it the image's descriptor and lock — open.
+    private var store: Store?
     private let dirty: DirtyTracker
     private let condition = NSCondition()
     private var pending: Job?
     private var busy = false
     private var stopping = false
     private var started = false
+    private var running = false
+    /// The writer thread, once running (to recognise a shutdown from a completion).
+    private var writer: pthread_t?
 
     init(store: Store, dirty: DirtyTracker) {
         self.store = store
@@ -109,7 +193,9 @@ final class CommitQueue: @unchecked Sendable {
         pending = job
         if !started {
             started = true
-            let thread = Thread { [self] in run() }
+            running = true
+            // Weak: once `run` returns, the thread holds nothing of ours.
+            let thread = Thread { [weak self] in self?.run() }
             thread.name = "phantom-snapshot-writer"
             thread.start()
         }
@@ -123,36 +209,39 @@ final class CommitQueue: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Stops the writer after the commit in flight (if any) and waits for it
+    /// to finish, then lets go of the store. Called when the space goes away,
+    /// so that its image is closed — and unlocked — by then, not some time later.
     func shutDown() {
         condition.lock()
         stopping = true
         condition.broadcast()
+        // A completion may drop the last reference to the space, on the writer
+        // thread itself: then there is no commit in flight to wait for, and
+        // waiting for the thread to end would wait for ourselves.
+        let onWriter = writer.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+        while running && !onWriter { condition.wait() }
+        store = nil
         condition.unlock()
     }
 
     private func run() {
+        condition.lock()
+        writer = pthread_self()
+        condition.unlock()
         while true {
             condition.lock()
             while pending == nil && !stopping { condition.wait() }
-            guard let job = pending else { condition.unlock(); return }
+            guard let job = pending, let store else {
+                running = false
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
             pending = nil
             condition.unlock()
 
-            let start = DispatchTime.now().uptimeNanoseconds
-            let result: Result<SnapshotResult, Error>
-            do {
-                let record = try store.commit(
-                    pageNumbers: job.pages,
-                    pages: UnsafeRawBufferPointer(start: job.buffer.memory, count: job.pages.count * ObjectSpace.pageSize),
-                    pageCount: job.pageCount, discarding: job.discarded)
-                result = .success(SnapshotResult(generation: record, pages: job.pages.count,
-                                                 pauseNanoseconds: job.pause, captureNanoseconds: job.capture,
-                                                 commitNanoseconds: DispatchTime.now().uptimeNanoseconds - start))
-            } catch {
-                dirty.remark(job.pages)
-                dirty.recordDiscarded(contentsOf: job.discarded)
-                result = .failure(SpaceError.snapshotFailed(underlying: error))
-            }
+            let result = commit(job, to: store)
             condition.lock()
             busy = false
             condition.broadcast()
@@ -160,10 +249,32 @@ final class CommitQueue: @unchecked Sendable {
             job.completion(result)
         }
     }
+
+    private func commit(_ job: Job, to store: Store) -> Result<SnapshotResult, Error> {
+        let start = DispatchTime.now().uptimeNanoseconds
+        do {
+            let record = try store.commit(
+                pageNumbers: job.pages,
+                pages: UnsafeRawBufferPointer(start: job.buffer.memory, count: job.pages.count * ObjectSpace.pageSize),
+                pageCount: job.pageCount, discarding: job.discarded)
+            return .success(SnapshotResult(generation: record, pages: job.pages.count,
+                                           pauseNanoseconds: job.pause, captureNanoseconds: job.capture,
+                                           commitNanoseconds: DispatchTime.now().uptimeNanoseconds - start))
+        } catch {
+            dirty.remark(job.pages)
+            dirty.recordDiscarded(contentsOf: job.discarded)
+            return .failure(SpaceError.snapshotFailed(underlying: error))
+        }
+    }
 }
 
 /// Page-aligned memory for captured pages, grown (and pre-faulted) as needed
 /// so that copying into it during the pause never page-faults after warm-up.
+///
+/// `@unchecked Sendable`: it is written only by the snapshot holding the
+/// `FIFOGate`, and read by the writer thread only for the job it was
+/// submitted with; the next snapshot that reuses it first waits until that
+/// commit is done (`CommitQueue.waitUntilIdle`).
 final class CaptureBuffer: @unchecked Sendable {
     private(set) var memory: UnsafeMutableRawPointer
     private var capacityPages: Int

@@ -17,6 +17,13 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case storeFailed(reason: String)
     case alreadyExists(path: String)
     case invalidArgument(String)
+    /// Another open holds the image's lock (invariant 9); `pid` is nil when it cannot be told.
+    case imageInUse(path: String, pid: Int32?, holderWrites: Bool, wantedToWrite: Bool)
+    /// An empty or all-zero file where an image should be: what an interrupted
+    /// creation by an older phantom, or one on a full disk, left behind.
+    case unfinishedImage(path: String, reason: String)
+    /// Asked to replace a file that might hold data (a damaged image, a foreign file).
+    case notReplaceable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -50,6 +57,20 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "\(path) already exists; pass --force to overwrite it"
         case let .invalidArgument(message):
             return message
+        case let .imageInUse(path, pid, holderWrites, wantedToWrite):
+            let who = pid.map { "process \($0)" } ?? "another process (its pid cannot be told)"
+            let mine = (pid != nil && pid == getpid()) ? " (this very process, through another open)" : ""
+            if holderWrites {
+                let what = wantedToWrite
+                    ? "a second writer would destroy it (one writer per image)"
+                    : "a read-only command takes a shared lock, so that it never reads a generation while it is being replaced"
+                return "\(path) is in use: \(who)\(mine) is writing it; \(what). Nothing was done. Stop that process first (Ctrl-C or SIGTERM takes a final snapshot), or use another image"
+            }
+            return "\(path) is in use: \(who)\(mine) is reading it (`phantom image info/verify/generations`); nothing was done. Try again when it has finished"
+        case let .unfinishedImage(path, reason):
+            return "\(path): \(reason), not a Phantom image: most likely the remains of an image creation that was interrupted (a kill, a full disk). Nothing was written. `--fresh` (or `phantom image create --force \(path)`) replaces it with a new image"
+        case let .notReplaceable(path, reason):
+            return "\(path): \(reason); phantom replaces only an image or an empty or all-zero file, never one that might hold data. Nothing was written. Move it away yourself if it is not needed"
         }
     }
 }

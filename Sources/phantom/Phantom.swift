@@ -1,6 +1,7 @@
 import ArgumentParser
 import CPhantomSupport
 import Foundation
+import PhantomStore
 
 @main
 struct Phantom: ParsableCommand {
@@ -25,6 +26,14 @@ struct Phantom: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let error as StoreError {
+            // Another process holds the image: EX_TEMPFAIL, so a supervisor can
+            // tell "try later" from "this image is bad".
+            if case .imageInUse = error {
+                printError("Error: \(error)")
+                exit(withError: ExitCode(ExitStatus.imageBusy))
+            }
+            exit(withError: error)
         } catch {
             exit(withError: error)
         }

@@ -75,9 +75,11 @@ import Testing
     @Test func truncatedImageFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("truncated-\(UUID()).img").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew))
-        var model = PageModel()
-        for version in 1...3 as ClosedRange<UInt64> { try store.commit(pages: Array(0..<50), version: version, model: &model) }
+        do {   // closed (and unlocked) at the end of the block, before the image is reopened
+            let store = try ImageFile.create(at: path, replacing: nil)
+            var model = PageModel()
+            for version in 1...3 as ClosedRange<UInt64> { try store.commit(pages: Array(0..<50), version: version, model: &model) }
+        }
         truncate(path, 4096 * 20)
         let text = message { _ = try Store.open(FileBlockDevice(path: path)) }
         #expect(text.contains(path) && text.contains("truncated"), "got: \(text)")

@@ -18,4 +18,23 @@ int phantom_crc32c_is_hardware(void);
 void phantom_line_buffer_stdout(void);
 /// Flushes stdout and tells whether a write to it has failed (EPIPE once its reader is gone).
 int phantom_stdout_failed(void);
+
+/// Open-file-description (OFD) byte-range locks, F_OFD_SETLK: owned by the
+/// open file description, so they conflict between two opens in one process
+/// too, survive the closing of other descriptors of the same file, and die
+/// with the last descriptor (the process's exit, kill -9 included). Never
+/// waits. 0 on success, -1 with errno (EAGAIN/EACCES when held elsewhere,
+/// ENOSYS where OFD locks do not exist).
+int phantom_ofd_lock(int fd, int exclusive, int64_t start, int64_t length);
+int phantom_ofd_unlock(int fd, int64_t start, int64_t length);
+/// F_OFD_GETLK for a write lock over [start, start + length): 1 and the start
+/// of one conflicting lock, 0 when nothing conflicts, -1 with errno.
+int phantom_ofd_probe(int fd, int64_t start, int64_t length, int64_t *found_start);
+/// 1 when this build has OFD locks (Linux), 0 otherwise.
+int phantom_ofd_locks_supported(void);
+
+/// rename(2) that fails with EEXIST instead of replacing `to`
+/// (renameat2 RENAME_NOREPLACE). -1 with errno EINVAL or ENOSYS where the
+/// file system or kernel lacks it.
+int phantom_rename_noreplace(const char *from, const char *to);
 #endif

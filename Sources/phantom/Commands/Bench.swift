@@ -136,7 +136,7 @@ struct Bench: ParsableCommand {
         func run() throws {
             if let child {
                 // In the child: report when the space is usable, relative to the parent's start stamp.
-                let store = try Store.open(FileBlockDevice(path: child))
+                let store = try ImageFile.openForReading(child)
                 let space = try ObjectSpace(store: store, options: .init(limitBytes: UInt64(megabytes) << 21))
                 _ = space.load(UInt64.self, at: 4096)
                 print("ready \(nowNanoseconds()) \(space.restoreNanoseconds)")
@@ -144,9 +144,13 @@ struct Bench: ParsableCommand {
             }
             let directory = try place.make()
             defer { place.cleanUp(directory) }
-            let (path, space) = try freshSpace(in: directory, name: "restore.img", limitBytes: UInt64(megabytes) << 21, retention: 3)
-            for page in 0..<(megabytes * 256) { space.store(UInt64(page), at: UInt64(page) * 4096 + 1024) }
-            try space.snapshot()
+            let path: String
+            do {
+                let (imagePath, space) = try freshSpace(in: directory, name: "restore.img", limitBytes: UInt64(megabytes) << 21, retention: 3)
+                for page in 0..<(megabytes * 256) { space.store(UInt64(page), at: UInt64(page) * 4096 + 1024) }
+                try space.snapshot()
+                path = imagePath
+            }   // the space, and with it the image's lock, is released here: the children open the image
             var totals: [UInt64] = []
             var restores: [UInt64] = []
             for _ in 0..<runs {
@@ -245,7 +249,7 @@ struct Bench: ParsableCommand {
 func freshSpace(in directory: URL, name: String, limitBytes: UInt64, retention: Int) throws -> (path: String, space: ObjectSpace) {
     let path = directory.appendingPathComponent(name).path
     try? FileManager.default.removeItem(atPath: path)
-    let store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew), options: .init(retention: retention))
+    let store = try ImageFile.create(at: path, options: .init(retention: retention), replacing: nil)
     return (path, try ObjectSpace(store: store, options: .init(limitBytes: limitBytes)))
 }
 
@@ -337,7 +341,7 @@ final class BenchProgram: @unchecked Sendable {
 
     init(module path: String, arguments: [String], image: String) throws {
         try? FileManager.default.removeItem(atPath: image)
-        let store = try Store.create(on: FileBlockDevice(path: image, mode: .createNew), options: .init(retention: 2))
+        let store = try ImageFile.create(at: image, options: .init(retention: 2), replacing: nil)
         space = try ObjectSpace(store: store)
         guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
         var io = WASIHostIO.standard

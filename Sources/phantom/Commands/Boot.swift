@@ -45,16 +45,11 @@ struct Boot: ParsableCommand {
     func run() throws {
         lineBufferStandardOutput()
         let path = location.path
-        let store: Store
-        if FileManager.default.fileExists(atPath: path) {
-            store = try Store.open(FileBlockDevice(path: path))
-        } else {
-            store = try Store.create(on: FileBlockDevice(path: path, mode: .createNew),
-                                     options: .init(retention: retention))
-            print("phantom: created image \(path)")
-        }
+        // Held exclusively (invariant 9) until the process exits; see ImageAccess.
+        let (store, outcome) = try ImageAccess.openForWriting(path, options: .init(retention: retention))
+        if outcome == .created { print("phantom: created image \(path)") }
         let space = try ObjectSpace(store: store, options: .init(limitBytes: spaceLimit.bytes))
-        for warning in space.warnings { printError("phantom: warning: \(warning)") }
+        for warning in space.warnings where !store.warnings.contains(warning) { printError("phantom: warning: \(warning)") }
         print("phantom: opened \(path) at generation \(space.restoredGeneration.generation) "
               + "(\(space.restoredGeneration.pageCount) pages, restored in \(String(format: "%.1f", Double(space.restoreNanoseconds) / 1e6)) ms)")
 

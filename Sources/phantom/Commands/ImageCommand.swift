@@ -20,21 +20,41 @@ struct ImageCommand: ParsableCommand {
                 transform: ByteSize.parser(in: (1 << 20)...(1 << 50)))
         var maxSize = ByteSize(bytes: 64 << 30)
         @Option(help: "Generations to keep (at least 2).") var retention = 3
-        @Flag(help: "Overwrite an existing file.") var force = false
+        @Flag(help: "Replace an existing image (not one in use), or an empty or all-zero file left by an interrupted creation. A file that might hold other data (a damaged image, a foreign file) is never replaced; a block device is formatted.")
+        var force = false
 
         func run() throws {
             guard retention >= 2 && retention <= Layout.maxRetention else {
                 throw ValidationError("--retention must be between 2 and \(Layout.maxRetention)")
             }
-            let device = try FileBlockDevice(path: path, mode: force ? .createOrTruncate : .createNew)
-            let store = try Store.create(on: device, options: .init(retention: retention,
-                                                                    maxBlocks: maxSize.bytes / UInt64(Layout.blockSize)))
+            let options = Store.Options(retention: retention, maxBlocks: maxSize.bytes / UInt64(Layout.blockSize))
+            let store: Store
+            if !FileManager.default.fileExists(atPath: path) {
+                // Built beside its name and renamed into place (ImageFile).
+                store = try ImageFile.create(at: path, options: options, replacing: nil)
+            } else {
+                guard force else { throw StoreError.alreadyExists(path: path) }
+                // Locked first: an image in use is refused, not replaced under its writer.
+                let old = try FileBlockDevice(path: path, access: .exclusive)
+                if let reason = try old.unfinishedReason() {
+                    printError("phantom: \(path): \(reason) (not an image: the remains of an interrupted creation); replacing it")
+                } else if old.isRegularFile {
+                    do {
+                        _ = try Store.open(old)
+                    } catch {
+                        throw StoreError.notReplaceable(path: path, reason: "it is not a readable image (\(error))")
+                    }
+                }
+                store = try ImageFile.create(at: path, options: options, replacing: old)
+            }
             print("created \(path): limit \(formatBytes(store.info.maxBlocks * UInt64(Layout.blockSize))), retention \(retention)")
         }
     }
 
     struct Info: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show size, used and free space, and the retained generations.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show size, used and free space, and the retained generations.",
+            discussion: "Reads only, under a shared lock: refused while a writer (boot, run, resume, rollback) holds the image.")
         @Argument(help: "The image.") var path: String
 
         func run() throws {
@@ -55,7 +75,9 @@ struct ImageCommand: ParsableCommand {
     }
 
     struct Generations: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the retained generations, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the retained generations, newest first.",
+            discussion: "Reads only, under a shared lock: refused while a writer (boot, run, resume, rollback) holds the image.")
         @Argument(help: "The image.") var path: String
 
         func run() throws {
@@ -67,7 +89,11 @@ struct ImageCommand: ParsableCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check every block of every retained generation against its checksum.",
-            discussion: "Reads only. Exits 0 when everything is intact, 1 when damage was found.")
+            discussion: """
+                Reads only, under a shared lock, so it never mistakes a generation being replaced by a \
+                live writer for damage: refused while a writer (boot, run, resume, rollback) holds the \
+                image. Exits 0 when everything is intact, 1 when damage was found.
+                """)
         @Argument(help: "The image.") var path: String
 
         func run() throws {
@@ -91,26 +117,23 @@ struct ImageCommand: ParsableCommand {
             discussion: """
                 Commits a new generation identical to the chosen one. Nothing is overwritten: the \
                 newer generations stay retained until retention drops them, so a rollback can itself \
-                be rolled back.
+                be rolled back. A writer: refused while another process uses the image (stop it \
+                first; it would overwrite the rollback).
                 """)
         @Argument(help: "The image.") var path: String
         @Argument(help: "The generation to return to (see `phantom image generations`).") var generation: UInt64
 
         func run() throws {
-            let store = try openImage(path)
+            let store = try ImageAccess.openForWriting(path, create: false).store
             let record = try store.rollback(to: generation)
             print("rolled back to generation \(generation): it is now generation \(record.generation)")
         }
     }
 }
 
+/// Opens an image for the read-only commands, under a shared lock (ImageAccess).
 func openImage(_ path: String) throws -> Store {
-    guard FileManager.default.fileExists(atPath: path) else {
-        throw ValidationError("\(path): no such image (create one with `phantom image create \(path)`)")
-    }
-    let store = try Store.open(FileBlockDevice(path: path))
-    for warning in store.warnings { printError("warning: \(warning)") }
-    return store
+    try ImageAccess.openForReading(path)
 }
 
 func printGenerations(_ generations: [GenerationRecord], current: UInt64) {

@@ -35,7 +35,7 @@ struct Run: ParsableCommand {
     var directories: [String] = []
     @Option(name: .customLong("env"), help: ArgumentHelp("Set an environment variable for the program (repeatable).", valueName: "NAME=VALUE"))
     var environment: [String] = []
-    @Flag(help: "Start the program over, discarding the run the image holds (unfinished or finished).")
+    @Flag(help: "Start the program over, discarding the run the image holds (unfinished or finished); also replaces an empty or all-zero file left by an interrupted image creation (never a file that might hold data).")
     var fresh = false
     @Option(help: "Most linear memory the program may have (memory.grow beyond returns -1; 64K to 4G, WebAssembly's 32-bit limit).",
             transform: ByteSize.parser(in: 65536...(4 << 30)))
@@ -75,7 +75,7 @@ struct Run: ParsableCommand {
         let path = image ?? (URL(fileURLWithPath: program).deletingPathExtension().lastPathComponent + ".img")
         let checksum = CRC32C.checksum(bytes)
 
-        var space = try ProgramSession.openImage(path, options: options)
+        var space = try ProgramSession.openImage(path, options: options, fresh: fresh)
         var startOver = fresh
         if let stored = WASICommand.stored(in: space) {
             if stored.moduleChecksum != checksum && !stored.ended && !fresh {
@@ -102,7 +102,7 @@ struct Run: ParsableCommand {
             startOver = true
         }
         if startOver {
-            space = try ProgramSession.recreateImage(path, options: options)
+            space = try ProgramSession.recreateImage(replacing: space, options: options)
         }
         let preopens = directories.map { directory -> (host: String, guest: String) in
             let parts = directory.components(separatedBy: "::")
@@ -186,17 +186,20 @@ struct ProgramSession {
         }
     }
 
-    static func openImage(_ path: String, options: PersistentRunOptions) throws -> ObjectSpace {
-        guard FileManager.default.fileExists(atPath: path) else { return try recreateImage(path, options: options) }
-        let space = try ObjectSpace(store: Store.open(FileBlockDevice(path: path)), options: .init(limitBytes: options.spaceLimit.bytes))
-        for warning in space.warnings { printError("phantom: warning: \(warning)") }
+    /// Opens (creating if missing) the image under its exclusive lock, held
+    /// for the life of the space; see `ImageAccess`.
+    static func openImage(_ path: String, options: PersistentRunOptions, fresh: Bool = false) throws -> ObjectSpace {
+        let store = try ImageAccess.openForWriting(path, fresh: fresh).store
+        let space = try ObjectSpace(store: store, options: .init(limitBytes: options.spaceLimit.bytes))
+        for warning in space.warnings where !store.warnings.contains(warning) { printError("phantom: warning: \(warning)") }
         return space
     }
 
-    /// A new, empty image at `path` (only ever called on a path that holds a
-    /// Phantom image, or nothing).
-    static func recreateImage(_ path: String, options: PersistentRunOptions) throws -> ObjectSpace {
-        let store = try Store.create(on: FileBlockDevice(path: path, mode: .createOrTruncate))
+    /// A new, empty image in place of the one `space` holds, made beside it
+    /// and renamed over it while its lock is held (`ImageAccess.recreate`).
+    static func recreateImage(replacing space: ObjectSpace, options: PersistentRunOptions) throws -> ObjectSpace {
+        let store = try ImageAccess.recreate(space.store)
+        if store === space.store { return space }
         return try ObjectSpace(store: store, options: .init(limitBytes: options.spaceLimit.bytes))
     }
 
