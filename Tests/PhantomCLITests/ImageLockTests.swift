@@ -1,73 +1,8 @@
 import Foundation
 import Testing
 
-/// A `phantom` process left running, its output collected as it comes, so a
-/// test can wait for a line (a readiness signal) instead of sleeping.
-final class LiveProcess: @unchecked Sendable {
-    // @unchecked Sendable: `stdout`, `stderr` and `open` are only touched with `condition` locked.
-    let process = Process()
-    private let condition = NSCondition()
-    private var stdout = ""
-    private var stderr = ""
-    private var open = 2
-
-    init(_ arguments: [String]) throws {
-        process.executableURL = PhantomProcess.executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        for (pipe, isError) in [(out, false), (err, true)] {
-            let handle = pipe.fileHandleForReading
-            Thread { [self] in
-                while true {
-                    let data = handle.availableData
-                    condition.lock()
-                    if data.isEmpty {
-                        open -= 1
-                    } else if isError {
-                        stderr += String(decoding: data, as: UTF8.self)
-                    } else {
-                        stdout += String(decoding: data, as: UTF8.self)
-                    }
-                    condition.broadcast()
-                    condition.unlock()
-                    if data.isEmpty { return }
-                }
-            }.start()
-        }
-    }
-
-    var pid: Int32 { process.processIdentifier }
-    var output: (stdout: String, stderr: String) {
-        condition.lock(); defer { condition.unlock() }
-        return (stdout, stderr)
-    }
-
-    /// Waits until `text` appears on stdout or stderr; false if the process
-    /// closed its output first, or after `limit` seconds (a guard against a
-    /// hung test, not a timing assumption).
-    func waitFor(_ text: String, limit: Double = 120) -> Bool {
-        let deadline = Date().addingTimeInterval(limit)
-        condition.lock(); defer { condition.unlock() }
-        while !(stdout.contains(text) || stderr.contains(text)) {
-            if open == 0 || !condition.wait(until: deadline) { return false }
-        }
-        return true
-    }
-
-    /// Sends `signal` and waits for the exit and the end of the output.
-    @discardableResult
-    func stop(_ signal: Int32 = SIGTERM) -> Int32 {
-        kill(pid, signal)
-        process.waitUntilExit()
-        condition.lock()
-        while open > 0 { condition.wait() }
-        condition.unlock()
-        return process.terminationStatus
-    }
-}
+/// A `phantom` process left running, its output collected as it comes.
+typealias LiveProcess = PhantomProcess.Running
 
 /// One writer per image (DESIGN.md invariant 9) across real processes: with a
 /// writer running, every other writer — and every reader — is refused at once,
@@ -84,19 +19,19 @@ final class LiveProcess: @unchecked Sendable {
         let run = ["run", "--image", image, "--verbose", "--snapshot-every", "30ms", Self.counter, "0", "100000", "200"]
         switch writer {
         case .boot:
-            let process = try LiveProcess(["--image", image, "--snapshot-every", "30ms", "--rate", "5000"])
+            let process = try LiveProcess(["--image", image, "--snapshot-every", "30ms", "--rate", "5000"], in: nil)
             #expect(process.waitFor("snapshot: generation"), "boot never committed: \(process.output)")
             return process
         case .run:
-            let process = try LiveProcess(run)
+            let process = try LiveProcess(run, in: nil)
             #expect(process.waitFor("committed"), "run never committed: \(process.output)")
             return process
         case .resume:
             // An unfinished run to resume: started, committed, killed.
-            let first = try LiveProcess(run)
+            let first = try LiveProcess(run, in: nil)
             #expect(first.waitFor("committed"), "run never committed: \(first.output)")
             first.stop(SIGKILL)
-            let process = try LiveProcess(["resume", "--image", image, "--verbose", "--snapshot-every", "30ms"])
+            let process = try LiveProcess(["resume", "--image", image, "--verbose", "--snapshot-every", "30ms"], in: nil)
             #expect(process.waitFor("committed"), "resume never committed: \(process.output)")
             return process
         }

@@ -51,6 +51,16 @@ struct PhantomProcess {
         return running.finish()
     }
 
+    /// Starts, waits `seconds`, then sends SIGKILL. Only for tests whose
+    /// assertions hold wherever the kill lands (a kill during image
+    /// creation): never to wait for the process to reach some point.
+    static func runAndKill(_ arguments: [String], after seconds: Double) throws -> Output {
+        let running = try Running(arguments, in: nil)
+        usleep(UInt32(seconds * 1_000_000))
+        running.send(SIGKILL)
+        return running.finish()
+    }
+
     /// Waits for the first committed generation (`--verbose` for `run`,
     /// the default for `boot`), then kills after `extraDelay` seconds.
     static func runAndKillAfterCommit(_ arguments: [String], extraDelay: Double = 0) throws -> Output {
@@ -107,6 +117,27 @@ struct PhantomProcess {
         }
 
         var isRunning: Bool { process.isRunning }
+        var pid: Int32 { process.processIdentifier }
+
+        /// What it printed so far.
+        var output: (stdout: String, stderr: String) {
+            condition.lock(); defer { condition.unlock() }
+            return (String(decoding: stdoutData, as: UTF8.self), String(decoding: stderrData, as: UTF8.self))
+        }
+
+        /// Waits until `text` appears on stdout or stderr; false if the process
+        /// closed its output first, or after `limit` seconds (a guard against a
+        /// hung test, not a timing assumption).
+        func waitFor(_ text: String, limit: Double = 300) -> Bool {
+            waitUntil({ $0.contains(text) || $1.contains(text) }, safetyLimit: limit)
+        }
+
+        /// Sends `signal` and waits for the exit and the end of the output.
+        @discardableResult
+        func stop(_ signal: Int32 = SIGTERM) -> Int32 {
+            send(signal)
+            return finish().status
+        }
 
         func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
