@@ -101,7 +101,7 @@ public final class OutputCommit: Sendable {
     /// output: once it has taken nothing for `patience` seconds, the rest is
     /// abandoned (a reader that stopped reading must not keep a stopping
     /// system from exiting). Returns the bytes abandoned.
-    public func finish(patience: Double = 1) -> Int {
+    public func finish(patience: Double = 0.5) -> Int {
         var lastProgress = Date()
         var remaining = backlogBytes
         while remaining > 0 {

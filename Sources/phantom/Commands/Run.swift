@@ -242,7 +242,7 @@ struct ProgramSession {
             printError("phantom: the final snapshot failed: \(error)")
         }
         if let abandoned = output?.finish(), abandoned > 0 {
-            printError("phantom: \(abandoned) bytes of committed output were not delivered: the reader took nothing for a second")
+            printError("phantom: \(abandoned) bytes of committed output were not delivered: the reader took nothing for half a second")
         }
         if let failure = daemon.failure {
             printError("phantom: stopping because of a failed snapshot: \(failure)")
