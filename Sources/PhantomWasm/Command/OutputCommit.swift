@@ -31,8 +31,6 @@ public final class OutputCommit: Sendable {
         var backlog: [(Int32, [UInt8])] = []
         var releaserRunning = false
         var closed = false
-        /// Bytes dropped because the host failed them (EPIPE: nobody reads).
-        var failedBytes = 0
         /// Bytes in `pending` and `backlog`.
         var heldBytes = 0
     }
@@ -158,9 +156,7 @@ public final class OutputCommit: Sendable {
             case .failed:
                 state.withLock { state in
                     guard !state.backlog.isEmpty else { return }
-                    let dropped = state.backlog.removeFirst().1.count
-                    state.failedBytes += dropped
-                    state.heldBytes -= dropped
+                    state.heldBytes -= state.backlog.removeFirst().1.count
                 }
             }
         }

@@ -96,26 +96,6 @@ public struct WASIHostIO: Sendable {
             if n < 0 { return errno == EAGAIN || errno == EINTR ? .wouldBlock : .failed(WASIErrno(hostErrno: errno)) }
             return n == 0 ? .endOfFile : .data(Array(buffer[..<n]))
         })
-
-    /// Writes all of `bytes` to host `descriptor`, waiting as long as it takes
-    /// (for a thread that may block: the releaser of held output).
-    public static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> WASIErrno {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { systemWrite(descriptor, $0.baseAddress! + done, bytes.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN {
-                    var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-                    _ = poll(&entry, 1, 100)
-                    continue
-                }
-                return WASIErrno(hostErrno: errno)
-            }
-            done += n
-        }
-        return .success
-    }
 }
 
 extension WASIErrno {

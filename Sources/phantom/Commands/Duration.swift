@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// Why a duration or size on the command line was refused. ArgumentParser
 /// prints it after "The value 'X' is invalid for '--option'".
@@ -123,4 +124,3 @@ func formatBytes(_ bytes: UInt64) -> String {
     return value == value.rounded() ? "\(Int(value)) \(units[unit])" : String(format: "%.1f %@", value, units[unit])
 }
 
-import Foundation
