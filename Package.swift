@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "PhantomStore", targets: ["PhantomStore"]),
         .library(name: "PhantomSpace", targets: ["PhantomSpace"]),
         .library(name: "PhantomWasm", targets: ["PhantomWasm"]),
+        .library(name: "PhantomKernel", targets: ["PhantomKernel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,25 +26,35 @@ let package = Package(
         .target(name: "PhantomStore", dependencies: ["CPhantomSupport"]),
         // The object space in RAM: pages, dirty tracking, safepoints, snapshots.
         .target(name: "PhantomSpace", dependencies: ["PhantomStore"]),
+        // The engine contract: what the kernel and every engine share (threads in
+        // fuel slices, waitables, traps, exits); no engine's types in it.
+        .target(name: "PhantomEngine", dependencies: ["PhantomSpace"]),
         // The WebAssembly engine: decode (WasmKit's parser), validate; later translate and interpret.
         .target(
             name: "PhantomWasm",
-            dependencies: ["PhantomSpace", "CPhantomDispatch", .product(name: "WasmParser", package: "WasmKit")],
+            dependencies: ["PhantomSpace", "PhantomEngine", "CPhantomDispatch", .product(name: "WasmParser", package: "WasmKit")],
             path: "Sources/PhantomWasm",
             // Swift's LLVM function merging would fold the 255 dispatch handlers into one
             // with the opcode as a parameter, which breaks their `musttail` jumps
             // (and the point of having one handler per opcode). See PhantomDispatch.h.
             swiftSettings: [.unsafeFlags(["-Xfrontend", "-disable-llvm-merge-functions-pass", "-Xcc", "-Xclang", "-Xcc", "-mframe-pointer=none", "-Xcc", "-O2", "-Xcc", "-falign-functions=64", "-Xcc", "-fno-math-errno"])]
         ),
+        // Genode's init on the object space: components, sessions, routing,
+        // quotas, the scheduler, the snapshot daemon, built-in services.
+        .target(
+            name: "PhantomKernel",
+            dependencies: ["PhantomStore", "PhantomSpace", "PhantomEngine", "PhantomWasm"]
+        ),
         .executableTarget(
             name: "phantom",
             dependencies: [
-                "PhantomStore", "PhantomSpace", "PhantomWasm", "CPhantomSupport",
+                "PhantomStore", "PhantomSpace", "PhantomWasm", "PhantomKernel", "CPhantomSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "PhantomStoreTests", dependencies: ["PhantomStore"]),
         .testTarget(name: "PhantomSpaceTests", dependencies: ["PhantomSpace", "PhantomStore"]),
+        .testTarget(name: "PhantomKernelTests", dependencies: ["PhantomKernel", "PhantomEngine", "PhantomWasm", "PhantomSpace", "PhantomStore"]),
         .testTarget(name: "PhantomCLITests", dependencies: ["PhantomStore", "PhantomSpace", "PhantomWasm", "phantom"]),
         .testTarget(
             name: "PhantomWasmTests",

@@ -106,7 +106,7 @@ public final class Scheduler: @unchecked Sendable {
             switch result {
             case .yielded:
                 ready.append(task)
-            case .blocked(.yield):
+            case .blocked(.yield), .blocked(.event), .blocked(.eventUntil):
                 ready.append(task)
             case let .blocked(.wallClock(deadline)):
                 sleeping.append((deadline, task))

@@ -158,7 +158,8 @@ public final class WASICommand {
 
     private func wait(for condition: BlockCondition, stop: () -> Bool) {
         switch condition {
-        case .yield:
+        case .yield, .event, .eventUntil:
+            // Kernel events exist only under the kernel; here a re-execution soon is right.
             sched_yield()
         case let .wallClock(deadline):
             while !stop() {

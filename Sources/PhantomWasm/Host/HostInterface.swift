@@ -1,3 +1,4 @@
+import PhantomEngine
 import PhantomSpace
 
 // The contract between the interpreter and the functions it imports from the
@@ -45,22 +46,9 @@ public enum HostCallOutcome: Equatable, Sendable {
     case trap(Trap)
 }
 
-public enum BlockCondition: Equatable, Sendable {
-    /// Until this wall-clock time (nanoseconds since 1970, CLOCK_REALTIME),
-    /// so that a sleep interrupted by a restart resumes with its remaining time.
-    case wallClock(nanoseconds: UInt64)
-    /// Until host file descriptor input is readable (stdin or a socket).
-    case readable(hostDescriptor: Int32)
-    /// Until the descriptor is readable or the wall-clock time has come,
-    /// whichever is first (`poll_oneoff` on input with a timeout).
-    case readableUntil(hostDescriptor: Int32, wallClockNanoseconds: UInt64)
-    /// Until host file descriptor output is writable (stdout into a full
-    /// pipe): the thread waits outside the safepoint protocol instead of
-    /// inside `write(2)`, so snapshots and stop requests never wait for a reader.
-    case writable(hostDescriptor: Int32)
-    /// Give up the time slice (`sched_yield`) and continue.
-    case yield
-}
+/// What a blocked host call waits for: the engine contract's waitable
+/// (`PhantomEngine`), named here as the host interface has always named it.
+public typealias BlockCondition = Waitable
 
 /// Everything a host function may touch during one call.
 public struct HostCallContext {

@@ -1,3 +1,4 @@
+import PhantomEngine
 import PhantomSpace
 
 /// How a slice of execution ended.
@@ -138,5 +139,18 @@ public final class WasmThread: @unchecked Sendable {
             space.setField(record, ThreadRecord.status, ThreadStatus.running.rawValue)
         }
         return result
+    }
+}
+
+/// The kernel schedules WebAssembly threads through the engine contract.
+extension WasmThread: EngineThread {
+    public func runSlice(fuel: Int) -> SliceOutcome {
+        switch run(fuel: fuel) {
+        case .yielded: .yielded
+        case let .blocked(waitable): .blocked(waitable)
+        case .finished: .exited(code: 0)
+        case let .exited(code): .exited(code: code)
+        case let .trapped(trap): .trapped(message: trap.message)
+        }
     }
 }
