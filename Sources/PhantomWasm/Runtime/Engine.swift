@@ -152,6 +152,14 @@ public final class WasmEngine: @unchecked Sendable {
     /// code checksum, and resolves host imports by name through `imports`.
     @discardableResult
     public static func restore(_ space: ObjectSpace, imports: HostModuleResolver? = nil) throws -> WasmEngine {
+        try restore(space, importsFor: { _ in imports })
+    }
+
+    /// Like `restore(_:imports:)`, with each instance's host imports resolved by
+    /// a resolver of its own: the kernel gives every component its own WASI and
+    /// session calls, which see only that component (DESIGN.md invariant 7).
+    @discardableResult
+    public static func restore(_ space: ObjectSpace, importsFor: (_ instance: UInt32) -> HostModuleResolver?) throws -> WasmEngine {
         guard space.root(WasmRoots.registry) != 0 else {
             throw WasmInstantiationError.restore("no Wasm engine registry at root \(WasmRoots.registry)")
         }
@@ -163,7 +171,7 @@ public final class WasmEngine: @unchecked Sendable {
         let fresh = engine.instances.isEmpty
         engine.lock.unlock()
         do {
-            try restoreInstances(of: engine, imports: imports)
+            try restoreInstances(of: engine, importsFor: importsFor)
         } catch {
             if fresh { engine.close() }
             throw error
@@ -171,7 +179,7 @@ public final class WasmEngine: @unchecked Sendable {
         return engine
     }
 
-    private static func restoreInstances(of engine: WasmEngine, imports: HostModuleResolver?) throws {
+    private static func restoreInstances(of engine: WasmEngine, importsFor: (UInt32) -> HostModuleResolver?) throws {
         let space = engine.space
         // Every record is checked before it is used (RestoreValidation.swift).
         let validator = RestoreValidator(engine: engine)
@@ -200,7 +208,7 @@ public final class WasmEngine: @unchecked Sendable {
                 engine.moduleRecords[ObjectIdentifier(module)] = moduleRecord
             }
             try validator.validateInstanceState(id: id, record: record, module: module)
-            let instance = try Instance(restoring: record, id: id, module: module, engine: engine, imports: imports)
+            let instance = try Instance(restoring: record, id: id, module: module, engine: engine, imports: importsFor(id))
             engine.lock.lock()
             engine.instances[id] = instance
             engine.lock.unlock()

@@ -1,0 +1,174 @@
+import Foundation
+import PhantomSpace
+
+/// Everything the kernel itself must find again after a restart: the init
+/// config, the component tree, sessions, queued requests and replies, reports.
+/// Each component's own state (its instance, thread and WASI records) is in
+/// the object space already; this names it.
+///
+/// The kernel keeps these tables in Swift while it runs and writes them into
+/// the object space *at the cut* of every snapshot (while the world is
+/// stopped), like an engine thread writing back its registers at a safepoint:
+/// a snapshot then holds the kernel's tables exactly as they were at the same
+/// instant as every component's memory (DESIGN.md invariant 1). The write
+/// happens only when a table changed since the last cut, and costs O(tables),
+/// never O(space) (invariant 4).
+struct KernelImage: Codable, Equatable {
+    static let formatVersion = 1
+    var formatVersion = KernelImage.formatVersion
+    /// The config the system runs, as its text (XML or HID).
+    var configText: String
+    var components: [ComponentImage] = []
+    var sessions: [SessionImage] = []
+    var requests: [RequestImage] = []
+    /// Report contents by report label (`report_rom` serves them as ROMs).
+    var reports: [String: ReportImage] = [:]
+    var nextComponent: UInt64 = 1
+    var nextSession: UInt64 = 1
+    var nextRequest: UInt64 = 1
+    /// Bumped on every config change, for the state report's `version`.
+    var configGeneration: UInt64 = 1
+}
+
+struct ComponentImage: Codable, Equatable {
+    enum State: Codable, Equatable {
+        case running
+        case exited(code: UInt32)
+        case trapped(message: String)
+        /// Could not be started (unlinkable module, missing binary); says why.
+        case failed(reason: String)
+    }
+
+    var id: UInt64
+    var name: String
+    var binary: String
+    /// The `version` attribute it was started with: a change restarts it.
+    var version: String?
+    var moduleChecksum: UInt32
+    var ramQuota: UInt64
+    var capsQuota: UInt64
+    /// The inline config as text, and a counter bumped whenever it changes
+    /// (the ROM's version; a `poll_oneoff` on `/rom/config` wakes on it).
+    var configText: String
+    var configVersion: UInt64
+    var instance: UInt32
+    var thread: UInt32
+    var wasiState: UInt64
+    var state: State
+    /// Services this component announced (`service_announce`).
+    var announced: [String] = []
+    /// Output written without a newline yet, per stream (1 stdout, 2 stderr).
+    var partialLine: [Int32: [UInt8]] = [:]
+    /// Sessions this component opened, for the state report's `requested` list.
+    var caps: UInt64 = 0
+}
+
+struct SessionImage: Codable, Equatable {
+    enum State: String, Codable, Equatable {
+        /// Waiting for its server to announce the service or to answer.
+        case creating = "CREATING"
+        case available = "OK"
+        case denied = "DENIED"
+        case closing = "CLOSING"
+    }
+    enum Server: Codable, Equatable {
+        /// A service the kernel provides (`parent-provides`).
+        case builtin(String)
+        case component(UInt64)
+    }
+
+    var id: UInt64
+    var service: String
+    /// The label as the server sees it (prefixed by the parent).
+    var label: String
+    var client: UInt64
+    var server: Server
+    var state: State
+    var ramQuota: UInt64
+    /// Kernel-opened environment sessions (PD, CPU, LOG, ROM) are not closed
+    /// by the component.
+    var environment: Bool = false
+}
+
+struct RequestImage: Codable, Equatable {
+    enum Kind: UInt32, Codable { case open = 1, call = 2, close = 3 }
+    var id: UInt64
+    var session: UInt64
+    var server: UInt64
+    var kind: Kind
+    var payload: [UInt8]
+    /// Handed to the server by `service_next`, waiting for `service_reply`.
+    var delivered = false
+    var replyStatus: Int32?
+    var reply: [UInt8]?
+}
+
+struct ReportImage: Codable, Equatable {
+    var content: [UInt8]
+    var version: UInt64
+}
+
+/// Where the kernel's tables live in the object space: one root slot with a
+/// small record pointing at the encoded tables.
+///
+/// ```
+/// 0 magic "PHKERNEL"   8 tables offset   16 tables length   24 format version
+/// ```
+enum KernelRecord {
+    static let rootSlot = 10
+    static let magic: UInt64 = 0x4C45_4E52_454B_4850 // "PHKERNEL"
+    static let size = 32
+
+    static func load(from space: ObjectSpace) throws -> KernelImage? {
+        let record = space.root(rootSlot)
+        guard record != 0 else { return nil }
+        guard space.isAllocated(record, count: UInt64(size)), space.load(UInt64.self, at: record) == magic else {
+            throw KernelError.restore("root \(rootSlot) does not point to the kernel's record")
+        }
+        let offset = space.load(UInt64.self, at: record + 8), length = space.load(UInt64.self, at: record + 16)
+        guard length > 0, length < 1 << 32, space.isAllocated(offset, count: length) else {
+            throw KernelError.restore("the kernel's tables (offset \(offset), \(length) bytes) are outside the allocated space")
+        }
+        let bytes = space.read(at: offset, count: Int(length))
+        do {
+            return try JSONDecoder().decode(KernelImage.self, from: Data(bytes))
+        } catch {
+            throw KernelError.restore("the kernel's tables do not decode: \(error)")
+        }
+    }
+
+    /// Writes `image` into the space and points the root at it; frees the
+    /// previous copy. Runs at the cut (world stopped) or before any thread runs.
+    static func store(_ image: KernelImage, in space: ObjectSpace) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = Array(try encoder.encode(image))
+        var record = space.root(rootSlot)
+        if record == 0 {
+            record = try space.allocate(size)
+            space.store(magic, at: record)
+            space.store(UInt64(KernelImage.formatVersion), at: record + 24)
+        }
+        let offset = try space.allocate(bytes.count)
+        space.write(bytes, at: offset)
+        let previous = (space.load(UInt64.self, at: record + 8), space.load(UInt64.self, at: record + 16))
+        space.store(offset, at: record + 8)
+        space.store(UInt64(bytes.count), at: record + 16)
+        space.setRoot(rootSlot, record)
+        if previous.0 != 0, previous.1 > 0 { space.free(previous.0, byteCount: Int(previous.1)) }
+    }
+}
+
+public enum KernelError: Error, CustomStringConvertible, Equatable {
+    case restore(String)
+    case config(String)
+    case start(String)
+
+    public var description: String {
+        switch self {
+        case let .restore(message): "cannot restore the system: \(message)"
+        case let .config(message): message
+        case let .start(message): message
+        }
+    }
+}

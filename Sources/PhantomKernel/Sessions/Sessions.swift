@@ -1,0 +1,315 @@
+import PhantomEngine
+import PhantomWasm
+
+/// Session requests, calls and closes, as components make them through the
+/// session ABI (`SessionABI`) and as WASI's personality makes them.
+///
+/// Results are the ABI's: a handle ≥ 1, 0, or a negative `SessionStatus`.
+enum SessionStatus: Int32 {
+    case denied = -1, invalid = -2, quota = -3, closed = -4, tooBig = -5, timeout = -6
+}
+
+/// What a kernel operation on behalf of a component answers.
+enum KernelAnswer: Equatable {
+    case value(Int32)
+    case block(Waitable)
+}
+
+extension Kernel {
+    /// The label a server sees for a request of `client` labelled `label`
+    /// (Genode: the parent prefixes the child's name, so it cannot be forged).
+    static func prefixed(_ label: String, by client: String) -> String {
+        label.isEmpty ? client : "\(client) -> \(label)"
+    }
+
+    /// Genode's children open their PD, CPU, LOG and ROM sessions through
+    /// their routes before they run; so do ours, so the state report and
+    /// `parent-provides` read as in Genode. Lock held.
+    func openEnvironmentSessions(for component: Component) {
+        guard component.isRunning else { return }
+        for (service, label) in [("PD", ""), ("CPU", ""), ("LOG", ""), ("ROM", component.image.binary)] {
+            let full = Kernel.prefixed(label, by: component.name)
+            let id = image.nextSession
+            image.nextSession += 1
+            switch route(client: component, service: service, label: full) {
+            case let .parent(_, rewritten):
+                image.sessions.append(SessionImage(id: id, service: service, label: rewritten, client: component.id,
+                                                   server: .builtin(service), state: .available, ramQuota: 0, environment: true))
+            case let .denied(warning):
+                say("Warning: \(warning)")
+            case .child, .pending:
+                // Environment sessions served by children come with nested init (issue 10).
+                break
+            }
+        }
+        dirty = true
+    }
+
+    /// Closes every session a component holds as client, and as server
+    /// fails its clients' sessions. Lock held. Returns events to signal.
+    func closeSessions(of component: Component) -> [KernelEvent] {
+        var events: [KernelEvent] = []
+        for index in image.sessions.indices.reversed() {
+            let session = image.sessions[index]
+            if session.client == component.id {
+                image.sessions.remove(at: index)
+                if case let .component(server) = session.server {
+                    events.append(Events.server(server))
+                    enqueue(RequestImage(id: nextRequestID(), session: session.id, server: server, kind: .close, payload: []))
+                }
+            } else if session.server == .component(component.id) {
+                image.sessions[index].state = .closing
+                events.append(Events.session(session.id))
+            }
+        }
+        for index in image.requests.indices where image.requests[index].server == component.id {
+            image.requests[index].replyStatus = SessionStatus.closed.rawValue
+            events.append(Events.reply(image.requests[index].id))
+        }
+        image.requests.removeAll { $0.server == component.id && $0.kind == .close }
+        component.image.announced = []
+        dirty = true
+        return events
+    }
+
+    func nextRequestID() -> UInt64 {
+        let id = image.nextRequest
+        image.nextRequest += 1
+        return id
+    }
+
+    func enqueue(_ request: RequestImage) {
+        image.requests.append(request)
+        dirty = true
+    }
+
+    // MARK: - Client side
+
+    /// `session_open`: routes the request; a session served by a child waits
+    /// (`pending` = the session id, in the call's persistent scratch slot)
+    /// until the child accepts or denies it.
+    func sessionOpen(client id: UInt64, service: String, label: String, ram: UInt64, pending: inout UInt64) -> KernelAnswer {
+        lock.lock()
+        var events: [KernelEvent] = []
+        defer {
+            lock.unlock()
+            for event in events { scheduler.signal(event) }
+        }
+        guard let client = components[id] else { return .value(SessionStatus.invalid.rawValue) }
+        if pending != 0 {
+            guard let index = image.sessions.firstIndex(where: { $0.id == pending && $0.client == id }) else {
+                pending = 0
+                return .value(SessionStatus.denied.rawValue)
+            }
+            switch image.sessions[index].state {
+            case .available:
+                let handle = image.sessions[index].id
+                pending = 0
+                return .value(Int32(truncatingIfNeeded: handle))
+            case .denied, .closing:
+                image.sessions.remove(at: index)
+                dirty = true
+                pending = 0
+                return .value(SessionStatus.denied.rawValue)
+            case .creating:
+                if tryDeliverPendingOpen(at: index, events: &events) { return .block(.event(Events.session(pending))) }
+                return .block(.event(Events.session(pending)))
+            }
+        }
+        let full = Kernel.prefixed(label, by: client.name)
+        let used = image.sessions.filter { $0.client == id && !$0.environment }.count
+        if client.image.capsQuota > 0 && UInt64(used) >= client.image.capsQuota {
+            say("Warning: \(client.name): out of caps for session \(service) (label=\"\(full)\")")
+            return .value(SessionStatus.quota.rawValue)
+        }
+        if ram > 0 {
+            let donated = image.sessions.filter { $0.client == id }.reduce(UInt64(0)) { $0 + $1.ramQuota }
+            if donated + ram + client.memoryBytes > client.image.ramQuota {
+                return .value(SessionStatus.quota.rawValue)
+            }
+        }
+        let sessionID = image.nextSession
+        image.nextSession += 1
+        dirty = true
+        switch route(client: client, service: service, label: full) {
+        case let .denied(warning):
+            say("Warning: \(warning)")
+            return .value(SessionStatus.denied.rawValue)
+        case let .parent(service, rewritten):
+            image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
+                                               server: .builtin(service), state: .available, ramQuota: ram))
+            return .value(Int32(truncatingIfNeeded: sessionID))
+        case let .child(server, rewritten):
+            image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
+                                               server: .component(server), state: .creating, ramQuota: ram))
+            enqueue(RequestImage(id: nextRequestID(), session: sessionID, server: server, kind: .open, payload: Array(rewritten.utf8)))
+            events.append(Events.server(server))
+        case let .pending(rewritten):
+            image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
+                                               server: .component(0), state: .creating, ramQuota: ram))
+        }
+        pending = sessionID
+        return .block(.event(Events.session(sessionID)))
+    }
+
+    /// A session still waiting for its server to exist: route it again (the
+    /// server may have announced since). Lock held. True if it is now queued.
+    private func tryDeliverPendingOpen(at index: Int, events: inout [KernelEvent]) -> Bool {
+        let session = image.sessions[index]
+        guard session.server == .component(0), let client = components[session.client] else { return false }
+        // Route with the label the client asked for (its prefix is already in).
+        switch route(client: client, service: session.service, label: session.label) {
+        case let .child(server, rewritten):
+            image.sessions[index].server = .component(server)
+            image.sessions[index].label = rewritten
+            enqueue(RequestImage(id: nextRequestID(), session: session.id, server: server, kind: .open, payload: Array(rewritten.utf8)))
+            events.append(Events.server(server))
+            return true
+        case .parent(let service, let rewritten):
+            image.sessions[index].server = .builtin(service)
+            image.sessions[index].label = rewritten
+            image.sessions[index].state = .available
+            events.append(Events.session(session.id))
+            return true
+        case let .denied(warning):
+            say("Warning: \(warning)")
+            image.sessions[index].state = .denied
+            events.append(Events.session(session.id))
+            return true
+        case .pending:
+            return false
+        }
+    }
+
+    /// Re-routes every waiting session after a child announced a service.
+    /// Lock held.
+    func retryPendingSessions(events: inout [KernelEvent]) {
+        for index in image.sessions.indices where image.sessions[index].state == .creating && image.sessions[index].server == .component(0) {
+            if tryDeliverPendingOpen(at: index, events: &events) { events.append(Events.session(image.sessions[index].id)) }
+        }
+    }
+
+    /// `session_close`.
+    func sessionClose(client id: UInt64, handle: UInt64) -> Int32 {
+        lock.lock()
+        var events: [KernelEvent] = []
+        defer {
+            lock.unlock()
+            for event in events { scheduler.signal(event) }
+        }
+        guard let index = image.sessions.firstIndex(where: { $0.id == handle && $0.client == id && !$0.environment }) else {
+            return SessionStatus.invalid.rawValue
+        }
+        let session = image.sessions.remove(at: index)
+        if case let .component(server) = session.server, server != 0 {
+            enqueue(RequestImage(id: nextRequestID(), session: session.id, server: server, kind: .close, payload: []))
+            events.append(Events.server(server))
+        }
+        dirty = true
+        return 0
+    }
+
+    /// `session_call` to a child's service: queues the request once (its id
+    /// in the call's scratch slot) and waits for the reply; a re-executed call
+    /// after a restore finds the same request.
+    func sessionCall(client id: UInt64, handle: UInt64, payload: () throws(Trap) -> [UInt8], pending: inout UInt64) throws(Trap) -> (KernelAnswer, reply: [UInt8]?) {
+        lock.lock()
+        var events: [KernelEvent] = []
+        defer {
+            lock.unlock()
+            for event in events { scheduler.signal(event) }
+        }
+        guard let session = image.sessions.first(where: { $0.id == handle && $0.client == id }) else {
+            pending = 0
+            return (.value(SessionStatus.invalid.rawValue), nil)
+        }
+        if pending != 0 {
+            guard let index = image.requests.firstIndex(where: { $0.id == pending }) else {
+                pending = 0
+                return (.value(SessionStatus.closed.rawValue), nil)
+            }
+            let request = image.requests[index]
+            guard let status = request.replyStatus else { return (.block(.event(Events.reply(pending))), nil) }
+            image.requests.remove(at: index)
+            dirty = true
+            pending = 0
+            return (.value(status), request.reply ?? [])
+        }
+        guard session.state == .available else { return (.value(SessionStatus.closed.rawValue), nil) }
+        switch session.server {
+        case let .builtin(service):
+            return try builtinCall(client: id, service: service, session: session, payload: payload(), pending: &pending)
+        case let .component(server):
+            let requestID = nextRequestID()
+            enqueue(RequestImage(id: requestID, session: session.id, server: server, kind: .call, payload: try payload()))
+            events.append(Events.server(server))
+            pending = requestID
+            return (.block(.event(Events.reply(requestID))), nil)
+        }
+    }
+
+    // MARK: - Server side
+
+    /// `service_announce`: requests waiting for this service are routed now.
+    func serviceAnnounce(server id: UInt64, service: String) -> Int32 {
+        lock.lock()
+        var events: [KernelEvent] = []
+        defer {
+            lock.unlock()
+            for event in events { scheduler.signal(event) }
+        }
+        guard let component = components[id], !service.isEmpty else { return SessionStatus.invalid.rawValue }
+        if !component.image.announced.contains(service) {
+            component.image.announced.append(service)
+            syncImage(component)
+        }
+        retryPendingSessions(events: &events)
+        return 0
+    }
+
+    /// `service_next`: the oldest request for this server not handed out yet.
+    func serviceNext(server id: UInt64, capacity: Int) -> (request: RequestImage, label: String?)? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let index = image.requests.firstIndex(where: { $0.server == id && !$0.delivered }) else { return nil }
+        let request = image.requests[index]
+        if request.payload.count > capacity { return (request, nil) }
+        if request.kind == .close {
+            image.requests.remove(at: index)
+        } else {
+            image.requests[index].delivered = true
+        }
+        dirty = true
+        return (request, image.sessions.first { $0.id == request.session }?.label)
+    }
+
+    /// `service_reply`: completes an open (accept/deny) or a call.
+    func serviceReply(server id: UInt64, request requestID: UInt64, status: Int32, data: [UInt8]) -> Int32 {
+        lock.lock()
+        var events: [KernelEvent] = []
+        defer {
+            lock.unlock()
+            for event in events { scheduler.signal(event) }
+        }
+        guard let index = image.requests.firstIndex(where: { $0.id == requestID && $0.server == id && $0.delivered && $0.replyStatus == nil }) else {
+            return SessionStatus.invalid.rawValue
+        }
+        let request = image.requests[index]
+        dirty = true
+        switch request.kind {
+        case .open:
+            image.requests.remove(at: index)
+            if let session = image.sessions.firstIndex(where: { $0.id == request.session }) {
+                image.sessions[session].state = status >= 0 ? .available : .denied
+                events.append(Events.session(request.session))
+            }
+        case .call:
+            image.requests[index].replyStatus = status
+            image.requests[index].reply = data
+            events.append(Events.reply(requestID))
+        case .close:
+            image.requests.remove(at: index)
+        }
+        return 0
+    }
+}
