@@ -366,3 +366,11 @@ enum Events {
         return KernelEvent(5 << 56 | (hash & 0xFF_FFFF_FFFF_FFFF))
     }
 }
+
+extension Kernel {
+    /// `<phantom snapshot_period="…"/>` of the running config, if set.
+    public var configuredSnapshotPeriod: String? {
+        lock.lock(); defer { lock.unlock() }
+        return config.snapshotPeriod
+    }
+}

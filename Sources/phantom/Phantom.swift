@@ -16,7 +16,7 @@ struct Phantom: ParsableCommand {
             creating it if needed, and runs the demonstration workload with periodic snapshots. \
             Kill it any way you like and run it again: it continues from the last snapshot.
             """,
-        subcommands: [Boot.self, Run.self, Resume.self, ImageCommand.self, Bench.self],
+        subcommands: [Boot.self, Demo.self, Run.self, Resume.self, ImageCommand.self, Bench.self],
         defaultSubcommand: Boot.self)
 
     static func main() {

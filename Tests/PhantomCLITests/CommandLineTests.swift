@@ -20,8 +20,8 @@ import Testing
             #expect(created.status == 0 && created.stdout.contains("created"))
             let again = try PhantomProcess.run(["image", "create", image])
             #expect(again.status != 0 && again.stderr.contains("already exists"))
-            _ = try PhantomProcess.run(["--image", image, "--iterations", "2000", "--rate", "0", "--quiet"])
-            _ = try PhantomProcess.run(["--image", image, "--iterations", "2000", "--rate", "0", "--quiet"])
+            _ = try PhantomProcess.run(["demo", "--image", image, "--iterations", "2000", "--rate", "0", "--quiet"])
+            _ = try PhantomProcess.run(["demo", "--image", image, "--iterations", "2000", "--rate", "0", "--quiet"])
             let info = try PhantomProcess.run(["image", "info", image])
             #expect(info.status == 0)
             #expect(info.stdout.contains("retention   4 generations"))
@@ -30,7 +30,7 @@ import Testing
             #expect(generations.lines.count == 4, "header + generations 2, 1, 0: \(generations.stdout)")
             let rollback = try PhantomProcess.run(["image", "rollback", image, "1"])
             #expect(rollback.status == 0 && rollback.stdout.contains("it is now generation 3"))
-            let resumed = try PhantomProcess.run(["--image", image, "--iterations", "1", "--quiet"])
+            let resumed = try PhantomProcess.run(["demo", "--image", image, "--iterations", "1", "--quiet"])
             #expect(resumed.stdout.contains("resumed at iteration 2000; invariant holds"), "\(resumed.stdout)")
             let missing = try PhantomProcess.run(["image", "rollback", image, "77"])
             #expect(missing.status != 0 && missing.stderr.contains("generation 77 is not retained"))
@@ -63,7 +63,7 @@ import Testing
     @Test func zeroedSuperblocksAndFutureVersion() throws {
         try withDirectory { directory in
             let image = directory.appendingPathComponent("z.img").path
-            _ = try PhantomProcess.run(["--image", image, "--iterations", "100", "--quiet"])
+            _ = try PhantomProcess.run(["demo", "--image", image, "--iterations", "100", "--quiet"])
             var data = bytes(image)
             // A future format version, with a correct checksum: refused, not "repaired".
             do {   // released (and unlocked) before phantom opens the image
@@ -77,7 +77,7 @@ import Testing
 
             data.replaceSubrange(0..<(4 * 4096), with: [UInt8](repeating: 0, count: 4 * 4096))
             FileManager.default.createFile(atPath: image, contents: data)
-            let zeroed = try PhantomProcess.run(["--image", image, "--iterations", "1"])
+            let zeroed = try PhantomProcess.run(["demo", "--image", image, "--iterations", "1"])
             #expect(zeroed.status != 0 && zeroed.stderr.contains("superblock area was erased"), "\(zeroed.stderr)")
             #expect(bytes(image) == data)
         }
@@ -86,7 +86,7 @@ import Testing
     @Test func verifyReportsDamageByGenerationAndBlock() throws {
         try withDirectory { directory in
             let image = directory.appendingPathComponent("d.img").path
-            _ = try PhantomProcess.run(["--image", image, "--iterations", "300", "--quiet"])
+            _ = try PhantomProcess.run(["demo", "--image", image, "--iterations", "300", "--quiet"])
             // Read under a shared lock, released at once: phantom then opens the image itself.
             let current = try ImageFile.openForReading(image).current
             let block = current.root.block
@@ -98,7 +98,7 @@ import Testing
             #expect(verify.status == 1)
             #expect(verify.stdout.contains("damage: generation \(current.generation): block \(block)"), "\(verify.stdout)")
             // Booting falls back to the previous generation, with a warning.
-            let boot = try PhantomProcess.run(["--image", image, "--iterations", "1", "--quiet"])
+            let boot = try PhantomProcess.run(["demo", "--image", image, "--iterations", "1", "--quiet"])
             #expect(boot.status == 0, "\(boot.stderr)")
             #expect(boot.stderr.contains("warning: generation \(current.generation) is damaged"), "\(boot.stderr)")
             #expect(boot.stderr.components(separatedBy: "generation \(current.generation) is damaged").count == 2,

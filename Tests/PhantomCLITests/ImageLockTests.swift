@@ -19,7 +19,7 @@ typealias LiveProcess = PhantomProcess.Running
         let run = ["run", "--image", image, "--verbose", "--snapshot-every", "30ms", Self.counter, "0", "100000", "200"]
         switch writer {
         case .boot:
-            let process = try LiveProcess(["--image", image, "--snapshot-every", "30ms", "--rate", "5000"], in: nil)
+            let process = try LiveProcess(["demo", "--image", image, "--snapshot-every", "30ms", "--rate", "5000"], in: nil)
             #expect(process.waitFor("snapshot: generation"), "boot never committed: \(process.output)")
             return process
         case .run:
@@ -46,7 +46,7 @@ typealias LiveProcess = PhantomProcess.Running
         defer { if holder.process.isRunning { holder.stop(SIGKILL) } }
 
         let writers: [(String, [String])] = [
-            ("boot", ["--image", image, "--iterations", "10"]),
+            ("demo", ["demo", "--image", image, "--iterations", "10"]),
             ("run", ["run", "--image", image, Self.counter, "10", "1"]),
             ("run --fresh", ["run", "--fresh", "--image", image, Self.counter, "10", "1"]),
             ("resume", ["resume", "--image", image]),
@@ -130,13 +130,13 @@ typealias LiveProcess = PhantomProcess.Running
         for round in 0..<12 {
             try? FileManager.default.removeItem(atPath: image)
             let delay = Double(round) * 0.003
-            _ = try PhantomProcess.runAndKill(["--image", image, "--snapshot-every", "10ms", "--rate", "0"], after: delay)
+            _ = try PhantomProcess.runAndKill(["demo", "--image", image, "--snapshot-every", "10ms", "--rate", "0"], after: delay)
             let context = "round \(round), killed after \(delay) s"
             if FileManager.default.fileExists(atPath: image) {
                 let verify = try PhantomProcess.run(["image", "verify", image])
                 #expect(verify.status == 0, "\(context): \(verify.stdout) \(verify.stderr)")
             }
-            let next = try PhantomProcess.run(["--image", image, "--iterations", "10", "--quiet"])
+            let next = try PhantomProcess.run(["demo", "--image", image, "--iterations", "10", "--quiet"])
             #expect(next.status == 0, "\(context): \(next.stderr)")
             let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             #expect(names == ["k.img"], "\(context): \(names)")

@@ -21,7 +21,7 @@ import Testing
             // (a readiness signal, not a fixed delay from the start).
             let delay = Double(generator.next() % 400) / 1000
             let output = try PhantomProcess.runAndKillAfterCommit(
-                ["--image", image, "--snapshot-every", "20ms", "--rate", "0"], extraDelay: delay)
+                ["demo", "--image", image, "--snapshot-every", "20ms", "--rate", "0"], extraDelay: delay)
             let context = "round \(round) (seed \(seed), killed \(delay) s after its first commit)"
             #expect(output.status == SIGKILL || output.status == 9, "\(context): \(output.stderr)")
             #expect(!output.stderr.contains("INVARIANT BROKEN"), "\(context): \(output.stderr)")
@@ -44,7 +44,7 @@ import Testing
         #expect(lastCommitted > 0)
 
         // A clean run afterwards resumes, then the image verifies clean.
-        let final = try PhantomProcess.run(["--image", image, "--iterations", "100", "--quiet"])
+        let final = try PhantomProcess.run(["demo", "--image", image, "--iterations", "100", "--quiet"])
         #expect(final.status == 0, "\(final.stderr)")
         #expect(final.stdout.contains("invariant holds"))
         let verify = try PhantomProcess.run(["image", "verify", image])
@@ -56,11 +56,11 @@ import Testing
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let image = directory.appendingPathComponent("clean.img").path
-        let first = try PhantomProcess.run(["--image", image, "--iterations", "5000", "--rate", "0", "--quiet"])
+        let first = try PhantomProcess.run(["demo", "--image", image, "--iterations", "5000", "--rate", "0", "--quiet"])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("created image"))
         #expect(first.stdout.contains("stopped cleanly at iteration 5000"))
-        let second = try PhantomProcess.run(["--image", image, "--iterations", "1000", "--rate", "0", "--quiet"])
+        let second = try PhantomProcess.run(["demo", "--image", image, "--iterations", "1000", "--rate", "0", "--quiet"])
         #expect(second.stdout.contains("resumed at iteration 5000; invariant holds"))
         #expect(second.stdout.contains("stopped cleanly at iteration 6000"))
     }

@@ -49,7 +49,7 @@ import Testing
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let image = directory.appendingPathComponent("closed.img").path
-        let running = try PhantomProcess.Running(["--image", image, "--snapshot-every", "10ms", "--rate", "0"], in: directory, readStdout: false)
+        let running = try PhantomProcess.Running(["demo", "--image", image, "--snapshot-every", "10ms", "--rate", "0"], in: directory, readStdout: false)
         let reader = running.stdoutPipe.fileHandleForReading
         var seen = Data()
         while !String(decoding: seen, as: UTF8.self).contains("snapshot: generation") {
@@ -63,7 +63,7 @@ import Testing
         #expect(output.status == 141, "\(output.stderr)")
         #expect(output.stderr.contains("standard output was closed (or failed); stopped cleanly at iteration"), "\(output.stderr)")
         let final = number(after: "stopped cleanly at iteration ", in: output.stderr) ?? 0
-        let next = try PhantomProcess.run(["--image", image, "--iterations", "1", "--quiet"])
+        let next = try PhantomProcess.run(["demo", "--image", image, "--iterations", "1", "--quiet"])
         #expect(next.stdout.contains("resumed at iteration \(final); invariant holds"), "\(next.stdout) after \(output.stderr)")
     }
 
@@ -93,7 +93,7 @@ import Testing
     @Test func helpDocumentsEveryExitStatus() throws {
         for (command, statuses) in [(["run", "--help"], ["134", "130", "143", "129", "64", "75", "2"]),
                                     (["resume", "--help"], ["134", "130", "143", "129", "64", "75", "2"]),
-                                    (["boot", "--help"], ["130", "143", "129", "141", "64", "75", "2", "3"])] {
+                                    (["demo", "--help"], ["130", "143", "129", "141", "64", "75", "2", "3"])] {
             let help = try PhantomProcess.run(command)
             let text = help.stdout.replacingOccurrences(of: "\n", with: " ")
             for status in statuses {

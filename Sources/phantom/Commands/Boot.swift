@@ -1,138 +1,139 @@
 import ArgumentParser
 import Foundation
+import PhantomKernel
 import PhantomSpace
 import PhantomStore
-import Synchronization
 
-/// Boots an image and runs the demonstration workload under periodic snapshots.
+/// Boots a persistent system: Genode's init on the object space, a tree of
+/// components from an init config, all snapshotted together.
 struct Boot: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Boot an image (creating it if needed) and run its workload with periodic snapshots.",
+        abstract: "Boot a persistent system of components from a Genode init config (the default command).",
         discussion: """
-            The workload continues exactly where the last committed snapshot left it, whether the \
-            previous run stopped cleanly (Ctrl-C: a final snapshot is taken) or was killed. \
-            Each committed snapshot is reported on standard output.
+            On first boot the image is created and the config's components are started. Every \
+            later boot of the same image — after a clean stop, kill -9 or a power cut — brings back \
+            the same tree from the last snapshot, each component continuing where it was; the \
+            stored config wins over --config (use `phantom config apply` to change a running system).
 
-            Exit status: 0 after --iterations or --duration; 130, 143 or 129 when stopped by SIGINT, \
-            SIGTERM or SIGHUP (after a final snapshot); 141 when standard output was closed (after a \
-            final snapshot); 2 when a snapshot failed; 3 when the workload's invariant was broken; \
-            1 for a bad image, 64 for a bad argument, 75 when another process holds the image.
-            """)
+            Without --config, the default system in the repository's system/ directory boots: a \
+            simulated tank sensor, control logic that raises alarms, a historian that appends to a \
+            file, and a status report. Binaries (`binary` names) are ROM modules from --roms; the \
+            File_system service serves --files.
+
+            Log lines read as in Genode: `[init -> NAME] text`; init's own as `[init] text`.
+
+            """ + ExitStatus.summary)
 
     @OptionGroup var location: ImageLocation
-    @Option(help: "Time between snapshots (e.g. 10ms, 1s, 1m; 1ms to 24h).", transform: Duration.parser(in: snapshotPeriodRange))
-    var snapshotEvery = Duration.seconds(1)
-    @Option(help: "Workload iterations per second (0 = as fast as possible).")
-    var rate = 20_000
-    @Option(help: "Stop cleanly after this many iterations in this run.")
-    var iterations: UInt64?
+    @Option(help: "The init config (XML or HID; default: the repository's system/default.config).")
+    var config: String?
+    @Option(help: "Directory of ROM modules: component binaries and ROM files (default: rom/ beside the config).")
+    var roms: String?
+    @Option(help: "Host directory the File_system service serves (default: IMAGE.files beside the image).")
+    var files: String?
+    @Option(help: "Time between snapshots (10ms to 60s; default: the config's <phantom snapshot_period>, else 1s).",
+            transform: Duration.parser(in: Duration(nanoseconds: 10_000_000)...Duration.seconds(60)))
+    var snapshotEvery: Duration?
     @Option(help: "Stop cleanly after this long (e.g. 10s, 5m).", transform: Duration.parser(in: Duration(nanoseconds: 0)...Duration.ceiling))
     var duration: Duration?
     @Option(help: "Largest the object space may grow to (1M to 64T).", transform: ByteSize.parser(in: spaceLimitRange))
     var spaceLimit = ByteSize(bytes: 64 << 30)
-    @Option(help: "Generations to keep when creating the image.")
-    var retention = 3
-    @Flag(help: "Print only the start and the end, not every snapshot.")
-    var quiet = false
+    @Flag(help: "Report every committed snapshot on stderr.")
+    var verbose = false
 
-    func validate() throws {
-        guard rate >= 0 else { throw ValidationError("--rate must not be negative") }
-        guard retention >= 2 && retention <= Layout.maxRetention else {
-            throw ValidationError("--retention must be between 2 and \(Layout.maxRetention)")
-        }
+    /// The repository's `system/` directory, found from this source file's
+    /// place at build time (a fresh clone's `swift run phantom` boots it).
+    static var repositorySystem: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("system")
     }
 
     func run() throws {
-        lineBufferStandardOutput()
+        let configPath = config ?? Self.repositorySystem.appendingPathComponent("default.config").path
+        guard let data = FileManager.default.contents(atPath: configPath) else {
+            throw CommandFailure(config == nil
+                ? "no --config given and the default config \(configPath) is missing"
+                : "\(configPath): cannot read the config")
+        }
+        guard let configText = String(data: data, encoding: .utf8) else {
+            throw CommandFailure("\(configPath): the config is not UTF-8 text")
+        }
+        let configDirectory = URL(fileURLWithPath: configPath).deletingLastPathComponent()
+        let romDirectory = roms ?? configDirectory.appendingPathComponent("rom").path
         let path = location.path
-        // Held exclusively (invariant 9) until the process exits; see ImageAccess.
-        let (store, outcome) = try ImageAccess.openForWriting(path, options: .init(retention: retention))
-        if outcome == .created { print("phantom: created image \(path)") }
+        let fileRoot = files ?? (URL(fileURLWithPath: path).deletingPathExtension().path + ".files")
+
+        let (store, outcome) = try ImageAccess.openForWriting(path)
         let space = try ObjectSpace(store: store, options: .init(limitBytes: spaceLimit.bytes))
         for warning in space.warnings where !store.warnings.contains(warning) { printError("phantom: warning: \(warning)") }
-        print("phantom: opened \(path) at generation \(space.restoredGeneration.generation) "
-              + "(\(space.restoredGeneration.pageCount) pages, restored in \(String(format: "%.1f", Double(space.restoreNanoseconds) / 1e6)) ms)")
-
-        let workload = try CounterListWorkload(space: space)
-        if workload.isFresh {
-            print("demo: starting fresh")
-        } else if let violation = workload.checkInvariant() {
-            printError("demo: INVARIANT BROKEN after restore at iteration \(workload.iteration): \(violation)")
-            throw ExitCode(ExitStatus.invariantBroken)
-        } else {
-            print("demo: resumed at iteration \(workload.iteration); invariant holds (\(workload.length) list nodes, sum \(workload.sum))")
+        let log = KernelLog.standardOutput()
+        let kernel: Kernel
+        do {
+            kernel = try Kernel.boot(space: space, configText: configText, configSource: configPath,
+                                     options: .init(romDirectory: romDirectory, fileSystemRoot: fileRoot), log: log)
+        } catch {
+            log.close()
+            throw CommandFailure("\(error)")
         }
+        let period: Duration
+        if let snapshotEvery {
+            period = snapshotEvery
+        } else if let configured = kernel.configuredSnapshotPeriod {
+            do {
+                period = try Duration.parse(configured, in: Duration(nanoseconds: 10_000_000)...Duration.seconds(60))
+            } catch {
+                throw CommandFailure("\(configPath): <phantom snapshot_period=\"\(configured)\">: \(error)")
+            }
+        } else {
+            period = .seconds(1)
+        }
+        printError(outcome == .created
+            ? "phantom: created \(path); booting \(configPath)"
+            : "phantom: booting \(path) from generation \(space.restoredGeneration.generation) (restored in \(String(format: "%.1f", Double(space.restoreNanoseconds) / 1e6)) ms)")
 
         let stop = StopSignal()
         stop.install()
-        let quiet = self.quiet
-        let daemon = SnapshotDaemon<UInt64>(
-            space: space, period: snapshotEvery,
-            whileStopped: { workload.iteration },
-            report: { result, iteration in
+        let verbose = self.verbose
+        kernel.writeTablesAtCut()
+        let daemon = SnapshotDaemon<Void>(
+            space: space, periodNanoseconds: period.nanoseconds,
+            whileStopped: { kernel.writeTablesAtCut() },
+            report: { result, _ in
                 switch result {
-                case let .success(snapshot) where !quiet:
-                    print("snapshot: generation \(snapshot.generation.generation) committed at iteration \(iteration) "
-                          + "(\(snapshot.pages) pages, pause \(snapshot.pauseNanoseconds / 1000) µs, commit \(String(format: "%.1f", Double(snapshot.commitNanoseconds) / 1e6)) ms)")
+                case let .success(snapshot) where verbose:
+                    printError("phantom: generation \(snapshot.generation.generation) committed (\(snapshot.pages) pages, pause \(snapshot.pauseNanoseconds / 1000) µs)")
                 case .success:
                     break
                 case let .failure(error):
                     printError("phantom: \(error)")
                 }
             })
+        kernel.run()
         daemon.start()
-
-        // The workload is the only mutator; it parks at the safepoint between steps.
-        space.safepoints.register()
-        let start = DispatchTime.now().uptimeNanoseconds
-        var done: UInt64 = 0
-        let batch = rate == 0 ? 1000 : max(1, rate / 100)
-        var outputClosed = false
+        let started = DispatchTime.now().uptimeNanoseconds
+        // The main thread only waits for a reason to stop; components run on
+        // the kernel's workers.
         while !stop.requested && daemon.failure == nil {
-            // A reader that went away (`phantom | head -1`) ends the run like a
-            // stop request: final snapshot, then exit 141, never death by SIGPIPE.
-            if standardOutputFailed() { outputClosed = true; break }
-            for _ in 0..<batch {
-                try workload.step()
-                space.safepoints.poll()
-            }
-            done += UInt64(batch)
-            if let iterations, done >= iterations { break }
-            let elapsed = DispatchTime.now().uptimeNanoseconds - start
-            if let duration, elapsed >= duration.nanoseconds { break }
-            if rate > 0 {
-                // Sleep off the rest of this batch's time slot, parked for snapshots.
-                let due = start + done * 1_000_000_000 / UInt64(rate)
-                if due > elapsed + start {
-                    space.safepoints.enterBlocking()
-                    usleep(UInt32(min(1_000_000, (due - elapsed - start) / 1000)))
-                    space.safepoints.leaveBlocking()
-                }
-            }
+            if let duration, DispatchTime.now().uptimeNanoseconds - started >= duration.nanoseconds { break }
+            if standardOutputFailed() { break }
+            usleep(50_000)
         }
-        space.safepoints.unregister()
         daemon.stop()
+        kernel.stop()
+        let final = daemon.snapshotNow()
+        log.close()
         if let failure = daemon.failure {
             printError("phantom: stopping because of a failed snapshot: \(failure)")
             throw ExitCode(ExitStatus.snapshotFailed)
         }
-        let final: SnapshotResult
-        switch daemon.snapshotNow() {
-        case let .success(result): final = result
+        switch final {
+        case let .success(snapshot):
+            printError("phantom: stopped; generation \(snapshot.generation.generation) committed")
         case let .failure(error):
             printError("phantom: the final snapshot failed: \(error)")
             throw ExitCode(ExitStatus.snapshotFailed)
         }
-        let summary = "stopped cleanly at iteration \(workload.iteration); generation \(final.generation.generation) committed"
-        if outputClosed || standardOutputFailed() {
-            printError("phantom: standard output was closed (or failed); \(summary)")
-            throw ExitCode(ExitStatus.outputClosed)
-        }
-        print("phantom: \(summary)")
-        if let signal = stop.signal {
-            printError("phantom: stopped by \(StopSignal.name(of: signal))")
-            throw ExitCode(ExitStatus.stopped(by: signal))
-        }
+        if standardOutputFailed() { throw ExitCode(ExitStatus.outputClosed) }
+        if let signal = stop.signal { throw ExitCode(ExitStatus.stopped(by: signal)) }
     }
 }
-

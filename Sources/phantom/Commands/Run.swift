@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PhantomKernel
 import PhantomSpace
 import PhantomStore
 import PhantomWasm
@@ -220,7 +221,7 @@ struct ProgramSession {
         let verbose = options.verbose
         let output = self.output
         let daemon = SnapshotDaemon<[(Int32, [UInt8])]>(
-            space: space, period: options.snapshotEvery,
+            space: space, periodNanoseconds: options.snapshotEvery.nanoseconds,
             whileStopped: { output?.cut() ?? [] },
             report: { result, batch in
                 switch result {

@@ -1,31 +1,31 @@
 import Foundation
 import PhantomSpace
 
-/// Takes a snapshot every `period` on its own thread (protocol step 1). The
-/// kernel will own this once it exists (DESIGN.md); for now the commands do.
+/// Takes a snapshot every `period` on its own thread (protocol step 1), and
+/// one on demand (`snapshotNow`: `phantom snapshot`, the final one on a stop).
 ///
 /// `whileStopped` runs with the world stopped, at the exact cut the snapshot
 /// captures (to read a label, or to cut held output); `report` runs after
 /// the commit, with whatever `whileStopped` returned.
-final class SnapshotDaemon<Token>: @unchecked Sendable {
+public final class SnapshotDaemon<Token>: @unchecked Sendable {
     private let space: ObjectSpace
-    private let period: Duration
+    private let period: TimeInterval
     private let whileStopped: () -> Token
     private let report: (Result<SnapshotResult, Error>, Token) -> Void
     private let condition = NSCondition()
     private var stopping = false
     private var running = false
-    private(set) var failure: String?
+    public private(set) var failure: String?
 
-    init(space: ObjectSpace, period: Duration, whileStopped: @escaping () -> Token,
+    public init(space: ObjectSpace, periodNanoseconds: UInt64, whileStopped: @escaping () -> Token,
          report: @escaping (Result<SnapshotResult, Error>, Token) -> Void) {
         self.space = space
-        self.period = period
+        self.period = TimeInterval(periodNanoseconds) / 1e9
         self.whileStopped = whileStopped
         self.report = report
     }
 
-    func start() {
+    public func start() {
         running = true
         let thread = Thread { [self] in loop() }
         thread.name = "phantom-snapshot-daemon"
@@ -33,7 +33,7 @@ final class SnapshotDaemon<Token>: @unchecked Sendable {
     }
 
     /// Stops the daemon and waits for a snapshot in progress to finish.
-    func stop() {
+    public func stop() {
         condition.lock()
         stopping = true
         condition.broadcast()
@@ -46,7 +46,7 @@ final class SnapshotDaemon<Token>: @unchecked Sendable {
     /// the moment the generation is durable — for held output, that keeps the
     /// window in which a kill loses a committed batch to microseconds.
     @discardableResult
-    func snapshotNow() -> Result<SnapshotResult, Error> {
+    public func snapshotNow() -> Result<SnapshotResult, Error> {
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var token: Token?
         nonisolated(unsafe) var outcome: Result<SnapshotResult, Error>!
@@ -63,7 +63,7 @@ final class SnapshotDaemon<Token>: @unchecked Sendable {
     private func loop() {
         while true {
             condition.lock()
-            let deadline = Date(timeIntervalSinceNow: period.seconds)
+            let deadline = Date(timeIntervalSinceNow: period)
             while !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
             if stopping {
                 running = false
