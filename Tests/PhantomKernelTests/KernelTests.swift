@@ -40,3 +40,66 @@ import Testing
         #expect(harness.log.lines(after: mark).allSatisfy { $0.text != "[init -> a] count 1000" })
     }
 }
+
+/// A component can hurt only itself (DESIGN.md invariants 7 and 8).
+@Suite struct IsolationTests {
+    static func config(_ starts: [ConfigNode]) -> ConfigNode { KernelTests.config(starts) }
+    static let counter = node("start", ["name": "counter", "ram": "4M"], [node("binary", ["name": "counter.wasm"])])
+    static let traps = Fixtures.directory("Programs/wasm/traps")
+
+    @Test func aTrapEndsOnlyItsComponent() throws {
+        let harness = try KernelHarness(config: Self.config([
+            Self.counter, node("start", ["name": "faulty", "ram": "1M"], [node("binary", ["name": "../traps/unreachable.wasm"])]),
+        ]))
+        // `binary` names a ROM module, never a path: this one is refused.
+        #expect(harness.waitForLine { $0.contains("faulty: cannot start: binary \"../traps/unreachable.wasm\" is not a ROM module name") } != nil)
+        #expect(harness.waitForLine { $0 == "[init -> counter] count 5000" } != nil)
+    }
+
+    @Test func aTrappingComponentIsReportedAndTheOthersRunOn() throws {
+        let directory = try Self.romDirectory(with: ["traps/unreachable.wasm", "traps/infinite_loop.wasm", "c/counter.wasm"])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let harness = try KernelHarness(config: Self.config([
+            Self.counter,
+            node("start", ["name": "faulty", "ram": "1M"], [node("binary", ["name": "unreachable.wasm"])]),
+            node("start", ["name": "spinner", "ram": "1M"], [node("binary", ["name": "infinite_loop.wasm"])]),
+        ]), romDirectory: directory)
+        let trapped = harness.waitForLine { $0.hasPrefix("[init] Error: child \"faulty\" trapped: ") }
+        #expect(trapped != nil)
+        // The counter goes on past the trap, beside an endless loop that never yields by itself.
+        let mark = trapped?.sequence ?? 0
+        #expect(harness.waitForLine(after: mark) { $0.hasPrefix("[init -> counter] count ") } != nil)
+        #expect(harness.waitForLine { $0 == "[init -> counter] count 30000" } != nil)
+        let report = harness.kernel.stateReport()
+        #expect(report.contains("<child name=\"faulty\" binary=\"unreachable.wasm\" id=\"2\" trapped="))
+        #expect(report.contains("<child name=\"spinner\" binary=\"infinite_loop.wasm\" id=\"3\">"))
+    }
+
+    @Test func aMemoryBombHitsItsQuotaAndNothingElse() throws {
+        let directory = try Self.romDirectory(with: ["c/memgrow.wasm", "c/counter.wasm"])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let harness = try KernelHarness(config: Self.config([
+            Self.counter, node("start", ["name": "bomb", "ram": "2M"], [node("binary", ["name": "memgrow.wasm"])]),
+        ]), romDirectory: directory)
+        let ended = harness.waitForLine { $0.hasPrefix("[init] child \"bomb\" exited with exit value ") || $0.hasPrefix("[init] Error: child \"bomb\" trapped") }
+        #expect(ended != nil)
+        // Its memory never passed its 2 MiB quota (32 pages).
+        let pages = harness.log.lines().compactMap { line -> Int? in
+            guard line.text.hasPrefix("[init -> bomb] grow "), let field = line.text.split(separator: " ").first(where: { $0.hasPrefix("pages=") }) else { return nil }
+            return Int(field.dropFirst(6))
+        }
+        #expect(!pages.isEmpty && pages.allSatisfy { $0 <= 32 })
+        #expect(harness.waitForLine(after: ended?.sequence ?? 0) { $0.hasPrefix("[init -> counter] count ") } != nil)
+    }
+
+    /// A ROM directory holding copies of some fixtures under their file names.
+    static func romDirectory(with fixtures: [String]) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("phantom-roms-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for fixture in fixtures {
+            let source = Fixtures.directory("Programs/wasm/\(fixture)")
+            try FileManager.default.copyItem(atPath: source, toPath: directory + "/" + (fixture as NSString).lastPathComponent)
+        }
+        return directory
+    }
+}
