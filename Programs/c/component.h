@@ -106,19 +106,23 @@ static inline uint64_t cfg_u64(const char *text, const char *key, uint64_t dflt)
     return pio_atou(v, dflt);
 }
 
-/* Parses [-]digits[.digits] (no exponent). Returns 1 and *out, or 0. */
+/* Parses [-]digits[.digits] (no exponent). Returns 1 and *out, or 0.
+ * The digits are collected as an integer and divided by a power of ten
+ * once, so up to 15 significant digits give the correctly rounded double
+ * ("52.31" -> the same double as the literal 52.31). */
 static inline int comp_parse_double(const char *s, double *out) {
-    int neg = 0, digits = 0;
-    double v = 0.0, scale = 1.0;
+    int neg = 0, digits = 0, decimals = 0;
+    double mantissa = 0.0, scale = 1.0;
     if (*s == '-' || *s == '+') neg = *s++ == '-';
-    for (; *s >= '0' && *s <= '9'; s++, digits++) v = v * 10.0 + (double)(*s - '0');
+    for (; *s >= '0' && *s <= '9'; s++, digits++) mantissa = mantissa * 10.0 + (double)(*s - '0');
     if (*s == '.') {
-        for (s++; *s >= '0' && *s <= '9'; s++, digits++) {
-            scale /= 10.0;
-            v += scale * (double)(*s - '0');
+        for (s++; *s >= '0' && *s <= '9'; s++, digits++, decimals++) {
+            mantissa = mantissa * 10.0 + (double)(*s - '0');
+            if (decimals < 22) scale *= 10.0;
         }
     }
     if (digits == 0 || *s) return 0;
+    double v = mantissa / scale;
     *out = neg ? -v : v;
     return 1;
 }

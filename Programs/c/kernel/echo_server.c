@@ -79,6 +79,16 @@ static void on_close(const phantom_request_t *info) {
     sessions[i].label = 0;
 }
 
+static void echo_event(const phantom_request_t *info, const char *data) {
+    switch (info->kind) {
+    case PHANTOM_EVENT_OPEN: on_open(info, data); break;
+    case PHANTOM_EVENT_CALL: on_call(info, data); break;
+    case PHANTOM_EVENT_CLOSE: on_close(info); break;
+    default: break;
+    }
+}
+
+#ifndef ECHO_NO_MAIN
 int main(void) {
     int32_t r = phantom_announce_str("Echo");
     if (r != 0) { comp_report_error("echo", "announce", r); return 1; }
@@ -87,11 +97,7 @@ int main(void) {
         const char *data;
         r = comp_next_event(&info, &data);
         if (r != 0) { comp_report_error("echo", "service_next", r); return 1; }
-        switch (info.kind) {
-        case PHANTOM_EVENT_OPEN: on_open(&info, data); break;
-        case PHANTOM_EVENT_CALL: on_call(&info, data); break;
-        case PHANTOM_EVENT_CLOSE: on_close(&info); break;
-        default: break;
-        }
+        echo_event(&info, data);
     }
 }
+#endif

@@ -110,6 +110,16 @@ static int32_t historian_record(const char *rec, uint32_t n) {
     return 0;
 }
 
+/* One event of the service. */
+static void historian_event(const phantom_request_t *info, const char *data) {
+    if (info->kind == PHANTOM_EVENT_OPEN) {
+        service_reply(info->request, 0, 0, 0);
+    } else if (info->kind == PHANTOM_EVENT_CALL) {
+        int32_t status = historian_record(data, info->length);
+        service_reply(info->request, status, 0, 0);
+    }
+}
+
 #ifndef HISTORIAN_NO_MAIN
 int main(void) {
     historian_start(HISTORY_PATH);
@@ -120,12 +130,7 @@ int main(void) {
         const char *data;
         r = comp_next_event(&info, &data);
         if (r != 0) { comp_report_error("historian", "service_next", r); return 1; }
-        if (info.kind == PHANTOM_EVENT_OPEN) {
-            service_reply(info.request, 0, 0, 0);
-        } else if (info.kind == PHANTOM_EVENT_CALL) {
-            int32_t status = historian_record(data, info.length);
-            service_reply(info.request, status, 0, 0);
-        }
+        historian_event(&info, data);
     }
 }
 #endif

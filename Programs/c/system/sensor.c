@@ -88,17 +88,31 @@ static uint32_t sensor_call(const char *payload, char *out, uint32_t cap) {
     return n;
 }
 
-#ifndef SENSOR_NO_MAIN
-static char config[1024];
-
-int main(void) {
-    if (comp_read_file(PHANTOM_ROM_DIR "/config", config, sizeof config) >= 0) {
-        char v[32];
-        if (cfg_get(config, "seed", v, sizeof v)) {
-            uint64_t seed = pio_atou(v, 0);
-            if (seed) tank.rng = seed;
-        }
+/* One event of the service. */
+static void sensor_event(const phantom_request_t *info, const char *data) {
+    if (info->kind == PHANTOM_EVENT_OPEN) {
+        pio_s("sensor: serving "); pio_s(data); pio_end();
+        service_reply(info->request, 0, 0, 0);
+    } else if (info->kind == PHANTOM_EVENT_CALL) {
+        char reply[128];
+        uint32_t n = sensor_call(data, reply, sizeof reply);
+        service_reply(info->request, 0, reply, n);
     }
+}
+
+/* Config: "seed" (a non-zero decimal) replaces the default seed. */
+static void sensor_configure(const char *cfg) {
+    char v[32];
+    if (cfg_get(cfg, "seed", v, sizeof v)) {
+        uint64_t seed = pio_atou(v, 0);
+        if (seed) tank.rng = seed;
+    }
+}
+
+#ifndef SENSOR_NO_MAIN
+int main(void) {
+    static char config[1024];
+    if (comp_read_file(PHANTOM_ROM_DIR "/config", config, sizeof config) >= 0) sensor_configure(config);
     int32_t r = phantom_announce_str("Sensor");
     if (r != 0) { comp_report_error("sensor", "announce", r); return 1; }
     for (;;) {
@@ -106,14 +120,7 @@ int main(void) {
         const char *data;
         r = comp_next_event(&info, &data);
         if (r != 0) { comp_report_error("sensor", "service_next", r); return 1; }
-        if (info.kind == PHANTOM_EVENT_OPEN) {
-            pio_s("sensor: serving "); pio_s(data); pio_end();
-            service_reply(info.request, 0, 0, 0);
-        } else if (info.kind == PHANTOM_EVENT_CALL) {
-            char reply[128];
-            uint32_t n = sensor_call(data, reply, sizeof reply);
-            service_reply(info.request, 0, reply, n);
-        }
+        sensor_event(&info, data);
     }
 }
 #endif
