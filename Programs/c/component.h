@@ -15,6 +15,7 @@
 #ifndef PHANTOM_COMPONENT_H
 #define PHANTOM_COMPONENT_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <time.h>
@@ -31,7 +32,7 @@
  * subscription, which the kernel serves with the component's Timer). */
 static inline void comp_sleep_ms(uint64_t ms) {
     struct timespec req = { (time_t)(ms / 1000), (long)((ms % 1000) * 1000000) };
-    while (nanosleep(&req, &req) != 0) {}
+    while (nanosleep(&req, &req) != 0 && errno == EINTR) {}
 }
 
 /* ---- files ------------------------------------------------------------------ */
@@ -155,6 +156,11 @@ static inline uint32_t comp_crc32(const void *data, uint32_t len) {
 
 /* ---- server event loop ------------------------------------------------------------ */
 
+/* Status of a call the server did not carry out (bad or oversized request).
+ * Servers here never answer a call with a negative status: negative results
+ * of session_call are the kernel's errors. */
+#define COMP_STATUS_REJECTED 1
+
 static uint8_t *comp_event_buf;
 static uint32_t comp_event_cap;
 
@@ -180,8 +186,10 @@ static inline int32_t comp_next_event(phantom_request_t *info, const char **data
         if (r != PHANTOM_TOO_BIG || info->length <= comp_event_cap) return r;
         uint8_t *bigger = malloc((size_t)info->length + 1);
         if (!bigger) {
-            /* cannot take it: refuse it so it leaves the queue */
-            if (service_reply(info->request, PHANTOM_DENIED, 0, 0) != 0) return PHANTOM_QUOTA;
+            /* cannot take it: refuse it so it leaves the queue (deny an open,
+             * answer a call with COMP_STATUS_REJECTED) */
+            int32_t status = info->kind == PHANTOM_EVENT_OPEN ? PHANTOM_DENIED : COMP_STATUS_REJECTED;
+            if (service_reply(info->request, status, 0, 0) != 0) return PHANTOM_QUOTA;
             continue;
         }
         free(comp_event_buf);

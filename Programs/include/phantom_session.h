@@ -164,10 +164,10 @@ int32_t service_announce(const char *service, uint32_t len);
  * and the event stays queued, so call again with a buffer that big),
  * PHANTOM_INVALID (bad buffer or info pointer).
  *
- * A wait pending at a snapshot is re-executed after a restart; events that
- * were delivered but not answered are delivered again only if the snapshot
- * was taken before they were delivered (the server's memory is restored to
- * that same cut, so it never loses or duplicates one).
+ * A wait pending at a snapshot is re-executed after a restart. The kernel's
+ * queues and the server's memory are restored from the same cut, so an event
+ * is neither lost nor handled twice: taken before the cut, it is in the
+ * restored server's memory; taken after, it is still queued and comes again.
  */
 PHANTOM_SESSION_IMPORT("service_next")
 int32_t service_next(void *buffer, uint32_t capacity, phantom_request_t *info,
@@ -178,8 +178,10 @@ int32_t service_next(void *buffer, uint32_t capacity, phantom_request_t *info,
  * status 0 accepts the session, a negative status denies it (the client's
  * session_open returns PHANTOM_DENIED). For a call: `status` (>= 0) and
  * `len` bytes of `data` go back to the caller's session_call. Each request
- * is answered once. Returns 0 (PHANTOM_INVALID for an unknown request id,
- * PHANTOM_CLOSED when the client went away meanwhile). Never blocks.
+ * is answered once; a close needs no answer. Returns 0 (a negative error,
+ * e.g. for an unknown request id, tells the server nothing it can act on:
+ * the components here ignore it). Never blocks. Answer calls with a status
+ * >= 0: a negative session_call result should always be a kernel error.
  */
 PHANTOM_SESSION_IMPORT("service_reply")
 int32_t service_reply(uint32_t request, int32_t status, const void *data, uint32_t len);

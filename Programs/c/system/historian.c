@@ -91,11 +91,12 @@ static void historian_start(const char *path) {
     pio_s("historian: continuing at byte "); pio_u((uint64_t)hs.offset); pio_end();
 }
 
-/* Store one record. Returns the reply status: 0 stored, 1 rejected. */
+/* Store one record. Returns the reply status: 0 stored, COMP_STATUS_REJECTED (1). */
 static int32_t historian_record(const char *rec, uint32_t n) {
     char line[RECORD_MAX + 16];
-    if (n == 0 || n > RECORD_MAX) return 1;
-    for (uint32_t i = 0; i < n; i++) if (rec[i] == '\n' || rec[i] == '\r' || rec[i] == 0) return 1;
+    if (n == 0 || n > RECORD_MAX) return COMP_STATUS_REJECTED;
+    for (uint32_t i = 0; i < n; i++)
+        if (rec[i] == '\n' || rec[i] == '\r' || rec[i] == 0) return COMP_STATUS_REJECTED;
     memcpy(line, rec, n);
     uint32_t crc = comp_crc32(rec, n);
     static const char hex[] = "0123456789abcdef";
