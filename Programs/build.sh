@@ -121,7 +121,7 @@ done
 # The default system's components (c/system/) and the kernel's test components
 # (c/kernel/): WASI commands that also import phantom_session
 # (include/phantom_session.h, helpers in c/component.h). Not runnable outside
-# the Phantom kernel; their logic is tested natively by c/test/run.sh.
+# the Phantom kernel; their logic is tested natively by test/run.sh and test/mock_kernel.mjs.
 for p in sensor control historian; do
     wasm_cc c/system "$p" "$OUT/system/$p.wasm" -I.. -I../../include
     finish "$OUT/system/$p.wasm"

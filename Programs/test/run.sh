@@ -5,18 +5,17 @@
 # sensor/controller/historian loop, the historian's restart behaviour, echo,
 # opener and rom_watcher.
 #
-# usage: Programs/c/test/run.sh [CYCLES]   (default 3000 control cycles)
+# usage: Programs/test/run.sh [CYCLES]   (default 3000 control cycles)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-C=$(dirname "$HERE")
-INC=$(dirname "$C")/include
+C=$(dirname "$HERE")/c
+INC=$(dirname "$HERE")/include
 CYCLES=${1:-3000}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 CC=${CC:-clang-14}
 FLAGS=(-O2 -std=c11 -Wall -Wextra -Werror -ffp-contract=off -D_GNU_SOURCE -I"$C" -I"$INC" -I"$HERE"
        -DPHANTOM_ROM_DIR='"rom"' -DHISTORY_PATH='"data/history.csv"')
-objs=()
 cc() { "$CC" "${FLAGS[@]}" -c "$@"; }
 cc "$HERE/t_sensor.c" -o "$W/t_sensor.o"
 cc "$HERE/t_historian.c" -o "$W/t_historian.o"
