@@ -141,8 +141,15 @@ typedef struct {
     uint64_t ram_quota;  /* open: RAM donated by the client */
 } phantom_request_t;
 
+#ifdef __cplusplus
+static_assert(sizeof(phantom_request_t) == 24, "phantom_request_t must be 24 bytes");
+static_assert(alignof(phantom_request_t) == 8, "phantom_request_t is 8-byte aligned");
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(phantom_request_t) == 24, "phantom_request_t must be 24 bytes");
-_Static_assert(__alignof__(phantom_request_t) == 8, "phantom_request_t is 8-byte aligned");
+_Static_assert(_Alignof(phantom_request_t) == 8, "phantom_request_t is 8-byte aligned");
+#else
+typedef char phantom_request_t_is_24_bytes[sizeof(phantom_request_t) == 24 ? 1 : -1];
+#endif
 
 /*
  * Announce that this component provides `service` (the parent may then route
