@@ -41,7 +41,7 @@ clang14() { "${NOASLR[@]}" "$CLANG_BIN" "$@"; }
 CLANG=clang14
 CANON=$(mktemp -d /tmp/phantom-build.XXXXXXXX)
 trap 'rm -rf "$TMP" "$CANON"' EXIT
-cp -r "$HERE/c" "$HERE/bench" "$HERE/swift" "$CANON/"
+cp -r "$HERE/c" "$HERE/bench" "$HERE/swift" "$HERE/include" "$CANON/"
 # wasm_cc SUBDIR NAME OUT [FLAGS...]: compile $CANON/SUBDIR/NAME.c to OUT
 wasm_cc() {
     local sub=$1 name=$2 out=$3; shift 3
@@ -72,11 +72,40 @@ finish() {   # strip custom sections, validate
     validate "$1"
 }
 
+# Every import must be a WASI preview 1 function or one of the six functions
+# of the session ABI (docs/SESSION-ABI.md) with exactly its signature.
+check_session_imports() {
+    wasm-objdump -x "$1" | awk -v file="$1" '
+        BEGIN {
+            want["session_open"] = "(i32, i32, i32, i32, i64) -> i32"
+            want["session_call"] = "(i32, i32, i32, i32, i32, i32) -> i32"
+            want["session_close"] = "(i32) -> i32"
+            want["service_announce"] = "(i32, i32) -> i32"
+            want["service_next"] = "(i32, i32, i32, i64) -> i32"
+            want["service_reply"] = "(i32, i32, i32, i32) -> i32"
+        }
+        /^Type\[/ { section = "type"; next }
+        /^Import\[/ { section = "import"; next }
+        /^[A-Z][a-z]*\[/ { section = ""; next }
+        section == "type" && /^ - type\[/ {
+            n = $2; sub(/^type\[/, "", n); sub(/\]$/, "", n)
+            sig = $0; sub(/^ - type\[[0-9]+\] /, "", sig); types[n] = sig
+        }
+        section == "import" && /<- / {
+            what = $NF; split(what, parts, ".")
+            if (parts[1] == "wasi_snapshot_preview1") next
+            if (parts[1] != "phantom_session" || !(parts[2] in want)) { print file ": unexpected import " what; bad = 1; next }
+            s = $3; sub(/^sig=/, "", s)
+            if ($2 !~ /^func/ || types[s] != want[parts[2]]) { print file ": " what " has type " types[s] ", expected " want[parts[2]]; bad = 1 }
+        }
+        END { exit bad }' >&2 || die "$1 imports something outside WASI and the session ABI"
+}
+
 CFLAGS_COMMON=(-O2 -std=c11 -Wall -Werror -ffp-contract=off -fno-ident -D_GNU_SOURCE)
 WASM_CFLAGS=(--target=wasm32-wasi -mcpu=mvp "${CFLAGS_COMMON[@]}")
 WASM_LDFLAGS=(-Wl,--strip-all)
 
-mkdir -p "$OUT/c" "$OUT/traps" "$OUT/bench" "$OUT/swift" "$NATIVE/bench" "$NATIVE/c"
+mkdir -p "$OUT/c" "$OUT/traps" "$OUT/bench" "$OUT/swift" "$OUT/system" "$OUT/kernel" "$NATIVE/bench" "$NATIVE/c"
 
 # ---- C persistence programs ----------------------------------------------------
 for p in counter recursion appender kvstore memgrow sleeper args_env dirtier; do
@@ -86,6 +115,25 @@ for p in counter recursion appender kvstore memgrow sleeper args_env dirtier; do
     wasm_cc c "$p" "$OUT/c/$p.wasm" "${extra[@]}"
     finish "$OUT/c/$p.wasm"
     "$CLANG" "${CFLAGS_COMMON[@]}" "$HERE/c/$p.c" -o "$NATIVE/c/$p"
+done
+
+# ---- components (session ABI) ----------------------------------------------------
+# The default system's components (c/system/) and the kernel's test components
+# (c/kernel/): WASI commands that also import phantom_session
+# (include/phantom_session.h, helpers in c/component.h). Not runnable outside
+# the Phantom kernel; their logic is tested natively by test/run.sh and test/mock_kernel.mjs.
+for p in sensor control historian; do
+    wasm_cc c/system "$p" "$OUT/system/$p.wasm" -I.. -I../../include
+    finish "$OUT/system/$p.wasm"
+    check_session_imports "$OUT/system/$p.wasm"
+done
+for p in echo_server echo_client opener memory_bomb spinner ticker rom_watcher; do
+    extra=()
+    # spinner has its own _start: no start code, so not a single import
+    [ "$p" = spinner ] && extra=(-nostartfiles)
+    wasm_cc c/kernel "$p" "$OUT/kernel/$p.wasm" -I.. -I../../include "${extra[@]}"
+    finish "$OUT/kernel/$p.wasm"
+    check_session_imports "$OUT/kernel/$p.wasm"
 done
 
 # ---- trap programs (WAT) ---------------------------------------------------------
@@ -114,14 +162,24 @@ if [ -n "$SWIFTC" ]; then
     SWIFTFLAGS=(-target wasm32-unknown-none-wasm -enable-experimental-feature Embedded -wmo -Osize
         -parse-as-library -Xcc -fno-stack-protector -Xfrontend -disable-stack-protector
         -Xcc -mcpu=mvp -import-objc-header wasi.h)
-    for p in counter recursion; do
+    # sensor_client uses the session ABI binding (PhantomSession.swift), whose
+    # @_extern(wasm) imports need the experimental feature Extern.
+    for p in counter recursion sensor_client; do
         rm -rf "$CANON/sw" && mkdir "$CANON/sw"
-        cp "$HERE/swift/wasi.h" "$HERE/swift/io.swift" "$HERE/swift/$p.swift" "$CANON/sw/"
-        (cd "$CANON/sw" && env -i PATH=/usr/bin:/bin HOME=/tmp "${NOASLR[@]}" "$SWIFTC" "${SWIFTFLAGS[@]}" -module-name "$p" -c io.swift "$p.swift" -o "$p.o") \
+        sources=(io.swift)
+        flags=("${SWIFTFLAGS[@]}")
+        if [ "$p" = sensor_client ]; then
+            sources+=(PhantomSession.swift)
+            flags+=(-enable-experimental-feature Extern)
+        fi
+        sources+=("$p.swift")
+        for f in wasi.h "${sources[@]}"; do cp "$HERE/swift/$f" "$CANON/sw/"; done
+        (cd "$CANON/sw" && env -i PATH=/usr/bin:/bin HOME=/tmp "${NOASLR[@]}" "$SWIFTC" "${flags[@]}" -module-name "$p" -c "${sources[@]}" -o "$p.o") \
             || die "swiftc failed for $p.swift"
         "$SWIFT_LD" --no-entry --export=_start -z stack-size=1048576 --strip-all \
             "$CANON/sw/$p.o" -o "$OUT/swift/$p.wasm"
         finish "$OUT/swift/$p.wasm"
+        check_session_imports "$OUT/swift/$p.wasm"
     done
 else
     msg="no swiftc found: Embedded Swift fixtures in wasm/swift/ left as committed"
@@ -130,10 +188,11 @@ else
 fi
 
 # ---- summary -----------------------------------------------------------------------
-echo "fixtures (bytes, WASI imports):"
+echo "fixtures (bytes, imports: WASI by name, the session ABI as phantom_session.NAME):"
 (cd "$OUT" && find . -name '*.wasm' | sort) | while read -r f; do
-    imports=$(wasm-objdump -x -j Import "$OUT/$f" 2>/dev/null \
-        | sed -n 's/.*<- wasi_snapshot_preview1\.\([a-z_]*\).*/\1/p' | tr '\n' ' ')
+    imports=$({ wasm-objdump -x -j Import "$OUT/$f" 2>/dev/null || true; } \
+        | sed -n -e 's/.*<- wasi_snapshot_preview1\.\([a-z_]*\).*/\1/p' \
+                 -e 's/.*<- \(phantom_session\.[a-z_]*\).*/\1/p' | tr '\n' ' ')
     printf '  %-26s %6d  %s\n' "${f#./}" "$(stat -c %s "$OUT/$f")" "$imports"
 done
 echo "native reference executables in $NATIVE"
