@@ -191,7 +191,8 @@ public final class Kernel: @unchecked Sendable {
                 (host: try services.fileSystemDirectory(label: "\(spec.name) -> \(entry.label)", root: options.fileSystemRoot,
                                                         policies: config.fileSystemPolicies), guest: entry.guest)
             }
-            let state = try WASIState.create(in: space, args: [spec.name], environment: [], preopens: preopens)
+            let state = try WASIState.create(in: space, args: [spec.name] + spec.arguments,
+                                             environment: spec.environment, preopens: preopens)
             let wasi = try WASI(space: space, stateOffset: state, io: personalityIO(component: id))
             let imports = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: id))
             let quotaPages = max(1, ram / 65536)

@@ -103,3 +103,35 @@ import Testing
         return directory
     }
 }
+
+/// Sessions between components through the session ABI.
+@Suite struct SessionTests {
+    static let kernelPrograms = Fixtures.directory("Programs/wasm/kernel")
+
+    @Test func aClientWaitsForTheAnnounceAndTheServerSeesItsPrefixedLabel() throws {
+        let harness = try KernelHarness(config: KernelTests.config([
+            // The client comes first: its open waits until the server announced "Echo".
+            node("start", ["name": "client", "ram": "2M"], [
+                node("binary", ["name": "echo_client.wasm"]), node("config", [:], [node("arg", ["value": "3"])]),
+            ]),
+            node("start", ["name": "server", "ram": "2M"], [
+                node("binary", ["name": "echo_server.wasm"]), node("provides", [:], [node("service", ["name": "Echo"])]),
+            ]),
+        ]), romDirectory: Self.kernelPrograms)
+        #expect(harness.waitForLine { $0 == "[init -> client] reply 3 status=3: client -> test: hello 3" } != nil)
+        #expect(harness.waitForLine { $0 == "[init] child \"client\" exited with exit value 0" } != nil)
+        let lines = harness.log.lines().map(\.text)
+        #expect(lines.contains("[init -> client] reply 1 status=1: client -> test: hello 1"))
+    }
+
+    @Test func anUnroutedServiceIsDeniedWithGenodesWarning() throws {
+        let harness = try KernelHarness(config: KernelTests.config([
+            node("start", ["name": "opener", "ram": "2M"], [
+                node("binary", ["name": "opener.wasm"]), node("config", [:], [node("arg", ["value": "Secret"]), node("arg", ["value": "key"])]),
+            ]),
+        ]), romDirectory: Self.kernelPrograms)
+        #expect(harness.waitForLine { $0 == "[init] Warning: opener: no route to service \"Secret\" (label=\"opener -> key\")" } != nil)
+        #expect(harness.waitForLine { $0.hasPrefix("[init -> opener] open Secret: -1") } != nil)
+        #expect(harness.waitForLine { $0 == "[init] child \"opener\" exited with exit value 1" } != nil)
+    }
+}

@@ -41,6 +41,10 @@ struct StartSpec: Equatable {
     var configText: String
     /// Preopened directories: guest path → File_system session label.
     var fileSystems: [(guest: String, label: String)]
+    /// `<config><arg value="…"/></config>`: argv after the name, as Genode's
+    /// libc passes them; `<env key="…" value="…"/>` likewise.
+    var arguments: [String] = []
+    var environment: [String] = []
     /// Services the start node declares it provides (`provides`).
     var provides: [String]
     /// The node itself (routes are read from it when sessions are routed).

@@ -62,6 +62,10 @@ struct InitModel {
                 priority: node[attribute: "priority"].flatMap { Int($0) } ?? 0,
                 configText: configNode.map { ConfigText.render($0, as: syntax) } ?? "",
                 fileSystems: fileSystems,
+                arguments: configNode?.children(ofType: "arg").compactMap { $0[attribute: "value"] } ?? [],
+                environment: configNode?.children(ofType: "env").compactMap { env in
+                    env[attribute: "key"].map { "\($0)=\(env[attribute: "value"] ?? "")" }
+                } ?? [],
                 provides: node.child(ofType: "provides")?.children(ofType: "service").compactMap { $0[attribute: "name"] } ?? [],
                 node: node))
         }
