@@ -14,6 +14,8 @@
 /// - A second `<start>` or `<alias>` with a name already in use is reported
 ///   and ignored. Genode keeps it in its model but never creates the child
 ///   while the first exists, without a message.
+///
+/// docs/INIT.md lists all differences and documents our `<phantom>` node.
 public struct InitConfig: Sendable, Hashable {
     /// The config's `version` attribute, reflected in the state report.
     public var version: String?
@@ -63,6 +65,11 @@ public struct InitConfig: Sendable, Hashable {
     public struct AffinitySpace: Sendable, Hashable {
         public var width: UInt64
         public var height: UInt64
+
+        public init(width: UInt64, height: UInt64) {
+            self.width = width
+            self.height = height
+        }
     }
 
     /// The node types init knows (Sandbox `Config_node::type_matches`, plus
