@@ -28,7 +28,7 @@ extension Kernel {
                 let used = (component?.memoryBytes ?? 0)
                     + image.sessions.filter { $0.client == stored.id }.reduce(UInt64(0)) { $0 + $1.ramQuota }
                 let avail = stored.ramQuota > used ? stored.ramQuota - used : 0
-                out += "\t\t<ram assigned=\"\(GenodeNumber.bytes(stored.ramQuota))\" quota=\"\(GenodeNumber.bytes(stored.ramQuota))\" used=\"\(GenodeNumber.bytes(used))\" avail=\"\(GenodeNumber.bytes(avail))\"/>\n"
+                out += "\t\t<ram assigned=\"\(NumberOfBytes(stored.ramQuota))\" quota=\"\(NumberOfBytes(stored.ramQuota))\" used=\"\(NumberOfBytes(used))\" avail=\"\(NumberOfBytes(avail))\"/>\n"
             }
             if options.childCaps {
                 let used = UInt64(image.sessions.filter { $0.client == stored.id }.count)
@@ -75,14 +75,3 @@ func xmlEscape(_ text: String) -> String {
         .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
 }
 
-/// Genode's way of printing byte counts (`Number_of_bytes`): the largest of
-/// G, M, K that divides the value, else plain bytes.
-enum GenodeNumber {
-    static func bytes(_ value: UInt64) -> String {
-        if value == 0 { return "0" }
-        if value % (1 << 30) == 0 { return "\(value >> 30)G" }
-        if value % (1 << 20) == 0 { return "\(value >> 20)M" }
-        if value % (1 << 10) == 0 { return "\(value >> 10)K" }
-        return "\(value)"
-    }
-}

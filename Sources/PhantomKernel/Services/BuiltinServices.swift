@@ -48,9 +48,12 @@ final class BuiltinServices: Sendable {
     /// `root` of the policy that label selects (exact label, then longest
     /// prefix, then `default-policy`), under the service's host root, created
     /// if missing. No policy, no directory (Genode: the session is denied).
-    func fileSystemDirectory(label: String, root: String, policies: [ConfigNode]) throws -> String {
-        guard let policy = SessionPolicySelection.select(label: label, policies: policies) else {
-            throw KernelError.start("File_system: no policy for label \"\(label)\"")
+    func fileSystemDirectory(label: String, root: String, policies: ConfigNode?) throws -> String {
+        let policy: ConfigNode
+        switch SessionPolicy.select(label: SessionLabel(label), in: policies ?? ConfigNode(type: "file_system")) {
+        case let .policy(_, node): policy = node
+        case let .defaultPolicy(node): policy = node
+        case let .denied(message): throw KernelError.start("File_system: \(message.text)")
         }
         let relative = (policy[attribute: "root"] ?? "/").split(separator: "/").filter { $0 != "." && !$0.isEmpty }
         guard !relative.contains("..") else { throw KernelError.start("File_system policy root \"\(policy[attribute: "root"] ?? "")\" leaves the service's root") }
@@ -60,13 +63,3 @@ final class BuiltinServices: Sendable {
     }
 }
 
-/// Server-side policy choice by label (Genode's session_policy).
-/// (Replaced by the routing layer's full implementation.)
-enum SessionPolicySelection {
-    static func select(label: String, policies: [ConfigNode]) -> ConfigNode? {
-        if let exact = policies.first(where: { $0.type == "policy" && $0[attribute: "label"] == label }) { return exact }
-        let prefixed = policies.filter { $0.type == "policy" && ($0[attribute: "label_prefix"].map { label.hasPrefix($0) } ?? false) }
-        if let best = prefixed.max(by: { ($0[attribute: "label_prefix"] ?? "").count < ($1[attribute: "label_prefix"] ?? "").count }) { return best }
-        return policies.first { $0.type == "default-policy" }
-    }
-}

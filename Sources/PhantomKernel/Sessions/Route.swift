@@ -1,4 +1,4 @@
-/// Where a session request goes.
+/// Where a session request goes, in the kernel's terms.
 enum Route: Equatable {
     /// A service init provides itself (`parent-provides`).
     case parent(service: String, label: String)
@@ -6,46 +6,41 @@ enum Route: Equatable {
     case child(UInt64, label: String)
     /// A child that will provide it has not announced it yet: the request waits.
     case pending(label: String)
-    /// Refused; the text is init's warning.
-    case denied(String)
+    /// Refused; init's messages about it (possibly none, as in Genode).
+    case denied([String])
 }
 
 extension Kernel {
-    /// Routes a request of `client` by its `route` node, else `default-route`
-    /// (first matching rule wins; Genode's route_model). Lock held.
-    /// (Replaced by the routing layer's full label matching.)
+    /// Routes a request of `client` with Genode's route model (the child's
+    /// `route`, else `default-route`; first matching rule wins). `label` is
+    /// already prefixed with the client's name. Lock held.
     func route(client: Component, service: String, label: String) -> Route {
-        let node = config.starts.first { $0.name == client.name }?.node
-        let rules = node?.child(ofType: "route") ?? config.root.child(ofType: "default-route")
-        for rule in rules?.children ?? [] {
-            guard rule.type == "any-service" || (rule.type == "service" && rule[attribute: "name"] == service) else { continue }
-            if let wanted = rule[attribute: "label"], wanted != label { continue }
-            for target in rule.children {
-                let rewritten = target[attribute: "label"] ?? label
-                switch target.type {
-                case "parent":
-                    if config.parentProvides.contains(service) || BuiltinServices.names.contains(service) {
-                        return .parent(service: service, label: rewritten)
-                    }
-                case "child":
-                    guard let name = target[attribute: "name"] else { continue }
-                    if let server = components.values.first(where: { $0.name == name && $0.isRunning }) {
-                        return server.image.announced.contains(service) ? .child(server.id, label: rewritten) : .pending(label: rewritten)
-                    }
-                    if config.starts.contains(where: { $0.name == name }) { return .pending(label: rewritten) }
-                case "any-child":
-                    let providers = components.values.filter { $0.isRunning && $0.image.announced.contains(service) }
-                    if providers.count == 1 { return .child(providers[0].id, label: rewritten) }
-                    if providers.count > 1 {
-                        return .denied("\(client.name): ambiguous routes to service \"\(service)\"")
-                    }
-                    if config.starts.contains(where: { $0.provides.contains(service) }) { return .pending(label: rewritten) }
-                default:
-                    continue
-                }
+        var state = RoutingState(parentServices: config.parentProvides, aliases: config.initConfig.aliasTable)
+        for start in config.initConfig.starts {
+            let running = components.values.first { $0.name == start.name && $0.isRunning }
+            for provided in start.provides {
+                state.childServices.append(.init(child: start.name, service: provided,
+                                                 announced: running?.image.announced.contains(provided) ?? false))
             }
-            if rule.type == "service" { break }
         }
-        return .denied("\(client.name): no route to service \"\(service)\" (label=\"\(label)\")")
+        let request = SessionRequest(child: client.name, service: service, label: SessionLabel(label))
+        let resolution = config.initConfig.resolve(request, in: state)
+        let messages = resolution.messages.map(\.description)
+        switch resolution.outcome {
+        case let .routed(.parent(service, label)):
+            return .parent(service: service, label: label.text)
+        case let .routed(.inlineConfig(_, label)):
+            return .parent(service: "ROM", label: label.text)
+        case let .routed(.child(name, service, label)):
+            guard let server = components.values.first(where: { $0.name == name && $0.isRunning }),
+                  server.image.announced.contains(service) else { return .pending(label: label.text) }
+            return .child(server.id, label: label.text)
+        case let .pending(target):
+            switch target {
+            case let .child(_, _, label), let .parent(_, label), let .inlineConfig(_, label): return .pending(label: label.text)
+            }
+        case .denied:
+            return .denied(messages)
+        }
     }
 }

@@ -35,8 +35,8 @@ extension Kernel {
             case let .parent(_, rewritten):
                 image.sessions.append(SessionImage(id: id, service: service, label: rewritten, client: component.id,
                                                    server: .builtin(service), state: .available, ramQuota: 0, environment: true))
-            case let .denied(warning):
-                say("Warning: \(warning)")
+            case let .denied(messages):
+                for message in messages { say(message) }
             case .child, .pending:
                 // Environment sessions served by children come with nested init (issue 10).
                 break
@@ -132,8 +132,8 @@ extension Kernel {
         image.nextSession += 1
         dirty = true
         switch route(client: client, service: service, label: full) {
-        case let .denied(warning):
-            say("Warning: \(warning)")
+        case let .denied(messages):
+            for message in messages { say(message) }
             return .value(SessionStatus.denied.rawValue)
         case let .parent(service, rewritten):
             image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
@@ -171,8 +171,8 @@ extension Kernel {
             image.sessions[index].state = .available
             events.append(Events.session(session.id))
             return true
-        case let .denied(warning):
-            say("Warning: \(warning)")
+        case let .denied(messages):
+            for message in messages { say(message) }
             image.sessions[index].state = .denied
             events.append(Events.session(session.id))
             return true
@@ -259,6 +259,11 @@ extension Kernel {
             for event in events { scheduler.signal(event) }
         }
         guard let component = components[id], !service.isEmpty else { return SessionStatus.invalid.rawValue }
+        // Genode: a child may announce only what its start node `provides`.
+        guard config.initConfig.start(named: component.name)?.provides.contains(service) == true else {
+            say("Error: \(component.name): illegal announcement of service \"\(service)\"")
+            return SessionStatus.denied.rawValue
+        }
         if !component.image.announced.contains(service) {
             component.image.announced.append(service)
             syncImage(component)
