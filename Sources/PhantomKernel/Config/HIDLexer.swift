@@ -58,6 +58,7 @@ struct HIDLexer {
         var result: [HIDSegment] = []
         var position = 0
         var first = true
+        var expectingTopLevel = expectingTopLevel
         while true {
             var start = position
             while start < line.count && line[start] == " " { start += 1 }
@@ -100,6 +101,7 @@ struct HIDLexer {
                 }
                 position = try node(in: line, number: number, anchor: start, typeAt: start, enabled: true,
                                     topLevel: true, into: &result)
+                expectingTopLevel = false
                 continue
             }
 

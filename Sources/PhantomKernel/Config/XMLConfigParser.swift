@@ -35,6 +35,12 @@ enum XMLConfigParser {
         // set, so both are checked.
         if let (location, message) = builder.abortReason { throw fail(location, message) }
         if let (code, location) = builder.firstError {
+            // libxml2 reports a text that ends inside the root element, or
+            // holds no element at all, as "extra content" (5) too; say which.
+            if code == 5, let open = builder.openElements.last {
+                throw fail(sourceText.endLocation, Self.unclosed(open))
+            }
+            if code == 5, builder.root == nil { throw fail(sourceText.endLocation, "no root element") }
             throw fail(location, XMLParserErrorText.describe(code: code))
         }
         if let error = parser.parserError {
@@ -42,10 +48,7 @@ enum XMLConfigParser {
             throw fail(location, XMLParserErrorText.describe(code: (error as NSError).code))
         }
         if !finished { throw fail(sourceText.endLocation, "malformed XML") }
-        if let open = builder.openElements.last {
-            throw fail(sourceText.endLocation,
-                       "unexpected end of document: <\(open.type)> at line \(open.location.line), column \(open.location.column) is not closed")
-        }
+        if let open = builder.openElements.last { throw fail(sourceText.endLocation, Self.unclosed(open)) }
         guard let root = builder.root else {
             throw fail(sourceText.endLocation, "no root element")
         }
@@ -53,6 +56,10 @@ enum XMLConfigParser {
             throw fail(doctype, "document type declarations (<!DOCTYPE …>) are not supported")
         }
         return ConfigDocument(root: root, syntax: .xml, warnings: [])
+    }
+
+    private static func unclosed(_ node: ConfigNode) -> String {
+        "unexpected end of document: <\(node.type)> at line \(node.location.line), column \(node.location.column) is not closed"
     }
 }
 
