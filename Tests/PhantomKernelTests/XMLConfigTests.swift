@@ -79,6 +79,19 @@ import Testing
         #expect(config.content == nil)
     }
 
+    @Test func byteOrderMarkIsSkippedInBothSyntaxes() throws {
+        let xml = try root("\u{FEFF}<config b=\"1\" a=\"2\"/>")
+        #expect(xml.attributes.map(\.name) == ["b", "a"])
+        #expect(xml.location == ConfigLocation(line: 1, column: 1))
+        #expect(try ConfigTest.parse("\u{FEFF}config\n-").root.type == "config")
+    }
+
+    @Test func onlyUTF8MayBeDeclared() throws {
+        #expect(try root("<?xml version=\"1.0\" encoding='utf-8'?><config/>").type == "config")
+        ConfigTest.expectError("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<config a=\"ü\"/>", 1, 31,
+                               "declared encoding 'ISO-8859-1'")
+    }
+
     @Test func genodeStyleTestScriptParses() throws {
         // The constructs of Genode's test-init.config: tabs, comments between
         // and beside elements, aligned attributes, `<config version="…" />`,

@@ -15,6 +15,10 @@ public enum ConfigParser {
 
     /// Parses `text`, naming `source` (a file or ROM name) in errors and warnings.
     public static func parse(_ text: String, source: String) throws(ConfigError) -> ConfigDocument {
+        // A byte-order mark is no character of the config: editors hide it,
+        // and columns count from after it.
+        var text = text
+        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         switch detectSyntax(text) {
         case .xml: return try XMLConfigParser.parse(text, source: source)
         case .hid: return try HIDParser.parse(text, source: source)

@@ -11,14 +11,23 @@ import FoundationXML
 /// recovered), its character data and CDATA — trimmed, nil when blank — the
 /// node's content; comments and processing instructions are dropped.
 ///
-/// Beyond well-formedness we refuse three things: a document type
+/// Beyond well-formedness we refuse four things: a document type
 /// declaration (Genode's XML parser has no DTDs, and libxml2 would silently
-/// drop references to entities declared there), nesting deeper than
+/// drop references to entities declared there), an encoding other than
+/// UTF-8 in the XML declaration, nesting deeper than
 /// `ConfigParser.maximumDepth`, and a text that ends before its root
 /// element closes (which `XMLParser` does not report as an error).
 enum XMLConfigParser {
     static func parse(_ text: String, source: String) throws(ConfigError) -> ConfigDocument {
         let sourceText = XMLSourceText(text)
+        // The text arrives decoded and is handed to libxml2 as UTF-8; a
+        // declaration naming another encoding would make libxml2 misread
+        // every non-ASCII character without a word.
+        if let (encoding, location) = sourceText.declaredEncoding(),
+           !["utf-8", "utf8", "us-ascii", "ascii"].contains(encoding.lowercased()) {
+            throw ConfigError(source: source, location: location,
+                              message: "declared encoding '\(encoding)': the config is read as UTF-8 text; declare UTF-8 or nothing")
+        }
         let parser = XMLParser(data: Data(text.utf8))
         parser.shouldResolveExternalEntities = false
         parser.shouldProcessNamespaces = false

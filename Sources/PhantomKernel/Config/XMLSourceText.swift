@@ -86,6 +86,30 @@ struct XMLSourceText {
         return nil
     }
 
+    /// The encoding named by the XML declaration (`<?xml … encoding="…"?>`)
+    /// and where its value starts; nil without a declaration or encoding.
+    func declaredEncoding() -> (name: String, location: ConfigLocation)? {
+        guard matches(Array("<?xml".unicodeScalars), at: 0) else { return nil }
+        let close = Array("?>".unicodeScalars)
+        let key = Array("encoding".unicodeScalars)
+        var position = 5
+        while position < scalars.count && !matches(close, at: position) {
+            guard matches(key, at: position) else { position += 1; continue }
+            position += key.count
+            skipSpace(at: &position)
+            guard position < scalars.count, scalars[position] == "=" else { continue }
+            position += 1
+            skipSpace(at: &position)
+            guard position < scalars.count, scalars[position] == "\"" || scalars[position] == "'" else { continue }
+            let quote = scalars[position]
+            let start = position + 1
+            var end = start
+            while end < scalars.count && scalars[end] != quote && !matches(close, at: end) { end += 1 }
+            return (String(String.UnicodeScalarView(scalars[start..<end])), location(ofOffset: start))
+        }
+        return nil
+    }
+
     /// Where the text ends, for "unexpected end" errors.
     var endLocation: ConfigLocation { location(ofOffset: scalars.count) }
 
