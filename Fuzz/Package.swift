@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "FuzzImage", type: .static, targets: ["FuzzImage"]),
         .library(name: "FuzzModule", type: .static, targets: ["FuzzModule"]),
         .library(name: "FuzzRestore", type: .static, targets: ["FuzzRestore"]),
+        .library(name: "FuzzConfig", type: .static, targets: ["FuzzConfig"]),
     ],
     dependencies: [
         .package(name: "Phantom", path: ".."),
@@ -26,5 +27,6 @@ let package = Package(
             .product(name: "PhantomWasm", package: "Phantom"), .product(name: "PhantomSpace", package: "Phantom"),
             .product(name: "PhantomStore", package: "Phantom"), .product(name: "WAT", package: "WasmKit"),
         ]),
+        .target(name: "FuzzConfig", dependencies: [.product(name: "PhantomKernel", package: "Phantom")]),
     ]
 )

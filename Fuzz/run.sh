@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # Builds and runs a libFuzzer target.
-# usage: Fuzz/run.sh image|module|restore [SECONDS]
+# usage: Fuzz/run.sh image|module|restore|config [SECONDS]
 #
 # SwiftPM builds the target as a static library with fuzzer instrumentation;
 # swiftc then links it with libFuzzer's own main (SwiftPM cannot: it renames
 # executables' entry points and links with gold). Seeds: a small real image
 # (image); the committed Programs/wasm fixtures, Fuzz/seeds and, with wabt, the
-# spec suite's modules (module). Crashes are written
+# spec suite's modules (module); Genode configs in XML and HID with a
+# dictionary of both syntaxes' tokens (config). Crashes are written
 # to Fuzz/.build-fuzz/ as crash-* files; rerun one with the binary and its path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-target=${1:?usage: run.sh image|module|restore [SECONDS]}
+target=${1:?usage: run.sh image|module|restore|config [SECONDS]}
 seconds=${2:-60}
 case "$target" in
   image) product=FuzzImage ;;
   module) product=FuzzModule ;;
   restore) product=FuzzRestore ;;
-  *) echo "unknown target $target (image, module or restore)" >&2; exit 2 ;;
+  config) product=FuzzConfig ;;
+  *) echo "unknown target $target (image, module, restore or config)" >&2; exit 2 ;;
 esac
 cd "$here"
 swift build -c release --product "$product" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xcc -fsanitize=fuzzer-no-link
@@ -24,6 +26,7 @@ echo '// The fuzz target (LLVMFuzzerTestOneInput) comes from the static library.
 swiftc -sanitize=fuzzer -parse-as-library -use-ld=lld -o ".build-fuzz/fuzz-$target" .build-fuzz/driver.swift \
   -Xlinker --whole-archive ".build-fuzz/release/lib$product.a" -Xlinker --no-whole-archive
 corpus=".build-fuzz/corpus-$target"
+extra=()
 mkdir -p "$corpus"
 if [ "$target" = module ]; then
   for file in "$here"/../Programs/wasm/*/*.wasm; do
@@ -40,6 +43,9 @@ if [ "$target" = module ]; then
     done
     rm -f "$corpus"/*.json "$corpus"/*.wat
   fi
+elif [ "$target" = config ]; then
+  cp "$here"/seeds/config-* "$corpus/"
+  extra=(-dict="$here/seeds/config.dict")
 elif [ "$target" = restore ]; then
   # Inputs are forgeries (FuzzRestore.swift): the empty one forges nothing.
   cp "$here"/seeds/restore-* "$corpus/"
@@ -58,4 +64,4 @@ PY
   rm -rf "$seed"
 fi
 cd .build-fuzz
-"./fuzz-$target" -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=2048 "corpus-$target"
+"./fuzz-$target" -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=2048 "${extra[@]}" "corpus-$target"

@@ -41,6 +41,16 @@ public struct ConfigNode: Sendable, Hashable {
 
     /// The first sub node of one type.
     public func child(ofType type: String) -> ConfigNode? { children.first { $0.type == type } }
+
+    /// The same tree with every location set to `.unknown`.
+    ///
+    /// Two configs that say the same thing compare equal this way even when
+    /// they were written in different syntaxes or at different lines — what
+    /// init needs to tell whether a `<start>` node really changed.
+    public func withoutLocations() -> ConfigNode {
+        ConfigNode(type: type, attributes: attributes, children: children.map { $0.withoutLocations() },
+                   content: content, location: .unknown)
+    }
 }
 
 public struct ConfigAttribute: Sendable, Hashable {
