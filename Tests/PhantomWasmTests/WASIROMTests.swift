@@ -155,6 +155,8 @@ final class TestROMs: @unchecked Sendable {
         #expect(Self.openROM(h, "missing/config").0 == .noent)
         #expect(Self.openROM(h, "config/").0 == .notdir)
         #expect(Self.openROM(h, "config/x").0 == .notdir)
+        #expect(Self.openROM(h, "config/.").0 == .notdir)
+        #expect(Self.openROM(h, "././/config").1 == 4, "dots and empty components before the name resolve")
         #expect(Self.openROM(h, "../config").0 == .notcapable)
         #expect(Self.openROM(h, "/config").0 == .notcapable)
         #expect(Self.openROM(h, "con\0fig").0 == .inval)

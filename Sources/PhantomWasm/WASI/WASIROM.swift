@@ -73,10 +73,12 @@ extension WASI {
         guard !bytes.contains(0) else { throw .inval }
         guard bytes.first != UInt8(ascii: "/") else { throw .notcapable }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw .ilseq }
-        let components = text.split(separator: "/").filter { $0 != "." }.map(String.init)
-        guard let name = components.first else { return .directory }
+        let components = text.split(separator: "/")
+        guard let first = components.firstIndex(where: { $0 != "." }) else { return .directory }
+        let name = String(components[first])
         guard name != ".." else { throw .notcapable }
-        if components.count > 1 || bytes.last == UInt8(ascii: "/") {
+        // Anything after the name (`config/`, `config/.`, `config/x`) uses it as a directory.
+        if first + 1 < components.count || bytes.last == UInt8(ascii: "/") {
             throw romContent(name) == nil ? .noent : .notdir
         }
         return .module(name)
