@@ -84,7 +84,8 @@ extension WASI {
         return .module(name)
     }
 
-    /// The module's current content and version, nil without a provider or module.
+    /// Asked afresh on every call: the module may change between any two
+    /// (Genode's ROM content is replaced under the client, which re-reads).
     func romContent(_ name: String) -> (content: [UInt8], version: UInt64)? {
         rom?.read(name)
     }
@@ -191,8 +192,9 @@ extension WASI {
         DirectoryEntry(name: [46, 46], inode: 0, type: .directory),
     ]
 
-    /// The bytes an `fd_read`/`fd_pread` at `position` gets: the current
-    /// content from there on (short at the end, none at or past it).
+    /// Reads the content as it is now, not as it was at open: the position
+    /// is all a ROM descriptor keeps, so a changed module is read on from
+    /// there (a program that wants a consistent copy rewinds after the change).
     func romRead(_ d: WASIDescriptor, at position: UInt64, max: Int) -> [UInt8] {
         let content = romCurrent(d).content
         guard position < UInt64(content.count) else { return [] }
