@@ -86,12 +86,17 @@ final class WASIHarness {
     var wasi: WASI
     let memory = TestMemory()
     let console = TestConsole()
+    /// The ROM provider the next `restart` hands the new WASI (as the kernel would).
+    var rom: WASIROMProvider?
 
-    init(args: [String] = ["prog"], environment: [String] = [], preopens: [(host: String, guest: String)] = []) throws {
+    init(args: [String] = ["prog"], environment: [String] = [], preopens: [(host: String, guest: String)] = [],
+         romDirectory: String? = nil, rom: WASIROMProvider? = nil) throws {
         space = try ObjectSpace(store: try Store.create(on: device), options: .init(limitBytes: 1 << 30))
-        let state = try WASIState.create(in: space, args: args, environment: environment, preopens: preopens)
+        let state = try WASIState.create(in: space, args: args, environment: environment, preopens: preopens,
+                                         romDirectory: romDirectory)
         space.setRoot(WASIHarness.stateRoot, state)
-        wasi = try WASI(space: space, stateOffset: state, io: console.io)
+        self.rom = rom
+        wasi = try WASI(space: space, stateOffset: state, io: console.io, rom: rom)
     }
 
     /// Snapshot, "kill" this process's view (host fds gone), reopen the space
@@ -100,7 +105,7 @@ final class WASIHarness {
         try space.snapshot()
         wasi.dropHostDescriptors()
         space = try ObjectSpace(store: try Store.open(device), options: .init(limitBytes: 1 << 30))
-        wasi = try WASI(space: space, stateOffset: space.root(WASIHarness.stateRoot), io: console.io)
+        wasi = try WASI(space: space, stateOffset: space.root(WASIHarness.stateRoot), io: console.io, rom: rom)
     }
 
     func function(_ name: String) -> HostFunction {

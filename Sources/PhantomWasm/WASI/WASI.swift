@@ -23,13 +23,20 @@ public final class WASI: HostModuleResolver, @unchecked Sendable {
     public let space: ObjectSpace
     public let state: WASIState
     public let io: WASIHostIO
+    /// The component's ROM modules, served by its ROM sessions (WASIROM.swift).
+    /// Transient like every session: a restored instance gets a new one.
+    public let rom: WASIROMProvider?
     let hostFiles = WASIHostFiles()
     let clocks: WASIClocks
 
-    public init(space: ObjectSpace, stateOffset: UInt64, io: WASIHostIO = .standard) throws(WASIStateError) {
+    /// `rom` serves the ROM directory's files; without one that directory is
+    /// empty (every name ENOENT, open ROM descriptors read as empty).
+    public init(space: ObjectSpace, stateOffset: UInt64, io: WASIHostIO = .standard,
+                rom: WASIROMProvider? = nil) throws(WASIStateError) {
         self.space = space
         self.state = try WASIState(space: space, offset: stateOffset)
         self.io = io
+        self.rom = rom
         self.clocks = WASIClocks(state: state)
     }
 

@@ -12,11 +12,26 @@ import PhantomSpace
 /// 44  root (preopen index) u32
 /// 48  host st_dev u64   56 host st_ino u64   (identity of the file when opened, checked on re-open)
 /// ```
+///
+/// ROM descriptors (WASIROM.swift) use the same slot; they have no host side
+/// at all, so nothing in them needs re-opening after a restore (invariant 6):
+///
+/// ```
+///  0  kind 5 (rom) / 6 (romDirectory)   1 filetype (regular / directory)   2 fdflags   4 oflags
+///  7  open mode 1 (read)   8 rights base   16 rights inheriting
+/// 24  position u64                      (rom: offset into the module's current content)
+/// 32  path string, 40 length            rom: the module's name; romDirectory: the guest name
+///                                       when it is the preopen, "" when opened from it
+/// 44  u32: 1 = the ROM preopen (romDirectory), else 0
+/// 48  version last seen u64 (rom; where files keep st_dev)   56 unused (0)
+/// ```
 struct WASIDescriptor {
     static let size = 64
 
     enum Kind: UInt8 {
         case free = 0, stdio = 1, preopenDirectory = 2, file = 3, directory = 4
+        /// A ROM module open for reading; `romDirectory`: the ROM preopen, or a directory opened from it.
+        case rom = 5, romDirectory = 6
     }
 
     let space: ObjectSpace
@@ -70,6 +85,20 @@ struct WASIDescriptor {
         }
     }
 
+    /// The module version the program last caught up with (`path_open`, and
+    /// every `fd_seek` that is not a mere tell): `poll_oneoff` reports a ROM
+    /// readable while the current version differs, so a program can sleep
+    /// until its config changes.
+    var romVersionSeen: UInt64 {
+        get { space.load(UInt64.self, at: offset + 48) }
+        nonmutating set { space.store(newValue, at: offset + 48) }
+    }
+    /// The ROM directory that `fd_prestat_*` shows (the preopen, not one opened from it).
+    var isROMPreopen: Bool {
+        get { kind == .romDirectory && root == 1 }
+        nonmutating set { root = newValue ? 1 : 0 }
+    }
+
     /// The path relative to the preopen root ("" for the root itself).
     var relativePath: String {
         let count = Int(space.load(UInt32.self, at: offset + 40))
@@ -107,5 +136,7 @@ struct WASIDescriptor {
         space.fill(at: offset, count: WASIDescriptor.size, with: 0)
     }
 
-    var isDirectory: Bool { kind == .preopenDirectory || kind == .directory }
+    var isDirectory: Bool { kind == .preopenDirectory || kind == .directory || kind == .romDirectory }
+    /// ROM descriptors have no host file behind them.
+    var isROM: Bool { kind == .rom || kind == .romDirectory }
 }

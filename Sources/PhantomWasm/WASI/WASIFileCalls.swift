@@ -46,6 +46,8 @@ extension WASI {
 
     func host(_ fd: UInt32, _ d: WASIDescriptor) throws(WASIErrno) -> Int32 {
         if d.kind == .stdio { return Int32(d.stdioHostDescriptor) }
+        // A ROM descriptor has no host file (a call that gets here lacks a ROM case).
+        if d.isROM { throw .notcapable }
         return try hostFiles.hostDescriptor(for: fd, d, rootHost: try rootHost(d))
     }
 
@@ -56,6 +58,8 @@ extension WASI {
         let resultPointer = a.pointer(offset == nil ? 3 : 4)
         let d = try descriptor(fd)
         if offset != nil && d.kind == .stdio { throw .spipe }
+        // POSIX's answer for a descriptor not open for writing: a ROM never is.
+        if d.kind == .rom { throw .badf }
         try require(d, WASIRights.fdWrite | (offset == nil ? 0 : WASIRights.fdSeek))
         let iovecs = try guest.iovecs(a.pointer(1), a.u32(2))
         try guest.check(resultPointer, 4)
@@ -89,9 +93,9 @@ extension WASI {
             position += UInt64(written)
             if d.fdflags & (WASIFdflags.sync | WASIFdflags.dsync | WASIFdflags.rsync) != 0 { _ = fdatasync(host) }
             if offset == nil { d.position = position }
-        case .preopenDirectory, .directory:
+        case .preopenDirectory, .directory, .romDirectory:
             throw .isdir
-        case .free:
+        case .free, .rom:
             throw .badf
         }
         try guest.store32(UInt32(written), resultPointer)
@@ -153,7 +157,11 @@ extension WASI {
             }
             bytes.removeLast(wanted - got)
             if offset == nil { d.position = position + UInt64(got) }
-        case .preopenDirectory, .directory:
+        case .rom:
+            let position = offset ?? d.position
+            bytes = romRead(d, at: position, max: wanted)
+            if offset == nil { d.position = position + UInt64(bytes.count) }
+        case .preopenDirectory, .directory, .romDirectory:
             throw .isdir
         case .free:
             throw .badf
@@ -180,20 +188,28 @@ extension WASI {
         guard d.rightsBase & WASIRights.fdSeek != 0 || (tellOnly && d.rightsBase & WASIRights.fdTell != 0) else {
             throw .notcapable
         }
-        guard d.kind == .file else { throw .badf }
+        guard d.kind == .file || d.kind == .rom else { throw .badf }
         try guest.check(resultPointer, 8)
+        let rom = d.kind == .rom ? romCurrent(d) : nil
         let base: Int64
         switch whence {
         case .set: base = 0
         case .cur: base = Int64(bitPattern: d.position)
         case .end:
-            var info = stat()
-            guard fstat(try host(fd, d), &info) == 0 else { throw WASIErrno(hostErrno: errno) }
-            base = Int64(info.st_size)
+            if let rom {
+                base = Int64(rom.content.count)
+            } else {
+                var info = stat()
+                guard fstat(try host(fd, d), &info) == 0 else { throw WASIErrno(hostErrno: errno) }
+                base = Int64(info.st_size)
+            }
         }
         let (target, overflow) = base.addingReportingOverflow(delta)
         guard !overflow, target >= 0 else { throw .inval }
         d.position = UInt64(target)
+        // Seeking (rewinding, above all) is how a program catches up with a
+        // changed ROM; asking where it is (offset 0 from the current position) is not.
+        if let version = rom?.version, !tellOnly { d.romVersionSeen = version }
         try guest.store64(UInt64(target), resultPointer)
         return .success
     }
@@ -202,7 +218,7 @@ extension WASI {
         let d = try descriptor(a.u32(0))
         if d.kind == .stdio { throw .spipe }
         try require(d, WASIRights.fdTell)
-        guard d.kind == .file else { throw .badf }
+        guard d.kind == .file || d.kind == .rom else { throw .badf }
         try guest.store64(d.position, a.pointer(1))
         return .success
     }
@@ -276,6 +292,14 @@ extension WASI {
         let d = try descriptor(fd)
         try require(d, WASIRights.fdFilestatGet)
         try guest.check(a.pointer(1), UInt64(WASILayout.filestatSize))
+        if d.kind == .rom {
+            try guest.write(WASI.romFilestat(.regularFile, size: UInt64(romCurrent(d).content.count)), a.pointer(1))
+            return .success
+        }
+        if d.kind == .romDirectory {
+            try guest.write(WASI.romFilestat(.directory, size: 0), a.pointer(1))
+            return .success
+        }
         var info = stat()
         guard fstat(try host(fd, d), &info) == 0 else { throw WASIErrno(hostErrno: errno) }
         try guest.write(WASI.filestat(info), a.pointer(1))
@@ -318,21 +342,26 @@ extension WASI {
 
     // MARK: - Preopens
 
-    func fdPrestatGet(_ guest: WASIGuest, _ a: WASIArguments) throws(WASIErrno) -> HostCallOutcome {
-        let d = try descriptor(a.u32(0))
+    /// The name a preopen shows the program (the ROM preopen keeps its own in its slot).
+    func preopenGuestName(_ d: WASIDescriptor) throws(WASIErrno) -> [UInt8] {
+        if d.isROMPreopen { return Array(d.relativePath.utf8) }
         guard d.kind == .preopenDirectory, let preopen = state.preopen(d.root) else { throw .badf }
+        return preopen.guest
+    }
+
+    func fdPrestatGet(_ guest: WASIGuest, _ a: WASIArguments) throws(WASIErrno) -> HostCallOutcome {
+        let name = try preopenGuestName(try descriptor(a.u32(0)))
         try guest.check(a.pointer(1), UInt64(WASILayout.prestatSize))
         try guest.write([0, 0, 0, 0], a.pointer(1))
-        try guest.store32(UInt32(preopen.guest.count), a.pointer(1) + 4)
+        try guest.store32(UInt32(name.count), a.pointer(1) + 4)
         return .success
     }
 
     func fdPrestatDirName(_ guest: WASIGuest, _ a: WASIArguments) throws(WASIErrno) -> HostCallOutcome {
-        let d = try descriptor(a.u32(0))
-        guard d.kind == .preopenDirectory, let preopen = state.preopen(d.root) else { throw .badf }
-        guard UInt64(a.u32(2)) >= UInt64(preopen.guest.count) else { throw .nametoolong }
-        try guest.check(a.pointer(1), UInt64(preopen.guest.count))
-        try guest.write(preopen.guest, a.pointer(1))
+        let name = try preopenGuestName(try descriptor(a.u32(0)))
+        guard UInt64(a.u32(2)) >= UInt64(name.count) else { throw .nametoolong }
+        try guest.check(a.pointer(1), UInt64(name.count))
+        try guest.write(name, a.pointer(1))
         return .success
     }
 
@@ -350,7 +379,7 @@ extension WASI {
         try require(d, WASIRights.fdReaddir)
         try guest.check(buffer, length)
         try guest.check(usedPointer, 4)
-        let entries = try WASI.listDirectory(try host(fd, d))
+        let entries = d.kind == .romDirectory ? WASI.romDirectoryEntries : try WASI.listDirectory(try host(fd, d))
         var out: [UInt8] = []
         var index = cookie
         while index < UInt64(entries.count), UInt64(out.count) < length {

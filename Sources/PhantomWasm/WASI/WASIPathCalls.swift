@@ -79,6 +79,7 @@ extension WASI {
         guard oflags & ~UInt16(0xf) == 0, fdflags & ~UInt16(0x1f) == 0 else { throw .inval }
         let wantsDirectory = oflags & WASIOflags.directory != 0
         if wantsDirectory && oflags & (WASIOflags.creat | WASIOflags.excl | WASIOflags.trunc) != 0 { throw .inval }
+        if let d = state.open(a.u32(0)), d.kind == .romDirectory { return try romPathOpen(guest, a, directory: d) }
         let path = try resolvePath(guest, fd: a.u32(0), path: a.pointer(2), length: a.u32(3),
                                    final: .target(follow: dirflags & WASILookupflags.symlinkFollow != 0), rights: needed)
         try guest.check(resultPointer, 4)
@@ -138,6 +139,7 @@ extension WASI {
     }
 
     func pathFilestatGet(_ guest: WASIGuest, _ a: WASIArguments) throws(WASIErrno) -> HostCallOutcome {
+        if let d = state.open(a.u32(0)), d.kind == .romDirectory { return try romPathFilestatGet(guest, a, directory: d) }
         let path = try resolvePath(guest, fd: a.u32(0), path: a.pointer(2), length: a.u32(3),
                                    final: .target(follow: a.u32(1) & WASILookupflags.symlinkFollow != 0),
                                    rights: WASIRights.pathFilestatGet)

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import PhantomEngine
 
 /// `poll_oneoff`: sleeps and waits.
 ///
@@ -29,7 +30,20 @@ import Darwin
 /// of subscription — until whichever comes first (`.readableUntil`), and is
 /// then re-executed to find out which. Bad descriptors give an event with
 /// EBADF, as the spec says.
+///
+/// FD_READ on a ROM descriptor is ready while there are bytes after the
+/// position or the module's version differs from the one the descriptor last
+/// caught up with (`romVersionSeen`); otherwise the call blocks on the
+/// module's change event — `.event`, or `.eventUntil` with a clock
+/// subscription — the way a Genode component waits for its ROM session's
+/// signal before re-reading its config. A ROM with no change event never
+/// changes and is ready at its end, like a regular file. One waitable names
+/// one event, so when the call would wait on several events, or on an event
+/// and stdin, it waits on the first and is re-executed at least every
+/// `romRecheckInterval` to look at the others.
 extension WASI {
+    /// How often a wait that cannot name everything it waits for looks again.
+    static let romRecheckInterval: UInt64 = 100_000_000
     func pollOneoff(_ context: inout HostCallContext, _ a: WASIArguments) throws(WASIErrno) -> HostCallOutcome {
         let guest = context.guest
         let input = a.pointer(0), output = a.pointer(1), count = a.u32(2), neventsPointer = a.pointer(3)
@@ -45,6 +59,7 @@ extension WASI {
         var events: [[UInt8]] = []
         var earliest: UInt64?
         var waitsForStdin = false
+        var romEvents: [KernelEvent] = []
         var monotonicNow: UInt64?
 
         for index in 0..<UInt64(count) {
@@ -108,6 +123,17 @@ extension WASI {
                     } else {
                         waitsForStdin = true
                     }
+                } else if d.kind == .rom {
+                    let current = romCurrent(d)
+                    let size = UInt64(current.content.count)
+                    let unread = size > d.position ? size - d.position : 0
+                    if unread > 0 || (current.version.map { $0 != d.romVersionSeen } ?? false) {
+                        events.append(event(type, nbytes: unread))
+                    } else if let change = rom?.changeEvent(d.relativePath) {
+                        if !romEvents.contains(change) { romEvents.append(change) }
+                    } else {
+                        events.append(event(type))
+                    }
                 } else if d.kind == .file {
                     var info = stat()
                     let host = try? host(fd, d)
@@ -125,6 +151,14 @@ extension WASI {
             }
         }
 
+        if events.isEmpty, let change = romEvents.first {
+            if romEvents.count == 1 && !waitsForStdin {
+                return .block(earliest.map { .eventUntil(change, wallClockNanoseconds: $0) } ?? .event(change))
+            }
+            let recheck = min(earliest ?? .max, now + WASI.romRecheckInterval)
+            return .block(waitsForStdin ? .readableUntil(hostDescriptor: io.stdinDescriptor, wallClockNanoseconds: recheck)
+                                        : .eventUntil(change, wallClockNanoseconds: recheck))
+        }
         if events.isEmpty {
             switch (earliest, waitsForStdin) {
             case let (deadline?, true):

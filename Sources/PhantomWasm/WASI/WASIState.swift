@@ -67,8 +67,12 @@ public struct WASIState: Sendable {
     /// `preopens.host` is a host directory (absolute, or relative to the
     /// process's working directory at the time of every later open — give an
     /// absolute one), `guest` the name the program sees (`"/"`, `"."`, `"/data"`).
+    /// `romDirectory`, if given, is the guest name of one more preopen, after
+    /// the others: a read-only directory whose files are the component's ROM
+    /// modules (WASIROM.swift; usually `defaultROMDirectory`).
     public static func create(in space: ObjectSpace, args: [String], environment: [String],
                               preopens: [(host: String, guest: String)] = [],
+                              romDirectory: String? = nil,
                               stdio: Stdio = .standard) throws -> UInt64 {
         let header = try space.allocate(headerSize)
         space.store(magic, at: header + Field.magic)
@@ -100,7 +104,7 @@ public struct WASIState: Sendable {
         space.store(UInt32(preopens.count), at: header + Field.preopenCount)
         space.store(table, at: header + Field.preopenTable)
 
-        let capacity = max(initialDescriptorCapacity, UInt32(3 + preopens.count))
+        let capacity = max(initialDescriptorCapacity, UInt32(3 + preopens.count + (romDirectory == nil ? 0 : 1)))
         let fds = try space.allocate(Int(capacity) * WASIDescriptor.size)
         space.store(fds, at: header + Field.fdTable)
         space.store(capacity, at: header + Field.fdCapacity)
@@ -121,6 +125,17 @@ public struct WASIState: Sendable {
             d.rightsBase = WASIRights.directory
             d.rightsInheriting = WASIRights.all
             d.root = UInt32(index)
+        }
+        if let romDirectory {
+            let d = state.descriptor(UInt32(3 + preopens.count))
+            d.kind = .romDirectory
+            d.filetype = WASIFiletype.directory.rawValue
+            d.rightsBase = WASIRights.romDirectory
+            // Files below may be *asked* for write rights, so that such an open is
+            // told EROFS instead of silently getting less (see `romPathOpen`).
+            d.rightsInheriting = WASIRights.regularFile | WASIRights.romDirectory
+            d.isROMPreopen = true
+            try d.setRelativePath(romDirectory)
         }
         return header
     }
