@@ -192,8 +192,8 @@ public final class Kernel: @unchecked Sendable {
                                                         policies: config.fileSystemPolicies), guest: entry.guest)
             }
             let state = try WASIState.create(in: space, args: [spec.name] + spec.arguments,
-                                             environment: spec.environment, preopens: preopens)
-            let wasi = try WASI(space: space, stateOffset: state, io: personalityIO(component: id))
+                                             environment: spec.environment, preopens: preopens, romDirectory: "/rom")
+            let wasi = try WASI(space: space, stateOffset: state, io: personalityIO(component: id), rom: romProvider(component: id))
             let imports = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: id))
             let quotaPages = max(1, ram / 65536)
             let instance = try Instance.instantiate(module, in: space, imports: imports,
@@ -223,7 +223,8 @@ public final class Kernel: @unchecked Sendable {
         var wasiByInstance: [UInt32: ComponentImports] = [:]
         var wasis: [UInt64: WASI] = [:]
         for stored in image.components where stored.state == .running {
-            let wasi = try WASI(space: space, stateOffset: stored.wasiState, io: personalityIO(component: stored.id))
+            let wasi = try WASI(space: space, stateOffset: stored.wasiState, io: personalityIO(component: stored.id),
+                                rom: romProvider(component: stored.id))
             wasis[stored.id] = wasi
             wasiByInstance[stored.instance] = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: stored.id))
         }
@@ -320,6 +321,18 @@ public final class Kernel: @unchecked Sendable {
             input: { _ in .endOfFile },
             inputReady: { true },
             stdinDescriptor: -1)
+    }
+
+    /// The component's `/rom` directory: its ROM sessions (its config, reports,
+    /// ROM files), read by name; a change wakes a `poll_oneoff` on it.
+    private func romProvider(component id: UInt64) -> WASIROMProvider {
+        WASIROMProvider(
+            read: { [weak self] name in
+                guard let self else { return nil }
+                lock.lock(); defer { lock.unlock() }
+                return romContent(for: id, name: name)
+            },
+            changeEvent: { [weak self] name in self?.romEvent(for: id, name: name) })
     }
 
     func componentOutput(_ id: UInt64, descriptor: Int32, bytes: [UInt8]) {
