@@ -42,7 +42,8 @@ import Testing
             let path = directory.appendingPathComponent("notes.txt").path
             let text = Data(String(repeating: "not an image at all\n", count: 2000).utf8)
             FileManager.default.createFile(atPath: path, contents: text)
-            for arguments in [["image", "info", path], ["image", "verify", path], ["--image", path, "--iterations", "1"]] {
+            for arguments in [["image", "info", path], ["image", "verify", path], ["demo", "--image", path, "--iterations", "1"],
+                              ["--image", path, "--duration", "1s"]] {
                 let output = try PhantomProcess.run(arguments)
                 #expect(output.status != 0)
                 #expect(output.stderr.contains("\(path): not a Phantom image"), "\(arguments): \(output.stderr)")
@@ -108,7 +109,9 @@ import Testing
 
     @Test func badArguments() throws {
         for (arguments, message) in [
-            (["--snapshot-every", "0ms"], "at least 1ms is needed"),
+            (["--snapshot-every", "0ms"], "at least 10ms is needed"),
+            (["--snapshot-every", "61s"], "snapshot-every"),
+            (["demo", "--snapshot-every", "0ms"], "at least 1ms is needed"),
             (["--snapshot-every", "soon"], "snapshot-every"),
             (["image", "create", "/tmp/x.img", "--retention", "1"], "--retention must be between 2"),
             (["image", "info", "/nonexistent/nothing.img"], "no such image"),

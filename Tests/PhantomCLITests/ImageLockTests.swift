@@ -99,7 +99,7 @@ typealias LiveProcess = PhantomProcess.Running
         let contents = kind == "empty" ? Data() : Data(count: 4 * 4096)
         FileManager.default.createFile(atPath: image, contents: contents)
 
-        for arguments in [["run", "--image", image, Self.counter, "2000", "1000"], ["--image", image, "--iterations", "10"],
+        for arguments in [["run", "--image", image, Self.counter, "2000", "1000"], ["demo", "--image", image, "--iterations", "10"],
                           ["resume", "--image", image], ["image", "rollback", image, "0"]] {
             let refused = try PhantomProcess.run(arguments)
             #expect(refused.status != 0, "\(arguments)")

@@ -8,7 +8,8 @@ import Testing
 /// final snapshot (issue 8).
 @Suite struct RobustnessTests {
     @Test(arguments: [
-        (["--snapshot-every", "1e30s"], "at most 86400s is allowed"),
+        (["--snapshot-every", "1e30s"], "at most 60s is allowed"),
+        (["demo", "--snapshot-every", "1e30s"], "at most 86400s is allowed"),
         (["--snapshot-every", "1"], "give a unit"),
         (["--snapshot-every=-5s"], "cannot be negative"),
         (["--snapshot-every", "nan"], "expected a number with a unit"),
@@ -36,7 +37,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
         for (arguments, status) in [(["run", "nothing.wasm"], Int32(1)), (["--snapshot-every", "1"], 64),
-                                    (["--image", "d.img", "--iterations", "10", "--quiet"], 0)] {
+                                    (["demo", "--image", "d.img", "--iterations", "10", "--quiet"], 0),
+                                    (["--image", "s.img", "--duration", "300ms"], 0)] {
             let output = try PhantomProcess.Running(arguments, in: directory, stderr: full).finish()
             #expect(!output.killedBySignal && output.status == status, "\(arguments): \(output.status)")
         }
