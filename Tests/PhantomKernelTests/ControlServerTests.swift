@@ -98,11 +98,22 @@ final class ScratchDirectory {
 }
 
 /// Leaves a socket file that nobody listens on, as a killed process does.
+/// (NIO removes the file when it closes a listening socket, so this binds one
+/// by hand and closes it.)
 func makeStaleSocket(at path: String) throws {
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    defer { try? group.syncShutdownGracefully() }
-    let channel = try ServerBootstrap(group: group).bind(unixDomainSocketPath: path).wait()
-    try channel.close().wait()
+    let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw ControlClientError.refused("socket: errno \(errno)") }
+    defer { close(descriptor) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+        for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
+    }
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard bound == 0 else { throw ControlClientError.refused("bind \(path): errno \(errno)") }
+    #expect(ControlSocketFile.status(of: path) != .missing)
 }
 
 @Suite struct ControlServerTests {
@@ -276,7 +287,7 @@ func makeStaleSocket(at path: String) throws {
             try ControlClient(image: scratch.image)
         }
         try FileManager.default.removeItem(atPath: scratch.socket)
-        FileManager.default.createFile(atPath: scratch.socket, contents: Data("precious".utf8))
+        _ = FileManager.default.createFile(atPath: scratch.socket, contents: Data("precious".utf8))
         #expect {
             try ControlServer.start(socketPath: scratch.socket, target: FakeSystem())
         } throws: { error in

@@ -279,12 +279,12 @@ public final class ControlServer: @unchecked Sendable {
 
     /// Runs `body` on a worker and sends its reply (if it returns one).
     private func onWorker(_ channel: Channel, _ body: @escaping @Sendable () -> ControlReply?) -> EventLoopFuture<Void> {
-        pool.runIfActive(eventLoop: channel.eventLoop) {
+        pool.runIfActive(eventLoop: channel.eventLoop) { () -> ControlReply? in
             Thread.current.threadDictionary[Self.workerKey] = true
             return body()
         }
-        .recover { _ in ControlReply.failure("the system is stopping") }
-        .flatMap { reply in
+        .recover { _ -> ControlReply? in ControlReply.failure("the system is stopping") }
+        .flatMap { (reply: ControlReply?) -> EventLoopFuture<Void> in
             guard let reply else { return channel.eventLoop.makeSucceededVoidFuture() }
             return channel.writeAndFlush(ControlWire.line(reply, allocator: channel.allocator))
         }

@@ -24,6 +24,11 @@ enum ControlSocketFile {
         return MemoryLayout.size(ofValue: address.sun_path) - 1
     }()
 
+    #if os(Linux)
+    /// `O_PATH` (the same on every Linux architecture; Glibc's module hides it).
+    static let openPath: Int32 = 0o10000000
+    #endif
+
     static func status(of path: String) -> Status {
         var info = stat()
         guard lstat(path, &info) == 0 else {
@@ -57,7 +62,7 @@ enum ControlSocketFile {
     static func withConnectableAddress<T>(_ path: String, _ body: (String) throws -> T) throws -> T {
         if path.utf8.count <= addressLimit { return try body(path) }
         #if os(Linux)
-        let descriptor = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)
+        let descriptor = open(path, openPath | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else { return try body(path) } // NIO reports the length
         defer { close(descriptor) }
         return try body("/proc/self/fd/\(descriptor)")
