@@ -319,6 +319,30 @@ func makeStaleSocket(at path: String) throws {
         #expect(try ControlClient(image: scratch.image).call(.hello).ok)
     }
 
+    @Test func aClientThatShutsItsSideIsAnsweredFirst() throws {
+        let scratch = ScratchDirectory()
+        let system = FakeSystem()
+        system.snapshotDelay = 0.2
+        let server = try ControlServer.start(socketPath: scratch.socket, target: system)
+        defer { server.stop() }
+        let client = try ControlClient(image: scratch.image)
+        try client.sendRaw("{\"request\":\"snapshot\"}\n{\"request\":\"state\"}")
+        try client.finishSending()
+        #expect(try client.receive(timeout: 10)?.generation == 42)
+        #expect(try client.receive(timeout: 10)?.state == system.state)
+        #expect(try client.receive(timeout: 10) == nil)
+    }
+
+    @Test func theKernelLogWaitsForLines() {
+        let log = KernelLog(writer: nil)
+        #expect(log.waitForLines(after: 0, timeout: 0.05) == [])
+        log.append("one")
+        log.append("two")
+        #expect(log.waitForLines(after: 0, timeout: 0.05).map(\.text) == ["one", "two"])
+        #expect(log.waitForLines(after: 1, timeout: 0.05).map(\.text) == ["two"])
+        #expect(log.waitForLines(after: 2, timeout: 0.05) == [])
+    }
+
     @Test func aClientOfAMissingSocketGetsTheClearError() throws {
         let scratch = ScratchDirectory()
         #expect(throws: ControlClientError.notRunning(image: scratch.image, socketPath: scratch.socket, stale: false)) {

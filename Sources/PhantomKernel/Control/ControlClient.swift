@@ -140,6 +140,12 @@ public final class ControlClient: @unchecked Sendable {
         }
     }
 
+    /// Shuts the sending side, as `socat` does at the end of its input: the
+    /// system answers what it was sent, then closes.
+    func finishSending() throws {
+        try channel.close(mode: .output).wait()
+    }
+
     /// The next reply; nil once the system closed the connection (and every
     /// reply before that was taken). Throws `timedOut` after `timeout` seconds.
     public func receive(timeout: TimeInterval?) throws -> ControlReply? {

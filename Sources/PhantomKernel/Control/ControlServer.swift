@@ -112,12 +112,19 @@ public final class ControlServer: @unchecked Sendable {
 
         _ = try? serverChannel?.close().wait()
         removeSocketFile()
+        // The answer is flushed into the socket before the close (both run on
+        // the loop, in this order), so it arrives even though the close does
+        // not wait for the peer to read it; a peer that reads nothing cannot
+        // hold the stop up.
         let reply = ControlWire.line(ControlReply(generation: finalGeneration, message: message))
         for channel in waiting {
-            _ = try? channel.writeAndFlush(reply).wait()
+            channel.writeAndFlush(reply, promise: nil)
         }
         for channel in open {
-            _ = try? channel.close().wait()
+            channel.close(promise: nil)
+        }
+        for channel in open {
+            _ = try? channel.closeFuture.wait()
         }
         condition.lock()
         while followerThreadRunning { condition.wait() }

@@ -83,3 +83,12 @@ public struct SystemControlError: Error, Codable, Sendable, Equatable, CustomStr
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+extension KernelLog {
+    /// Lines numbered above `after`, waiting up to `timeout` seconds for the
+    /// first one: what `SystemControl.waitForLogLines` asks of a system.
+    public func waitForLines(after: UInt64, timeout: TimeInterval) -> [Line] {
+        guard waitForLine(after: after, timeout: timeout, { _ in true }) != nil else { return [] }
+        return lines(after: after)
+    }
+}

@@ -6,7 +6,7 @@ import PhantomStore
 // The commands that talk to a running system (`phantom boot`) through its
 // control socket beside the image (RunningSystem, docs/CONTROL.md).
 
-private let needsRunningSystem = """
+private let needsRunningSystem = "\n" + """
     Talks to the system that `phantom boot --image IMAGE` runs, through its control socket \
     IMAGE.sock (the running system holds the image itself locked). Fails with exit status 1 \
     when no system runs on the image.
