@@ -125,7 +125,7 @@ enum ControlWire {
     /// holds no other newline.
     static func line<Value: Encodable>(_ value: Value, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         var data = (try? encoder.encode(value)) ?? Data(#"{"ok":false,"error":"the reply could not be encoded"}"#.utf8)
         data.append(10)
         var buffer = allocator.buffer(capacity: data.count)
