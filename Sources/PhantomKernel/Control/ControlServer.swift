@@ -49,6 +49,8 @@ public final class ControlServer: @unchecked Sendable {
     /// The socket's directory, held open so that `stop` removes the very name
     /// it created even if the working directory changed.
     private var directory: Int32 = -1
+    /// The private directory the socket was bound in (removed; see `listen`).
+    private var bindDirectory: Int32 = -1
     private let name: String
     private var identity: ControlSocketFile.Status = .missing
 
@@ -142,10 +144,9 @@ public final class ControlServer: @unchecked Sendable {
     private func shutDownThreads() {
         try? pool.syncShutdownGracefully()
         try? group.syncShutdownGracefully()
-        if directory >= 0 {
-            close(directory)
-            directory = -1
-        }
+        for descriptor in [directory, bindDirectory] where descriptor >= 0 { close(descriptor) }
+        directory = -1
+        bindDirectory = -1
     }
 
     // MARK: - Listening
@@ -169,11 +170,12 @@ public final class ControlServer: @unchecked Sendable {
         }
         let temporaryPath = String(cString: made)
         let temporary = open(temporaryPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        // The directory goes once the socket has its name; its descriptor stays
+        // open while the socket does: NIO removes the socket's bound path when
+        // it closes, and a `/proc/self/fd/N/s` path must not meet a reused N.
+        bindDirectory = temporary
         defer {
-            if temporary >= 0 {
-                unlinkat(temporary, "s", 0)
-                close(temporary)
-            }
+            if temporary >= 0 { unlinkat(temporary, "s", 0) }
             rmdir(temporaryPath)
         }
         guard temporary >= 0 else {
@@ -210,7 +212,7 @@ public final class ControlServer: @unchecked Sendable {
                 guard errno == EEXIST else {
                     throw ControlServerError("\(socketPath): cannot create it: \(ControlSocketFile.errorText(errno))")
                 }
-                // Appeared meanwhile: look again (once more at most).
+                // Appeared meanwhile: look at it again.
                 replace = try checkExisting()
                 guard replace else { continue }
             }
