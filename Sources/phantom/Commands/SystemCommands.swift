@@ -162,7 +162,7 @@ struct RollbackCommand: ParsableCommand {
 
     @OptionGroup var location: ImageLocation
     @Argument(help: "The generation to return to (see `phantom generations`).") var generation: UInt64
-    @Option(help: "How long to wait for the running system to exit (e.g. 30s, 5m).",
+    @Option(help: "How long to wait for the running system to exit (e.g. 30s, 5m; default: 60s).",
             transform: Duration.parser(in: Duration.milliseconds(100)...Duration.ceiling))
     var timeout = Duration.seconds(60)
 
@@ -241,7 +241,7 @@ struct Stop: ParsableCommand {
             """ + needsRunningSystem)
 
     @OptionGroup var location: ImageLocation
-    @Option(help: "How long to wait for the system to exit (e.g. 30s, 5m).",
+    @Option(help: "How long to wait for the system to exit (e.g. 30s, 5m; default: 60s).",
             transform: Duration.parser(in: Duration.milliseconds(100)...Duration.ceiling))
     var timeout = Duration.seconds(60)
 
