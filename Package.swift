@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Small C helpers for what Swift cannot express: hardware CRC32C.
@@ -43,7 +44,11 @@ let package = Package(
         // quotas, the scheduler, the snapshot daemon, built-in services.
         .target(
             name: "PhantomKernel",
-            dependencies: ["PhantomStore", "PhantomSpace", "PhantomEngine", "PhantomWasm"]
+            dependencies: [
+                "PhantomStore", "PhantomSpace", "PhantomEngine", "PhantomWasm",
+                // The control channel (`Control/`): a Unix-domain socket served on one event loop.
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "phantom",
@@ -54,7 +59,10 @@ let package = Package(
         ),
         .testTarget(name: "PhantomStoreTests", dependencies: ["PhantomStore"]),
         .testTarget(name: "PhantomSpaceTests", dependencies: ["PhantomSpace", "PhantomStore"]),
-        .testTarget(name: "PhantomKernelTests", dependencies: ["PhantomKernel", "PhantomEngine", "PhantomWasm", "PhantomSpace", "PhantomStore"]),
+        .testTarget(name: "PhantomKernelTests", dependencies: [
+            "PhantomKernel", "PhantomEngine", "PhantomWasm", "PhantomSpace", "PhantomStore",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "PhantomCLITests", dependencies: ["PhantomStore", "PhantomSpace", "PhantomWasm", "phantom"]),
         .testTarget(
             name: "PhantomWasmTests",

@@ -15,8 +15,15 @@ struct Phantom: ParsableCommand {
             With no subcommand, phantom boots the default image (./phantom.img, or $PHANTOM_IMAGE), \
             creating it if needed, and runs the demonstration workload with periodic snapshots. \
             Kill it any way you like and run it again: it continues from the last snapshot.
+
+            While a system runs, `phantom ps`, `log`, `snapshot`, `generations`, `rollback`, \
+            `config apply` and `stop` (each with --image) talk to it through its control socket \
+            beside the image (IMAGE.sock).
             """,
-        subcommands: [Boot.self, Demo.self, Run.self, Resume.self, ImageCommand.self, Bench.self],
+        subcommands: [
+            Boot.self, Ps.self, Log.self, SnapshotCommand.self, GenerationsCommand.self, RollbackCommand.self,
+            ConfigCommand.self, Stop.self, Demo.self, Run.self, Resume.self, ImageCommand.self, Bench.self,
+        ],
         defaultSubcommand: Boot.self)
 
     static func main() {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PhantomKernel
 import PhantomStore
 
 struct ImageCommand: ParsableCommand {
@@ -70,7 +71,7 @@ struct ImageCommand: ParsableCommand {
             print("retention   \(info.retention) generations")
             print("current     generation \(info.current)")
             print("")
-            printGenerations(info.generations, current: info.current)
+            printGenerations(GenerationSummary.all(of: info))
         }
     }
 
@@ -82,7 +83,7 @@ struct ImageCommand: ParsableCommand {
 
         func run() throws {
             let store = try openImage(path)
-            printGenerations(store.info.generations, current: store.info.current)
+            printGenerations(GenerationSummary.all(of: store.info))
         }
     }
 
@@ -134,21 +135,4 @@ struct ImageCommand: ParsableCommand {
 /// Opens an image for the read-only commands, under a shared lock (ImageAccess).
 func openImage(_ path: String) throws -> Store {
     try ImageAccess.openForReading(path)
-}
-
-func printGenerations(_ generations: [GenerationRecord], current: UInt64) {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    print("generation  committed                   pages      written")
-    for record in generations {
-        let date = Date(timeIntervalSince1970: Double(record.timestamp) / 1e9)
-        let mark = record.generation == current ? " (current)" : ""
-        let columns = [
-            String(record.generation).padding(toLength: 11, withPad: " ", startingAt: 0),
-            formatter.string(from: date).padding(toLength: 27, withPad: " ", startingAt: 0),
-            String(record.pageCount).padding(toLength: 10, withPad: " ", startingAt: 0),
-            formatBytes(record.writtenBytes),
-        ]
-        print(columns.joined(separator: " ") + mark)
-    }
 }
