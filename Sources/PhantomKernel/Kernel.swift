@@ -76,7 +76,7 @@ public final class Kernel: @unchecked Sendable {
         if stored != nil {
             try kernel.restoreComponents()
         }
-        for warning in model.warnings { kernel.say("Warning: \(warning)") }
+        for warning in model.warnings { kernel.say(warning) }
         return kernel
     }
 
@@ -386,5 +386,28 @@ extension Kernel {
     public var configuredSnapshotPeriod: String? {
         lock.lock(); defer { lock.unlock() }
         return config.snapshotPeriod
+    }
+}
+
+extension Kernel {
+    /// Reconfigures the running system (Genode: a new config ROM for init):
+    /// new `start` nodes start, removed ones are torn down, a changed `binary`
+    /// or `version` restarts a child, a changed inline `config` only updates
+    /// its config ROM. A config that does not parse changes nothing; the error
+    /// names line and column. Returns init's warnings about the new config.
+    @discardableResult
+    public func apply(configText text: String, source: String = "config") throws -> [String] {
+        let model = try InitModel.parse(text, source: source)
+        space.safepoints.register()
+        lock.lock()
+        config = model
+        image.configText = text
+        image.configGeneration += 1
+        dirty = true
+        lock.unlock()
+        space.safepoints.unregister()
+        for warning in model.warnings { say(warning) }
+        reconcile()
+        return model.warnings
     }
 }

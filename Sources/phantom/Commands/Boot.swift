@@ -95,41 +95,70 @@ struct Boot: ParsableCommand {
         stop.install()
         let verbose = self.verbose
         kernel.writeTablesAtCut()
+        // Filled in once the daemon exists; the daemon's report runs on the
+        // store's writer thread right after each commit.
+        nonisolated(unsafe) var system: BootedSystem?
         let daemon = SnapshotDaemon<Void>(
             space: space, periodNanoseconds: period.nanoseconds,
             whileStopped: { kernel.writeTablesAtCut() },
             report: { result, _ in
                 switch result {
-                case let .success(snapshot) where verbose:
-                    printError("phantom: generation \(snapshot.generation.generation) committed (\(snapshot.pages) pages, pause \(snapshot.pauseNanoseconds / 1000) µs)")
-                case .success:
-                    break
+                case let .success(snapshot):
+                    system?.committed(store.info)
+                    if verbose {
+                        printError("phantom: generation \(snapshot.generation.generation) committed (\(snapshot.pages) pages, pause \(snapshot.pauseNanoseconds / 1000) µs)")
+                    }
                 case let .failure(error):
                     printError("phantom: \(error)")
                 }
             })
+        let booted = BootedSystem(kernel: kernel, log: log, storeInfo: store.info, snapshot: { daemon.snapshotNow() })
+        system = booted
+        let control: ControlServer?
+        do {
+            control = try ControlServer.start(socketPath: ControlServer.socketPath(forImage: path), target: booted)
+        } catch {
+            printError("phantom: warning: no control socket (phantom ps, stop, … will not reach this system): \(error)")
+            control = nil
+        }
         kernel.run()
         daemon.start()
         let started = DispatchTime.now().uptimeNanoseconds
         // The main thread only waits for a reason to stop; components run on
         // the kernel's workers.
-        while !stop.requested && daemon.failure == nil {
+        while !stop.requested && daemon.failure == nil && booted.requestedEnding == nil {
             if let duration, DispatchTime.now().uptimeNanoseconds - started >= duration.nanoseconds { break }
             if standardOutputFailed() { break }
             usleep(50_000)
         }
         daemon.stop()
         kernel.stop()
+        if case let .rollback(generation) = booted.requestedEnding {
+            // No final snapshot: the system goes back to `generation`.
+            log.close()
+            do {
+                let record = try store.rollback(to: generation)
+                control?.stop(finalGeneration: record.generation, message: "rolled back to generation \(generation)")
+                printError("phantom: rolled back to generation \(generation) (as generation \(record.generation)); the next boot continues from it")
+                return
+            } catch {
+                control?.stop(message: "the rollback failed: \(error)")
+                throw CommandFailure("the rollback to generation \(generation) failed: \(error)")
+            }
+        }
         let final = daemon.snapshotNow()
         log.close()
         if let failure = daemon.failure {
+            control?.stop(message: "stopped because of a failed snapshot: \(failure)")
             printError("phantom: stopping because of a failed snapshot: \(failure)")
             throw ExitCode(ExitStatus.snapshotFailed)
         }
         switch final {
         case let .success(snapshot):
+            control?.stop(finalGeneration: snapshot.generation.generation)
             printError("phantom: stopped; generation \(snapshot.generation.generation) committed")
         case let .failure(error):
+            control?.stop(message: "the final snapshot failed: \(error)")
             printError("phantom: the final snapshot failed: \(error)")
             throw ExitCode(ExitStatus.snapshotFailed)
         }
