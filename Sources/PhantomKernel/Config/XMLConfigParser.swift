@@ -11,9 +11,9 @@ import FoundationXML
 /// recovered), its character data and CDATA — trimmed, nil when blank — the
 /// node's content; comments and processing instructions are dropped.
 ///
-/// Beyond well-formedness we refuse four things: a document type
-/// declaration (Genode's XML parser has no DTDs, and libxml2 would silently
-/// drop references to entities declared there), an encoding other than
+/// Beyond well-formedness we refuse: a document type declaration and a
+/// processing instruction without data (see `XMLSourceText.unsupportedMarkup`
+/// — the latter crashes FoundationXML), an encoding other than
 /// UTF-8 in the XML declaration, nesting deeper than
 /// `ConfigParser.maximumDepth`, and a text that ends before its root
 /// element closes (which `XMLParser` does not report as an error).
@@ -27,6 +27,9 @@ enum XMLConfigParser {
            !["utf-8", "utf8", "us-ascii", "ascii"].contains(encoding.lowercased()) {
             throw ConfigError(source: source, location: location,
                               message: "declared encoding '\(encoding)': the config is read as UTF-8 text; declare UTF-8 or nothing")
+        }
+        if let (location, message) = sourceText.unsupportedMarkup() {
+            throw ConfigError(source: source, location: location, message: message)
         }
         let parser = XMLParser(data: Data(text.utf8))
         parser.shouldResolveExternalEntities = false
@@ -60,9 +63,6 @@ enum XMLConfigParser {
         if let open = builder.openElements.last { throw fail(sourceText.endLocation, Self.unclosed(open)) }
         guard let root = builder.root else {
             throw fail(sourceText.endLocation, "no root element")
-        }
-        if let doctype = sourceText.doctype(before: root.location) {
-            throw fail(doctype, "document type declarations (<!DOCTYPE …>) are not supported")
         }
         return ConfigDocument(root: root, syntax: .xml, warnings: [])
     }

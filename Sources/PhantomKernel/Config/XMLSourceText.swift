@@ -64,21 +64,47 @@ struct XMLSourceText {
         return StartTag(location: location(ofOffset: open), attributeNames: names)
     }
 
-    /// Where a `<!DOCTYPE` declaration starts before `end` (the root element's
-    /// location), comments skipped; nil when there is none.
-    func doctype(before end: ConfigLocation) -> ConfigLocation? {
-        let limit = offset(line: end.line, column: end.column) ?? scalars.count
+    /// The first markup that must not reach `XMLParser`, with where it
+    /// starts and why; nil when there is none. Comments and CDATA sections
+    /// are skipped (their text is no markup); elsewhere `<` starts markup.
+    ///
+    /// - `<!DOCTYPE`: Genode's XML has no DTDs, libxml2 would silently drop
+    ///   references to entities declared there, and FoundationXML's DTD
+    ///   callbacks are its least exercised code.
+    /// - A processing instruction without data (`<?target?>`): libxml2 passes
+    ///   its data as NULL and FoundationXML (swift-corelibs, Linux) calls
+    ///   `strlen` on it — a segmentation fault our fuzzer found.
+    func unsupportedMarkup() -> (location: ConfigLocation, message: String)? {
+        let commentOpen = Array("<!--".unicodeScalars), commentClose = Array("-->".unicodeScalars)
+        let cdataOpen = Array("<![CDATA[".unicodeScalars), cdataClose = Array("]]>".unicodeScalars)
         let doctype = Array("<!DOCTYPE".unicodeScalars)
-        let commentOpen = Array("<!--".unicodeScalars)
-        let commentClose = Array("-->".unicodeScalars)
+        let piClose = Array("?>".unicodeScalars)
+        func skip(past close: [Unicode.Scalar], from start: Int) -> Int {
+            var position = start
+            while position < scalars.count && !matches(close, at: position) { position += 1 }
+            return position + close.count
+        }
         var position = 0
-        while position < limit {
+        while position < scalars.count {
+            guard scalars[position] == "<" else { position += 1; continue }
             if matches(commentOpen, at: position) {
-                position += commentOpen.count
-                while position < limit && !matches(commentClose, at: position) { position += 1 }
-                position += commentClose.count
+                position = skip(past: commentClose, from: position + commentOpen.count)
+            } else if matches(cdataOpen, at: position) {
+                position = skip(past: cdataClose, from: position + cdataOpen.count)
             } else if matches(doctype, at: position) {
-                return location(ofOffset: position)
+                return (location(ofOffset: position), "document type declarations (<!DOCTYPE …>) are not supported")
+            } else if position + 1 < scalars.count && scalars[position + 1] == "?" {
+                var cursor = position + 2
+                while cursor < scalars.count && !Self.isSpace(scalars[cursor]) && !matches(piClose, at: cursor) {
+                    cursor += 1
+                }
+                let target = String(String.UnicodeScalarView(scalars[(position + 2)..<cursor]))
+                let close = skip(past: piClose, from: cursor)
+                let data = scalars[cursor..<max(cursor, min(close - piClose.count, scalars.count))]
+                if data.allSatisfy(Self.isSpace) {
+                    return (location(ofOffset: position), "processing instruction '<?\(target)?>' without data is not supported")
+                }
+                position = close
             } else {
                 position += 1
             }
