@@ -30,12 +30,27 @@ public final class Kernel: @unchecked Sendable {
         public var fileSystemRoot: String
         public var workers: Int
         public var sliceFuel: Int
-        public init(romDirectory: String, fileSystemRoot: String, workers: Int = 2, sliceFuel: Int = 20_000) {
+        /// Where components' stdio goes: their LOG sessions (the system's log,
+        /// `[init -> name] text`), or straight to the host's stdio — `phantom
+        /// run`, whose one child's output is the command's output.
+        public var stdio: Stdio
+        /// Host directories preopened for every child started now (`phantom
+        /// run --dir`), beside those its `vfs` config asks of File_system.
+        public var hostPreopens: [(host: String, guest: String)]
+        public init(romDirectory: String, fileSystemRoot: String, workers: Int = 2, sliceFuel: Int = 20_000,
+                    stdio: Stdio = .log, hostPreopens: [(host: String, guest: String)] = []) {
             self.romDirectory = romDirectory
             self.fileSystemRoot = fileSystemRoot
             self.workers = workers
             self.sliceFuel = sliceFuel
+            self.stdio = stdio
+            self.hostPreopens = hostPreopens
         }
+    }
+
+    public enum Stdio: Sendable {
+        case log
+        case host(WASIHostIO)
     }
 
     public let space: ObjectSpace
@@ -50,6 +65,8 @@ public final class Kernel: @unchecked Sendable {
     var dirty = true
     /// True once `stop` began: components that end now are not reported.
     var stopping = false
+    /// Broadcast whenever a component ends (`waitUntilAllEnded`).
+    let ends = NSCondition()
     /// Report contents changed since the last state report (report_rom).
     let services: BuiltinServices
 
@@ -187,7 +204,7 @@ public final class Kernel: @unchecked Sendable {
             let bytes = try services.binary(named: spec.binary)
             componentImage.moduleChecksum = CRC32C.checksum(bytes)
             let module = try WasmModule(bytes: bytes)
-            let preopens = try spec.fileSystems.map { entry in
+            let preopens = try options.hostPreopens + spec.fileSystems.map { entry in
                 (host: try services.fileSystemDirectory(label: "\(spec.name) -> \(entry.label)", root: options.fileSystemRoot,
                                                         policies: config.fileSystemPolicies), guest: entry.guest)
             }
@@ -273,6 +290,9 @@ public final class Kernel: @unchecked Sendable {
         syncImage(component)
         lock.unlock()
         for event in events { scheduler.signal(event) }
+        ends.lock()
+        ends.broadcast()
+        ends.unlock()
     }
 
     /// Removes a component: stops its thread, closes its sessions in reverse
@@ -313,7 +333,8 @@ public final class Kernel: @unchecked Sendable {
 
     /// A component's stdout and stderr: its LOG session, as whole lines.
     private func personalityIO(component id: UInt64) -> WASIHostIO {
-        WASIHostIO(
+        if case let .host(io) = options.stdio { return io }
+        return WASIHostIO(
             write: { [weak self] descriptor, bytes in
                 self?.componentOutput(id, descriptor: descriptor, bytes: bytes)
                 return .wrote(bytes.count)
@@ -409,5 +430,60 @@ extension Kernel {
         for warning in model.warnings { say(warning) }
         reconcile()
         return model.warnings
+    }
+}
+
+/// What the tables say about one component, for commands that act on a
+/// stored system before (or instead of) booting it.
+public struct ComponentSummary: Sendable, Equatable {
+    public enum State: Sendable, Equatable {
+        case running
+        case exited(code: UInt32)
+        case trapped(message: String)
+        case failed(reason: String)
+    }
+    public var name: String
+    public var binary: String
+    public var moduleChecksum: UInt32
+    public var state: State
+
+    init(_ image: ComponentImage) {
+        name = image.name
+        binary = image.binary
+        moduleChecksum = image.moduleChecksum
+        switch image.state {
+        case .running: state = .running
+        case let .exited(code): state = .exited(code: code)
+        case let .trapped(message): state = .trapped(message: message)
+        case let .failed(reason): state = .failed(reason: reason)
+        }
+    }
+}
+
+extension Kernel {
+    /// The components an image's kernel tables name, or nil when it holds no
+    /// system. Throws for tables that cannot be read (a damaged or forged image).
+    public static func storedComponents(in space: ObjectSpace) throws -> [ComponentSummary]? {
+        try KernelRecord.load(from: space)?.components.map(ComponentSummary.init)
+    }
+
+    /// The components now, in start order.
+    public var componentSummaries: [ComponentSummary] {
+        lock.lock(); defer { lock.unlock() }
+        return image.components.map(ComponentSummary.init)
+    }
+
+    /// Waits until no component runs any more, or `stop()` says so (checked
+    /// at least every 50 ms).
+    public func waitUntilAllEnded(stop: () -> Bool) {
+        ends.lock()
+        defer { ends.unlock() }
+        while !stop() {
+            lock.lock()
+            let running = components.values.contains { $0.isRunning }
+            lock.unlock()
+            if !running { return }
+            _ = ends.wait(until: Date(timeIntervalSinceNow: 0.05))
+        }
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+import PhantomSpace
+import PhantomStore
+import PhantomWasm
 import Testing
 @testable import PhantomKernel
 
@@ -133,5 +136,57 @@ import Testing
         #expect(harness.waitForLine { $0 == "[init] Warning: opener: no route to service \"Secret\" (label=\"opener -> key\")" } != nil)
         #expect(harness.waitForLine { $0.hasPrefix("[init -> opener] open Secret: -1") } != nil)
         #expect(harness.waitForLine { $0 == "[init] child \"opener\" exited with exit value 1" } != nil)
+    }
+}
+
+/// Kernel tables read back from an image are checked before use: a forged or
+/// damaged image is refused with a message, never a crash (invariant 8).
+@Suite struct ForgedKernelTablesTests {
+    @Test func badTablesAreRefused() throws {
+        let harness = try KernelHarness(config: KernelTests.config([
+            node("start", ["name": "a", "ram": "4M"], [node("binary", ["name": "counter.wasm"])]),
+        ]))
+        #expect(harness.waitForLine { $0.hasPrefix("[init -> a] count ") } != nil)
+        try harness.snapshot()
+        harness.kernel.stop()
+        let space = harness.space
+        let record = space.root(KernelRecord.rootSlot)
+        let good = try #require(try KernelRecord.load(from: space))
+
+        func refusal(_ forge: () throws -> Void) throws -> String? {
+            try forge()
+            try space.snapshot()
+            defer { try? KernelRecord.store(good, in: space) }
+            do {
+                let reopened = try ObjectSpace(store: Store.open(harness.device), options: .init(limitBytes: 1 << 30))
+                defer { (try? WasmEngine.shared(for: reopened))?.close() }
+                let stored = try KernelRecord.load(from: reopened)
+                let model = try InitModel(root: KernelTests.config([]), syntax: .xml, source: "test")
+                let kernel = try Kernel.boot(space: reopened, model: model, text: "", stored: stored,
+                                             options: .init(romDirectory: harness.romDirectory, fileSystemRoot: harness.fileSystemRoot),
+                                             log: KernelLog(writer: nil))
+                kernel.stop()
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        var forged = good
+        forged.components[0].instance = 77
+        let instanceRefusal = try refusal { try KernelRecord.store(forged, in: space) }
+        #expect(instanceRefusal?.contains("host function wasi_snapshot_preview1.") == true, "\(instanceRefusal ?? "accepted")")
+        forged = good
+        forged.components[0].thread = 99
+        #expect(try refusal { try KernelRecord.store(forged, in: space) }?.contains("thread 99") == true)
+        forged = good
+        forged.components[0].wasiState = 1 << 40
+        #expect(try refusal { try KernelRecord.store(forged, in: space) } != nil)
+        #expect(try refusal { space.store(UInt64(1) << 45, at: record + 8) }?.contains("outside the allocated space") == true)
+        #expect(try refusal { space.store(UInt64(0), at: record) }?.contains("does not point to the kernel's record") == true)
+        #expect(try refusal {
+            let offset = space.load(UInt64.self, at: record + 8)
+            space.write(Array("{not json".utf8), at: offset)
+        }?.contains("do not decode") == true)
+        #expect(try refusal {} == nil, "every forgery was put back")
     }
 }

@@ -411,43 +411,6 @@ import WAT
         #expect(space == nil)
     }
 
-    // MARK: - The program record of `phantom run`
-
-    @Test func badIDsInTheProgramRecordAreRefused() throws {
-        let device = MemoryBlockDevice()
-        let space = try ObjectSpace(store: Store.create(on: device), options: Self.options)
-        let bytes = try wat2wasm("(module (func (export \"_start\") (loop $l (br $l))))")
-        let command = try WASICommand.start(module: bytes, name: "spin", in: space, arguments: [], environment: [],
-                                            preopens: [], io: .standard,
-                                            options: InstanceOptions(memoryQuotaPages: 4))
-        #expect(command.thread.run(fuel: 10) == .yielded)
-        let record = space.root(WASICommand.rootSlot)
-        func refusal(_ offset: UInt64, _ value: UInt64) -> String? {
-            let original = space.load(UInt64.self, at: offset)
-            space.store(value, at: offset)
-            defer { space.store(original, at: offset) }
-            do {
-                try space.snapshot()
-                let reopened = try ObjectSpace(store: Store.open(device), options: Self.options)
-                let resumed = try WASICommand.resume(in: reopened, io: .standard)
-                resumed.instance.engine.close()
-                return nil
-            } catch {
-                return "\(error)"
-            }
-        }
-        #expect(refusal(record + 8, 77)?.contains("instance id 77 names no instance") == true)
-        #expect(refusal(record + 8, UInt64.max)?.contains("instance id \(UInt64.max)") == true)
-        #expect(refusal(record + 16, 1 << 33)?.contains("thread id \(1 << 33) names no thread") == true)
-        #expect(refusal(record + 16, 99)?.contains("thread id 99") == true)
-        // The root slots are the 8-byte words at 512 of the space header (Allocator.swift).
-        #expect(space.root(WASICommand.rootSlot) == space.load(UInt64.self, at: 512 + UInt64(WASICommand.rootSlot) * 8))
-        #expect(refusal(512 + UInt64(WASICommand.rootSlot) * 8, 1 << 45)?.contains("record offset \(1 << 45)") == true)
-        #expect(refusal(record + 40, 1 << 45) == nil, "a bad name does not stop a resume")
-        #expect(refusal(record + 48, 1 << 45) == nil)
-        #expect(refusal(record + 56, 0) == nil, "every forgery was put back")
-    }
-
     // MARK: - Random forgeries
 
     /// Random values in random fields of every record a restore reads and of

@@ -636,9 +636,10 @@ import WAT
         let (_, dir) = try Self.sandbox()
         defer { Self.remove(dir) }
         let space = try ObjectSpace(store: try Store.create(on: MemoryBlockDevice()), options: .init(limitBytes: 64 << 30))
-        let command = try WASICommand.start(module: try wat2wasm(Self.linkProgram), name: "links", in: space,
-                                            arguments: [], environment: [], preopens: [(dir, "/")], io: TestConsole().io)
-        #expect(command.run { false } == .exited(0))
+        let state = try WASIState.create(in: space, args: ["links"], environment: [], preopens: [(dir, "/")])
+        let wasi = try WASI(space: space, stateOffset: state, io: TestConsole().io)
+        let instance = try Instance.instantiate(try WasmModule(bytes: try wat2wasm(Self.linkProgram)), in: space, imports: wasi)
+        #expect(try instance.makeThread("_start").run() == .exited(0))
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/hard") == "target",
                 "a hard link to the link itself")
     }

@@ -144,18 +144,21 @@ enum KernelRecord {
         encoder.outputFormatting = [.sortedKeys]
         let bytes = Array(try encoder.encode(image))
         var record = space.root(rootSlot)
-        if record == 0 {
+        if record == 0 || !space.isAllocated(record, count: UInt64(size)) {
             record = try space.allocate(size)
-            space.store(magic, at: record)
-            space.store(UInt64(KernelImage.formatVersion), at: record + 24)
         }
+        space.store(magic, at: record)
+        space.store(UInt64(KernelImage.formatVersion), at: record + 24)
         let offset = try space.allocate(bytes.count)
         space.write(bytes, at: offset)
         let previous = (space.load(UInt64.self, at: record + 8), space.load(UInt64.self, at: record + 16))
         space.store(offset, at: record + 8)
         space.store(UInt64(bytes.count), at: record + 16)
         space.setRoot(rootSlot, record)
-        if previous.0 != 0, previous.1 > 0 { space.free(previous.0, byteCount: Int(previous.1)) }
+        // The previous copy is freed only if it is one (a forged record is left alone).
+        if previous.0 != 0, previous.1 > 0, previous.1 < 1 << 32, space.isAllocated(previous.0, count: previous.1) {
+            space.free(previous.0, byteCount: Int(previous.1))
+        }
     }
 }
 

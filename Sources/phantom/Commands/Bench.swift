@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PhantomKernel
 import PhantomSpace
 import PhantomStore
 import PhantomWasm
@@ -325,10 +326,12 @@ func flushLatency(path: String) throws -> UInt64 {
     return median(times)
 }
 
-/// A WASI program run in-process for the benchmarks, its output captured.
+/// A WASI program run in-process for the benchmarks as a system with one
+/// child (the kernel's one path for running programs), its output captured.
 final class BenchProgram: @unchecked Sendable {
+    // @unchecked: `kernel` and `space` are set once; the sink locks itself.
     let space: ObjectSpace
-    let command: WASICommand
+    let kernel: Kernel
     private let sink = OutputSink()
 
     /// What the program wrote; the output callback may run on a worker thread.
@@ -343,15 +346,26 @@ final class BenchProgram: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: image)
         let store = try ImageFile.create(at: image, options: .init(retention: 2), replacing: nil)
         space = try ObjectSpace(store: store)
-        guard let bytes = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
         var io = WASIHostIO.standard
         let sink = sink
         io.output = { _, bytes in
             sink.append(bytes)
             return .success
         }
-        command = try WASICommand.start(module: Array(bytes), name: URL(fileURLWithPath: path).lastPathComponent,
-                                        in: space, arguments: arguments, environment: [], preopens: [], io: io)
+        let program = URL(fileURLWithPath: path).standardizedFileURL
+        let config = ProgramSession.systemConfig(name: program.lastPathComponent, binary: program.lastPathComponent,
+                                                 arguments: arguments, environment: [], ram: 4 << 30)
+        kernel = try Kernel.boot(space: space, configText: config, configSource: "bench", options: .init(
+            romDirectory: program.deletingLastPathComponent().path, fileSystemRoot: image + ".files", stdio: .host(io)),
+            log: KernelLog(writer: nil))
+    }
+
+    /// Runs the program until it ends or `stop` says so; its final state.
+    func run(stop: () -> Bool) -> ComponentSummary.State? {
+        kernel.run()
+        kernel.waitUntilAllEnded(stop: stop)
+        kernel.stop()
+        return kernel.componentSummaries.first?.state
     }
 
     var output: String { sink.contents }
@@ -385,7 +399,7 @@ extension Bench {
             let stop = StopFlag()
             let done = DispatchSemaphore(value: 0)
             Thread {
-                _ = program.command.run { stop.isSet }
+                _ = program.run { stop.isSet }
                 done.signal()
             }.start()
             while !program.output.contains("ready") { usleep(10_000) }
@@ -423,11 +437,11 @@ extension Bench {
                         }.start()
                     }
                     let start = nowNanoseconds()
-                    let outcome = program.command.run { false }
+                    let outcome = program.run { false }
                     times[index].append(nowNanoseconds() - start)
                     finished.set()
                     program.space.waitForCommits()
-                    guard outcome == .exited(0) else { throw ValidationError("coremark_like ended with \(outcome)") }
+                    guard outcome == .exited(code: 0) else { throw ValidationError("coremark_like ended with \(outcome)") }
                 }
             }
             let base = Double(median(times[0]))

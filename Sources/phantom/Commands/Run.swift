@@ -78,27 +78,42 @@ struct Run: ParsableCommand {
 
         var space = try ProgramSession.openImage(path, options: options, fresh: fresh)
         var startOver = fresh
-        if let stored = WASICommand.stored(in: space) {
-            if stored.moduleChecksum != checksum && !stored.ended && !fresh {
+        let stored: ComponentSummary?
+        do {
+            stored = try Kernel.storedComponents(in: space)?.first
+        } catch {
+            printError("phantom: \(path): cannot resume: \(error)")
+            throw ExitCode(1)
+        }
+        if let stored {
+            let ended = stored.state != .running
+            if stored.moduleChecksum != checksum && !ended && !fresh {
                 throw ValidationError("\(path) holds an unfinished run of \(stored.name), not of \(name); pass --fresh to discard it, or --image for another image")
             }
-            if stored.ended && stored.moduleChecksum == checksum && !fresh {
+            if ended && stored.moduleChecksum == checksum && !fresh {
                 // The image is the instance: a finished program is not run a second
                 // time by accident (say, by a supervisor restarting this command
                 // after a crash just past the end), which would repeat its effects.
-                if stored.trapped {
+                switch stored.state {
+                case .trapped:
                     printError("phantom: \(stored.name) in \(path) already ended with a trap; --fresh runs it again")
                     throw ExitCode(134)
+                case let .exited(code):
+                    printError("phantom: \(stored.name) in \(path) already ran to completion (exit \(code)); --fresh runs it again")
+                    throw ExitCode(Int32(truncatingIfNeeded: code))
+                case let .failed(reason):
+                    printError("phantom: \(stored.name) in \(path) could not start: \(reason); --fresh tries again")
+                    throw ExitCode(1)
+                case .running:
+                    break
                 }
-                printError("phantom: \(stored.name) in \(path) already ran to completion (exit \(stored.exitCode)); --fresh runs it again")
-                throw ExitCode(Int32(truncatingIfNeeded: stored.exitCode))
             }
-            if stored.ended && !fresh {
+            if ended && !fresh {
                 printError("phantom: the program in \(path) (\(stored.name)) had ended; starting \(name)")
                 startOver = true
             }
-        } else if space.root(0) != 0 || space.root(WasmRoots.registry) != 0 {
-            if !fresh { throw ValidationError("\(path) holds other data (not a program run); pass --fresh to replace it, or --image for another image") }
+        } else if space.root(0) != 0 || space.root(WasmRoots.registry) != 0 || space.root(ProgramSession.legacyProgramSlot) != 0 {
+            if !fresh { throw ValidationError("\(path) holds other data (not a program run by this version of phantom); pass --fresh to replace it, or --image for another image") }
         } else {
             startOver = true
         }
@@ -111,21 +126,12 @@ struct Run: ParsableCommand {
             return (host, parts.count > 1 ? parts[1] : parts[0])
         }
         let session = ProgramSession(space: space, options: options)
-        let command: WASICommand
-        if startOver {
-            do {
-                command = try WASICommand.start(
-                    module: bytes, name: name, in: space, arguments: arguments, environment: environment,
-                    preopens: preopens, io: session.io,
-                    options: InstanceOptions(memoryQuotaPages: maxMemory.bytes / 65536))
-            } catch {
-                printError("phantom: \(program): \(error)")
-                throw ExitCode(1)
-            }
-        } else {
-            command = try session.resume(path: path)
-        }
-        try session.run(command, name: name, path: path)
+        let program = URL(fileURLWithPath: self.program).standardizedFileURL
+        let config = ProgramSession.systemConfig(name: name, binary: program.lastPathComponent, arguments: arguments,
+                                                 environment: environment, ram: maxMemory.bytes)
+        let kernel = try session.boot(config: config, romDirectory: program.deletingLastPathComponent().path,
+                                      preopens: startOver ? preopens : [], path: path, resuming: !startOver)
+        try session.run(kernel, name: name, path: path)
     }
 }
 
@@ -152,14 +158,29 @@ struct Resume: ParsableCommand {
     func run() throws {
         lineBufferStandardOutput()
         let space = try ProgramSession.openImage(image, options: options)
-        guard let stored = WASICommand.stored(in: space) else {
+        let stored: ComponentSummary?
+        do {
+            stored = try Kernel.storedComponents(in: space)?.first
+        } catch {
+            printError("phantom: \(image): cannot resume: \(error)")
+            throw ExitCode(1)
+        }
+        guard let stored else {
             throw ValidationError("\(image) holds no program; start one with `phantom run --image \(image) PROGRAM.wasm`")
         }
-        guard !stored.ended else {
-            throw ValidationError("the program \(stored.name) in \(image) has ended (exit \(stored.exitCode)); `phantom run` starts it over")
+        guard stored.state == .running else {
+            let how: String
+            switch stored.state {
+            case let .exited(code): how = "exit \(code)"
+            case .trapped: how = "a trap"
+            case let .failed(reason): how = "failed to start: \(reason)"
+            case .running: how = ""
+            }
+            throw ValidationError("the program \(stored.name) in \(image) has ended (\(how)); `phantom run` starts it over")
         }
         let session = ProgramSession(space: space, options: options)
-        try session.run(try session.resume(path: image), name: stored.name, path: image)
+        let kernel = try session.boot(config: "", romDirectory: ".", preopens: [], path: image, resuming: true)
+        try session.run(kernel, name: stored.name, path: image)
     }
 }
 
@@ -204,25 +225,61 @@ struct ProgramSession {
         return try ObjectSpace(store: store, options: .init(limitBytes: options.spaceLimit.bytes))
     }
 
-    func resume(path: String) throws -> WASICommand {
-        do {
-            let command = try WASICommand.resume(in: space, io: io)
-            printError("phantom: resuming \(WASICommand.stored(in: space)?.name ?? "the program") from generation \(space.restoredGeneration.generation) of \(path)")
-            return command
-        } catch {
-            printError("phantom: \(path): cannot resume: \(error)")
-            throw ExitCode(1)
+    /// The image slot where earlier versions kept their one program (retired:
+    /// a program now runs as a system with one child, in the kernel's tables).
+    static let legacyProgramSlot = 9
+
+    /// A system with one child: the program, its argv and environment as
+    /// Genode's libc takes them (`<arg>`, `<env>`), its linear memory capped by
+    /// its RAM quota, and every service from init.
+    static func systemConfig(name: String, binary: String, arguments: [String], environment: [String], ram: UInt64) -> String {
+        var start = ConfigNode(type: "start", attributes: [.init("name", name), .init("ram", "\(ram)"), .init("caps", "1000")])
+        start.children.append(ConfigNode(type: "binary", attributes: [.init("name", binary)]))
+        var config = ConfigNode(type: "config")
+        config.children += arguments.map { ConfigNode(type: "arg", attributes: [.init("value", $0)]) }
+        config.children += environment.map { variable in
+            let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return ConfigNode(type: "env", attributes: [.init("key", String(parts[0])), .init("value", parts.count > 1 ? String(parts[1]) : "")])
         }
+        start.children.append(config)
+        let services = ["LOG", "ROM", "PD", "CPU", "Timer", "File_system", "Report"].map { ConfigNode(type: "service", attributes: [.init("name", $0)]) }
+        let root = ConfigNode(type: "config", children: [
+            ConfigNode(type: "parent-provides", children: services),
+            ConfigNode(type: "default-route", children: [ConfigNode(type: "any-service", children: [ConfigNode(type: "parent")])]),
+            start,
+        ])
+        return (try? ConfigRenderer.render(root, as: .xml)) ?? ""
     }
 
-    func run(_ command: WASICommand, name: String, path: String) throws {
+    /// Boots the one-child system: fresh from `config`, or restored from the image.
+    func boot(config: String, romDirectory: String, preopens: [(host: String, guest: String)], path: String, resuming: Bool) throws -> Kernel {
+        let kernel: Kernel
+        do {
+            kernel = try Kernel.boot(space: space, configText: config, configSource: "run", options: .init(
+                romDirectory: romDirectory, fileSystemRoot: URL(fileURLWithPath: path).deletingPathExtension().path + ".files",
+                stdio: .host(io), hostPreopens: preopens), log: KernelLog(writer: nil))
+        } catch {
+            printError("phantom: \(path): cannot \(resuming ? "resume" : "start"): \(error)")
+            throw ExitCode(1)
+        }
+        if resuming {
+            printError("phantom: resuming \(kernel.componentSummaries.first?.name ?? "the program") from generation \(space.restoredGeneration.generation) of \(path)")
+        }
+        return kernel
+    }
+
+    func run(_ kernel: Kernel, name: String, path: String) throws {
         let stop = StopSignal()
         stop.install()
         let verbose = options.verbose
         let output = self.output
+        kernel.writeTablesAtCut()
         let daemon = SnapshotDaemon<[(Int32, [UInt8])]>(
             space: space, periodNanoseconds: options.snapshotEvery.nanoseconds,
-            whileStopped: { output?.cut() ?? [] },
+            whileStopped: {
+                kernel.writeTablesAtCut()
+                return output?.cut() ?? []
+            },
             report: { result, batch in
                 switch result {
                 case let .success(snapshot):
@@ -235,10 +292,15 @@ struct ProgramSession {
                     printError("phantom: \(error)")
                 }
             })
+        kernel.run()
+        if case let .failed(reason)? = kernel.componentSummaries.first?.state {
+            printError("phantom: \(name): \(reason)")
+            throw ExitCode(ExitStatus.failure)
+        }
         daemon.start()
-        let outcome = command.run { stop.requested || daemon.failure != nil }
+        kernel.waitUntilAllEnded { stop.requested || daemon.failure != nil }
         daemon.stop()
-        command.markEnded(outcome)
+        kernel.stop()
         if case let .failure(error) = daemon.snapshotNow() {
             printError("phantom: the final snapshot failed: \(error)")
         }
@@ -249,13 +311,16 @@ struct ProgramSession {
             printError("phantom: stopping because of a failed snapshot: \(failure)")
             throw ExitCode(ExitStatus.snapshotFailed)
         }
-        switch outcome {
-        case let .exited(code):
+        switch kernel.componentSummaries.first?.state {
+        case let .exited(code)?:
             throw ExitCode(Int32(truncatingIfNeeded: code))
-        case let .trapped(trap):
-            printError("phantom: \(name) trapped: \(trap.message)")
+        case let .trapped(message)?:
+            printError("phantom: \(name) trapped: \(message)")
             throw ExitCode(ExitStatus.trapped)
-        case .stopped:
+        case let .failed(reason)?:
+            printError("phantom: \(name): \(reason)")
+            throw ExitCode(ExitStatus.failure)
+        case .running?, nil:
             let signal = stop.signal ?? SIGINT
             printError("phantom: stopped by \(StopSignal.name(of: signal)); `phantom resume --image \(path)` continues \(name)")
             throw ExitCode(ExitStatus.stopped(by: signal))

@@ -1,4 +1,5 @@
 import Foundation
+import PhantomWasm
 import Synchronization
 
 /// Output commit for stdout and stderr (DESIGN.md, "Output commit"): what a
