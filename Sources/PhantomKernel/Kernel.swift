@@ -487,3 +487,13 @@ extension Kernel {
         }
     }
 }
+
+extension Kernel {
+    /// Reads a config as the kernel would, without booting anything: throws
+    /// for text that does not parse (naming source, line and column), returns
+    /// init's warnings. `phantom boot` checks its `--config` before it touches
+    /// an image.
+    public static func check(configText: String, source: String) throws -> [String] {
+        try InitModel.parse(configText, source: source).warnings
+    }
+}

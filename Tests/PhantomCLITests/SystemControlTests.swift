@@ -69,3 +69,30 @@ import Testing
         #expect(gone.status != 0 && gone.stderr.contains("no system is running on"), "\(gone.stderr)")
     }
 }
+
+/// `phantom boot` with a config that does not parse: a message naming the
+/// file, line and column, exit 1, and no image created.
+@Suite struct BootConfigErrorTests {
+    @Test(arguments: [
+        ("bad.xml", "<config>\n\t<start name=\"a\">\n</config>\n", "bad.xml:3:"),
+        ("bad.hid", "config\n+ start a\n  ram: 1M\n", "bad.hid:"),
+        ("empty.config", "   \n", "empty.config:1:1: empty config"),
+    ])
+    func aConfigThatDoesNotParseIsRefusedBeforeTheImage(name: String, text: String, message: String) throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent(name)
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let image = directory.appendingPathComponent("x.img").path
+        let output = try PhantomProcess.run(["boot", "--image", image, "--config", file.path])
+        #expect(!output.killedBySignal && output.status == 1, "\(output.status) \(output.stderr)")
+        #expect(output.stderr.contains(message), "\(output.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: image), "no image was created")
+    }
+
+    @Test func aMissingConfigIsNamed() throws {
+        let output = try PhantomProcess.run(["boot", "--image", "/tmp/never-created.img", "--config", "/nonexistent/system.config"])
+        #expect(output.status == 1 && output.stderr.contains("/nonexistent/system.config: cannot read the config"), "\(output.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/never-created.img"))
+    }
+}

@@ -190,3 +190,56 @@ import Testing
         #expect(try refusal {} == nil, "every forgery was put back")
     }
 }
+
+/// Bad input in a config or a ROM gets a clear message; the rest of the
+/// system runs on (DESIGN.md invariant 8).
+@Suite struct BadConfigTests {
+    static let counter = node("start", ["name": "counter", "ram": "4M"], [node("binary", ["name": "counter.wasm"])])
+
+    @Test func aBinaryThatIsNotAModuleFailsAloneAndIsReported() throws {
+        let directory = try IsolationTests.romDirectory(with: ["c/counter.wasm"])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data("this is a text file, not WebAssembly\n".utf8).write(to: URL(fileURLWithPath: directory + "/notes"))
+        let harness = try KernelHarness(config: KernelTests.config([
+            node("start", ["name": "broken", "ram": "1M"], [node("binary", ["name": "notes"])]), Self.counter,
+        ]), romDirectory: directory)
+        #expect(harness.waitForLine { $0.hasPrefix("[init] Error: broken: cannot start: ") } != nil)
+        #expect(harness.waitForLine { $0 == "[init -> counter] count 5000" } != nil)
+        #expect(harness.kernel.stateReport().contains("<child name=\"broken\" binary=\"notes\" id=\"1\" failed="))
+    }
+
+    @Test func aMissingBinaryIsNamed() throws {
+        let harness = try KernelHarness(config: KernelTests.config([
+            node("start", ["name": "ghost", "ram": "1M"]), Self.counter,
+        ]))
+        #expect(harness.waitForLine { $0.hasPrefix("[init] Error: ghost: cannot start: ROM module \"ghost\" not found in ") } != nil)
+        #expect(harness.waitForLine { $0 == "[init -> counter] count 5000" } != nil)
+    }
+
+    @Test func aNamelessStartAndUnknownNodesAreSkippedWithGenodesWords() throws {
+        let harness = try KernelHarness(config: KernelTests.config([
+            node("start", ["ram": "1M"], [node("binary", ["name": "counter.wasm"])]),
+            node("frobnicate"),
+            Self.counter,
+        ]))
+        #expect(harness.waitForLine { $0 == "[init] Warning: missing 'name' attribute in '<start>' entry" } != nil)
+        #expect(harness.waitForLine { $0 == "[init] Error: unknown config element type <frobnicate>" } != nil)
+        #expect(harness.waitForLine { $0 == "[init -> counter] count 5000" } != nil)
+        #expect(harness.kernel.componentSummaries.map(\.name) == ["counter"])
+    }
+
+    @Test func aRouteToAMissingChildIsDenied() throws {
+        let harness = try KernelHarness(config: KernelTests.config([
+            node("start", ["name": "opener", "ram": "2M"], [
+                node("binary", ["name": "opener.wasm"]),
+                node("config", [:], [node("arg", ["value": "Echo"])]),
+                node("route", [:], [
+                    node("service", ["name": "Echo"], [node("child", ["name": "nobody"])]),
+                    node("any-service", [:], [node("parent")]),
+                ]),
+            ]),
+        ]), romDirectory: SessionTests.kernelPrograms)
+        #expect(harness.waitForLine { $0.hasPrefix("[init -> opener] open Echo: -1") } != nil)
+        #expect(harness.waitForLine { $0 == "[init] child \"opener\" exited with exit value 1" } != nil)
+    }
+}

@@ -58,6 +58,12 @@ struct Boot: ParsableCommand {
         guard let configText = String(data: data, encoding: .utf8) else {
             throw CommandFailure("\(configPath): the config is not UTF-8 text")
         }
+        // A config that does not parse is refused before any image is touched.
+        do {
+            _ = try Kernel.check(configText: configText, source: configPath)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
         let configDirectory = URL(fileURLWithPath: configPath).deletingLastPathComponent()
         let romDirectory = roms ?? configDirectory.appendingPathComponent("rom").path
         let path = location.path
