@@ -190,11 +190,9 @@ public final class Kernel: @unchecked Sendable {
         dirty = true
         let available = ramAvailable()
         lock.unlock()
-        var ram = spec.ram
-        if ram > available {
-            say("Warning: \(spec.name): assigned RAM exceeds available RAM (\(available) < \(ram)), clamping")
-            ram = available
-        }
+        let grant = Quota.initialRam(child: spec.name, configured: NumberOfBytes(spec.ram), available: NumberOfBytes(available))
+        if let message = grant.message { say(message.description) }
+        let ram = grant.granted.value
         var componentImage = ComponentImage(
             id: id, name: spec.name, binary: spec.binary, version: spec.version, moduleChecksum: 0,
             ramQuota: ram, capsQuota: spec.caps, configText: spec.configText, configVersion: 1,

@@ -243,3 +243,36 @@ import Testing
         #expect(harness.waitForLine { $0 == "[init] child \"opener\" exited with exit value 1" } != nil)
     }
 }
+
+/// Genode's session quota transfer: RAM a client gives with a session is
+/// charged to it and added to the server's quota while the session lives.
+@Suite struct SessionQuotaTests {
+    @Test func aSessionsRamGoesToTheServerAndComesBackOnClose() throws {
+        let harness = try KernelHarness(config: KernelTests.config([
+            node("start", ["name": "server", "ram": "2M"], [
+                node("binary", ["name": "echo_server.wasm"]), node("provides", [:], [node("service", ["name": "Echo"])]),
+            ]),
+            node("start", ["name": "client", "ram": "2M"], [node("binary", ["name": "ticker.wasm"])]),
+        ]), romDirectory: SessionTests.kernelPrograms)
+        #expect(harness.waitForLine { $0.hasPrefix("[init -> client] tick 1") } != nil)
+        let kernel = harness.kernel
+        let client = try #require(kernel.componentSummaries.firstIndex { $0.name == "client" }).advanced(by: 1)
+        func ram(of name: String) -> String? {
+            let report = kernel.stateReport()
+            guard let child = report.range(of: "<child name=\"\(name)\""), let ram = report[child.upperBound...].range(of: "<ram ") else { return nil }
+            return String(report[ram.lowerBound...].prefix { $0 != "\n" })
+        }
+        // More than the client has is refused.
+        var pending: UInt64 = 0
+        #expect(kernel.sessionOpen(client: UInt64(client), service: "Echo", label: "big", ram: 3 << 20, pending: &pending) == .value(SessionStatus.quota.rawValue))
+        // 512K: waits for the server's answer, then the server's quota has grown by it.
+        var answer = kernel.sessionOpen(client: UInt64(client), service: "Echo", label: "quota", ram: 512 << 10, pending: &pending)
+        #expect(harness.waitForLine { $0 == "[init -> server] echo: open client -> quota" } != nil)
+        while case .block = answer { answer = kernel.sessionOpen(client: UInt64(client), service: "Echo", label: "quota", ram: 512 << 10, pending: &pending) }
+        guard case let .value(handle) = answer, handle > 0 else { Issue.record("open failed: \(answer)"); return }
+        #expect(ram(of: "server")?.contains("assigned=\"2M\" quota=\"2560K\"") == true, "\(ram(of: "server") ?? "")")
+        #expect(ram(of: "client")?.contains("quota=\"2M\"") == true)
+        #expect(kernel.sessionClose(client: UInt64(client), handle: UInt64(handle)) == 0)
+        #expect(ram(of: "server")?.contains("assigned=\"2M\" quota=\"2M\"") == true, "\(ram(of: "server") ?? "")")
+    }
+}

@@ -25,10 +25,13 @@ extension Kernel {
             }
             out += "\t<child \(attributes)>\n"
             if options.childRAM {
+                // Donations: what this child gave with its sessions is used;
+                // what clients gave it is part of its quota while they last.
                 let used = (component?.memoryBytes ?? 0)
                     + image.sessions.filter { $0.client == stored.id }.reduce(UInt64(0)) { $0 + $1.ramQuota }
-                let avail = stored.ramQuota > used ? stored.ramQuota - used : 0
-                out += "\t\t<ram assigned=\"\(NumberOfBytes(stored.ramQuota))\" quota=\"\(NumberOfBytes(stored.ramQuota))\" used=\"\(NumberOfBytes(used))\" avail=\"\(NumberOfBytes(avail))\"/>\n"
+                let quota = stored.ramQuota + receivedQuota(of: stored.id)
+                let avail = quota > used ? quota - used : 0
+                out += "\t\t<ram assigned=\"\(NumberOfBytes(stored.ramQuota))\" quota=\"\(NumberOfBytes(quota))\" used=\"\(NumberOfBytes(used))\" avail=\"\(NumberOfBytes(avail))\"/>\n"
             }
             if options.childCaps {
                 let used = UInt64(image.sessions.filter { $0.client == stored.id }.count)

@@ -53,7 +53,7 @@ extension Kernel {
             let session = image.sessions[index]
             if session.client == component.id {
                 image.sessions.remove(at: index)
-                if case let .component(server) = session.server {
+                if case let .component(server) = session.server, server != 0 {
                     events.append(Events.server(server))
                     enqueue(RequestImage(id: nextRequestID(), session: session.id, server: server, kind: .close, payload: []))
                 }
@@ -70,6 +70,13 @@ extension Kernel {
         component.image.announced = []
         dirty = true
         return events
+    }
+
+    /// RAM clients donated to a server with their open sessions (Genode's
+    /// session quota transfer), derived from the sessions so that a close
+    /// returns it by itself. Lock held.
+    func receivedQuota(of server: UInt64) -> UInt64 {
+        image.sessions.filter { $0.server == .component(server) && $0.state == .available }.reduce(0) { $0 + $1.ramQuota }
     }
 
     func nextRequestID() -> UInt64 {
