@@ -67,6 +67,8 @@ public final class Kernel: @unchecked Sendable {
     var stopping = false
     /// Broadcast whenever a component ends (`waitUntilAllEnded`).
     let ends = NSCondition()
+    /// Wakes the state reporter (on stop).
+    let reporterWake = NSCondition()
     /// Report contents changed since the last state report (report_rom).
     let services: BuiltinServices
 
@@ -115,6 +117,40 @@ public final class Kernel: @unchecked Sendable {
         lock.unlock()
         for component in restored { schedule(component) }
         reconcile()
+        startStateReporter()
+    }
+
+    /// Genode's state reporter: with a `<report>` node, init's state report is
+    /// looked at every `delay_ms` and whoever waits on the ROM `state` is woken
+    /// when it changed. Without one, no thread runs.
+    private func startStateReporter() {
+        let thread = Thread { [weak self] in
+            var last: UInt64 = 0
+            while let self {
+                self.lock.lock()
+                let report = self.config.initConfig.report
+                let stopping = self.stopping
+                let text = report.map { Array(self.stateReportLocked(ReportOptions($0)).utf8) }
+                self.lock.unlock()
+                if stopping { return }
+                if let text {
+                    let version = Kernel.contentVersion(text)
+                    if version != last {
+                        last = version
+                        self.scheduler.signal(Events.report("state"))
+                    }
+                }
+                self.reporterWake.lock()
+                if let report {
+                    _ = self.reporterWake.wait(until: Date(timeIntervalSinceNow: Double(max(report.delayMs, 10)) / 1000))
+                } else {
+                    self.reporterWake.wait() // until a config with a <report> node, or the stop
+                }
+                self.reporterWake.unlock()
+            }
+        }
+        thread.name = "phantom-state-reporter"
+        thread.start()
     }
 
     /// Stops every thread at its next slice boundary; the tree stays in the
@@ -123,6 +159,9 @@ public final class Kernel: @unchecked Sendable {
         lock.lock()
         stopping = true
         lock.unlock()
+        reporterWake.lock()
+        reporterWake.broadcast()
+        reporterWake.unlock()
         scheduler.stop()
     }
 
@@ -427,6 +466,9 @@ extension Kernel {
         space.safepoints.unregister()
         for warning in model.warnings { say(warning) }
         reconcile()
+        reporterWake.lock()
+        reporterWake.broadcast()
+        reporterWake.unlock()
         return model.warnings
     }
 }

@@ -74,7 +74,7 @@ import Testing
         #expect(harness.waitForLine(after: mark) { $0.hasPrefix("[init -> counter] count ") } != nil)
         #expect(harness.waitForLine { $0 == "[init -> counter] count 30000" } != nil)
         let report = harness.kernel.stateReport()
-        #expect(report.contains("<child name=\"faulty\" binary=\"unreachable.wasm\" id=\"2\" trapped="))
+        #expect(report.contains("<child name=\"faulty\" binary=\"unreachable.wasm\" id=\"2\" state=\"trapped\" trapped="))
         #expect(report.contains("<child name=\"spinner\" binary=\"infinite_loop.wasm\" id=\"3\">"))
     }
 
@@ -205,7 +205,7 @@ import Testing
         ]), romDirectory: directory)
         #expect(harness.waitForLine { $0.hasPrefix("[init] Error: broken: cannot start: ") } != nil)
         #expect(harness.waitForLine { $0 == "[init -> counter] count 5000" } != nil)
-        #expect(harness.kernel.stateReport().contains("<child name=\"broken\" binary=\"notes\" id=\"1\" failed="))
+        #expect(harness.kernel.stateReport().contains("<child name=\"broken\" binary=\"notes\" id=\"1\" state=\"incomplete\" failed="))
     }
 
     @Test func aMissingBinaryIsNamed() throws {
@@ -274,5 +274,28 @@ import Testing
         #expect(ram(of: "client")?.contains("quota=\"2M\"") == true)
         #expect(kernel.sessionClose(client: UInt64(client), handle: UInt64(handle)) == 0)
         #expect(ram(of: "server")?.contains("assigned=\"2M\" quota=\"2M\"") == true, "\(ram(of: "server") ?? "")")
+    }
+}
+
+/// `<report>` selects what init's state report holds, and components read it
+/// as the ROM `state` (Genode publishes it as init's "state" report).
+@Suite struct StateReportTests {
+    @Test func theReportNodeSelectsTheDetails() throws {
+        var config = KernelTests.config([
+            node("start", ["name": "a", "ram": "4M", "version": "7"], [node("binary", ["name": "counter.wasm"])]),
+        ])
+        config.children.append(node("report", ["child_ram": "yes", "requested": "yes"]))
+        let harness = try KernelHarness(config: config)
+        #expect(harness.waitForLine { $0.hasPrefix("[init -> a] count ") } != nil)
+        harness.kernel.lock.lock()
+        let state = harness.kernel.romContent(for: 1, name: "state").map { String(decoding: $0.content, as: UTF8.self) }
+        harness.kernel.lock.unlock()
+        let report = try #require(state)
+        #expect(report.contains("<child name=\"a\" binary=\"counter.wasm\" version=\"7\">"), "\(report)")
+        #expect(report.contains("<ram assigned=\"4M\" quota=\"4M\""))
+        #expect(report.contains("<session service=\"PD\" label=\"a\" state=\"CAP_HANDED_OUT\" ram=\"0\" caps=\"0\"/>"), "\(report)")
+        #expect(!report.contains("<caps") && !report.contains("<provided") && !report.contains(" id=\""))
+        // `phantom ps` asks for everything.
+        #expect(harness.kernel.stateReport().contains("<child name=\"a\" binary=\"counter.wasm\" version=\"7\" id=\"1\">"))
     }
 }

@@ -1,27 +1,61 @@
-/// Init's state report (Genode's sandbox `state_reporter`): the children with
-/// their quotas and sessions, as XML. `phantom ps` shows it; a `report` node
-/// in the config selects what goes in.
+/// Init's state report (Genode's sandbox `State_reporter` and
+/// `Child::report_state`): the children with their quotas and sessions, as
+/// XML in Genode's schema. A `<report>` node in the config selects the
+/// details and makes init publish it as its "state" report (which
+/// components read as the ROM `state`); `phantom ps` asks for everything.
 extension Kernel {
     public struct ReportOptions: Sendable {
+        public var ids = true
         public var childRAM = true
         public var childCaps = true
+        public var initRAM = true
+        public var initCaps = true
         public var requested = true
         public var provided = true
         public init() {}
+
+        /// The details a config's `<report>` node asks for.
+        init(_ config: ReportConfig) {
+            ids = config.ids
+            childRAM = config.childRam
+            childCaps = config.childCaps
+            initRAM = config.initRam
+            initCaps = config.initCaps
+            requested = config.requested
+            provided = config.provided
+        }
     }
 
     public func stateReport(_ options: ReportOptions = .init()) -> String {
         lock.lock()
         defer { lock.unlock() }
-        var out = "<state version=\"\(image.configGeneration)\">\n"
+        return stateReportLocked(options)
+    }
+
+    /// Lock held.
+    func stateReportLocked(_ options: ReportOptions) -> String {
+        var out = "<state version=\"\(xmlEscape(config.initConfig.version ?? ""))\">\n"
+        if options.initRAM {
+            let total = config.totalRAM(spaceLimit: space.limitBytes)
+            let assigned = components.values.filter(\.isRunning).reduce(UInt64(0)) { $0 + $1.image.ramQuota }
+            out += "\t<ram quota=\"\(NumberOfBytes(total))\" used=\"\(NumberOfBytes(assigned))\" avail=\"\(NumberOfBytes(total > assigned ? total - assigned : 0))\"/>\n"
+        }
+        if options.initCaps {
+            let assigned = components.values.filter(\.isRunning).reduce(UInt64(0)) { $0 + $1.image.capsQuota }
+            out += "\t<caps used=\"\(assigned)\"/>\n"
+        }
         for stored in image.components {
             let component = components[stored.id]
-            var attributes = "name=\"\(xmlEscape(stored.name))\" binary=\"\(xmlEscape(stored.binary))\" id=\"\(stored.id)\""
+            var attributes = "name=\"\(xmlEscape(stored.name))\" binary=\"\(xmlEscape(stored.binary))\""
+            if let version = stored.version { attributes += " version=\"\(xmlEscape(version))\"" }
+            if options.ids { attributes += " id=\"\(stored.id)\"" }
             switch stored.state {
             case .running: break
-            case let .exited(code): attributes += " exited=\"\(code)\""
-            case let .trapped(message): attributes += " trapped=\"\(xmlEscape(message))\""
-            case let .failed(reason): attributes += " failed=\"\(xmlEscape(reason))\""
+            case let .exited(code): attributes += " exited=\"\(Int32(bitPattern: code))\""
+            // Ours: Genode has no traps; a trapped child ended, with this message.
+            case let .trapped(message): attributes += " state=\"trapped\" trapped=\"\(xmlEscape(message))\""
+            // Genode's word for a child whose environment could not be set up.
+            case let .failed(reason): attributes += " state=\"incomplete\" failed=\"\(xmlEscape(reason))\""
             }
             out += "\t<child \(attributes)>\n"
             if options.childRAM {
@@ -40,29 +74,35 @@ extension Kernel {
             }
             if options.requested {
                 let requested = image.sessions.filter { $0.client == stored.id }
-                if !requested.isEmpty {
-                    out += "\t\t<requested>\n"
-                    for session in requested {
-                        out += "\t\t\t<session service=\"\(xmlEscape(session.service))\" label=\"\(xmlEscape(session.label))\" state=\"\(session.state.rawValue)\"/>\n"
-                    }
-                    out += "\t\t</requested>\n"
-                }
+                out += requested.isEmpty ? "\t\t<requested/>\n" : "\t\t<requested>\n"
+                for session in requested { out += "\t\t\t<session \(sessionAttributes(session))/>\n" }
+                if !requested.isEmpty { out += "\t\t</requested>\n" }
             }
             if options.provided {
                 let provided = image.sessions.filter { $0.server == .component(stored.id) }
-                if !provided.isEmpty {
-                    out += "\t\t<provided>\n"
-                    for session in provided {
-                        let client = image.components.first { $0.id == session.client }?.name ?? "?"
-                        out += "\t\t\t<session service=\"\(xmlEscape(session.service))\" label=\"\(xmlEscape(session.label))\" state=\"\(session.state.rawValue)\" client=\"\(xmlEscape(client))\"/>\n"
-                    }
-                    out += "\t\t</provided>\n"
-                }
+                out += provided.isEmpty ? "\t\t<provided/>\n" : "\t\t<provided>\n"
+                for session in provided { out += "\t\t\t<session \(sessionAttributes(session))/>\n" }
+                if !provided.isEmpty { out += "\t\t</provided>\n" }
             }
             out += "\t</child>\n"
         }
         out += "</state>\n"
         return out
+    }
+
+    /// Genode's `Session_state::generate_client_side_info`.
+    private func sessionAttributes(_ session: SessionImage) -> String {
+        "service=\"\(xmlEscape(session.service))\" label=\"\(xmlEscape(session.label))\" state=\"\(Self.genodePhase(session.state))\" ram=\"\(NumberOfBytes(session.ramQuota))\" caps=\"\(session.environment ? 0 : 1)\""
+    }
+
+    /// Genode's session phases for ours.
+    static func genodePhase(_ state: SessionImage.State) -> String {
+        switch state {
+        case .creating: "CREATE_REQUESTED"
+        case .available: "CAP_HANDED_OUT"
+        case .denied: "SERVICE_DENIED"
+        case .closing: "CLOSE_REQUESTED"
+        }
     }
 
     /// The reports components published (Report sessions), by label.
@@ -77,4 +117,3 @@ func xmlEscape(_ text: String) -> String {
     text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
         .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
 }
-

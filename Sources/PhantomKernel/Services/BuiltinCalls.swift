@@ -62,10 +62,23 @@ extension Kernel {
     func romContent(for id: UInt64, name: String) -> (content: [UInt8], version: UInt64)? {
         guard let component = components[id] else { return nil }
         if name == "config" { return (Array(component.image.configText.utf8), component.image.configVersion) }
+        if name == "state", let report = config.initConfig.report {
+            // Init's own state report (`<report>`); its version is a hash of its
+            // text, so it stays comparable across restores.
+            let text = Array(stateReportLocked(ReportOptions(report)).utf8)
+            return (text, Self.contentVersion(text))
+        }
         if let report = image.reports[name] ?? image.reports.first(where: { SessionLabelText.last(of: $0.key) == name })?.value {
             return (report.content, report.version)
         }
         return services.romFile(named: name).map { ($0, 1) }
+    }
+
+    /// A nonzero version derived from content (FNV-1a).
+    static func contentVersion(_ bytes: [UInt8]) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return max(hash >> 1, 1)
     }
 
     func romEvent(for id: UInt64, name: String) -> KernelEvent {

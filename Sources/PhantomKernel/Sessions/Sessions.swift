@@ -27,7 +27,7 @@ extension Kernel {
     /// `parent-provides` read as in Genode. Lock held.
     func openEnvironmentSessions(for component: Component) {
         guard component.isRunning else { return }
-        for (service, label) in [("PD", ""), ("CPU", ""), ("LOG", ""), ("ROM", component.image.binary)] {
+        for (service, label) in [("PD", ""), ("CPU", ""), ("LOG", ""), ("ROM", "")] {
             let full = Kernel.prefixed(label, by: component.name)
             let id = image.nextSession
             image.nextSession += 1
