@@ -69,6 +69,9 @@ public final class Kernel: @unchecked Sendable {
     let ends = NSCondition()
     /// Wakes the state reporter (on stop).
     let reporterWake = NSCondition()
+    /// Events to signal once `lock` is released (collected by code that
+    /// runs with it held). Lock held.
+    var pendingSignals: [KernelEvent] = []
     /// Report contents changed since the last state report (report_rom).
     let services: BuiltinServices
 
@@ -266,7 +269,10 @@ public final class Kernel: @unchecked Sendable {
         components[id] = component
         image.components.append(component.image)
         openEnvironmentSessions(for: component)
+        let signals = pendingSignals
+        pendingSignals.removeAll()
         lock.unlock()
+        for event in signals { scheduler.signal(event) }
         space.safepoints.unregister()
         if component.isRunning { schedule(component) }
     }
@@ -395,12 +401,34 @@ public final class Kernel: @unchecked Sendable {
 
     func componentOutput(_ id: UInt64, descriptor: Int32, bytes: [UInt8]) {
         lock.lock()
-        defer { lock.unlock() }
+        var signals: [KernelEvent] = []
+        defer {
+            lock.unlock()
+            for event in signals { scheduler.signal(event) }
+        }
         guard let component = components[id] else { return }
+        // Its LOG session: init's own (the system log), or a child's LOG
+        // service, to which each line becomes a call nobody waits for.
+        let logSession = image.sessions.first { $0.client == id && $0.environment && $0.service == "LOG" }
         var partial = component.image.partialLine[descriptor] ?? []
         for byte in bytes {
             if byte == 10 {
-                log.append("[init -> \(component.name)] \(String(decoding: partial, as: UTF8.self))")
+                // Lines written before the server answered the open wait behind it
+                // in its queue (server 0: not routed yet; they move with the session).
+                if let logSession, case let .component(server) = logSession.server,
+                   logSession.state == .available || logSession.state == .creating {
+                    let queued = image.requests.count { $0.session == logSession.id }
+                    if queued < 4096 {
+                        var request = RequestImage(id: nextRequestID(), session: logSession.id, server: server, kind: .call, payload: partial)
+                        request.discardReply = true
+                        enqueue(request)
+                        if server != 0 { signals.append(Events.server(server)) }
+                    } else {
+                        log.append("[init] Warning: \(component.name): its LOG server takes nothing; a line is dropped")
+                    }
+                } else {
+                    log.append("[init -> \(logSession?.label ?? component.name)] \(String(decoding: partial, as: UTF8.self))")
+                }
                 partial.removeAll(keepingCapacity: true)
             } else if partial.count < 8192 {
                 partial.append(byte)

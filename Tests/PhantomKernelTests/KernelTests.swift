@@ -299,3 +299,30 @@ import Testing
         #expect(harness.kernel.stateReport().contains("<child name=\"a\" binary=\"counter.wasm\" version=\"7\" id=\"1\">"))
     }
 }
+
+/// WASI's stdout is the component's LOG session, wherever it is routed.
+@Suite struct LogRoutingTests {
+    /// Server first, or client first (its LOG session then waits for the
+    /// announce, and what it wrote meanwhile follows the open).
+    @Test(arguments: [false, true])
+    func stdoutGoesThroughAChildsLogService(clientFirst: Bool) throws {
+        let server = node("start", ["name": "log_server", "ram": "2M"], [
+            node("binary", ["name": "log_server.wasm"]), node("provides", [:], [node("service", ["name": "LOG"])]),
+            node("route", [:], [node("any-service", [:], [node("parent")])]),
+        ])
+        let client = node("start", ["name": "ticker", "ram": "2M"], [
+            node("binary", ["name": "ticker.wasm"]),
+            node("route", [:], [
+                node("service", ["name": "LOG"], [node("child", ["name": "log_server"])]),
+                node("any-service", [:], [node("parent")]),
+            ]),
+        ])
+        let harness = try KernelHarness(config: KernelTests.config(clientFirst ? [client, server] : [server, client]),
+                                        romDirectory: SessionTests.kernelPrograms)
+        #expect(harness.waitForLine { $0 == "[init -> log_server] [ticker] tick 1" } != nil)
+        #expect(harness.waitForLine { $0 == "[init -> log_server] [ticker] tick 3" } != nil)
+        #expect(!harness.log.lines().contains { $0.text.hasPrefix("[init -> ticker] tick") })
+        let report = harness.kernel.stateReport()
+        #expect(report.contains("<session service=\"LOG\" label=\"ticker\" state=\"CAP_HANDED_OUT\""), "\(report)")
+    }
+}

@@ -101,6 +101,9 @@ struct RequestImage: Codable, Equatable {
     var delivered = false
     var replyStatus: Int32?
     var reply: [UInt8]?
+    /// A call nobody waits for (a LOG line written through stdout): its
+    /// reply is dropped when it comes.
+    var discardReply: Bool?
 }
 
 struct ReportImage: Codable, Equatable {

@@ -14,7 +14,7 @@ extension Kernel {
             var text = String(decoding: payload, as: UTF8.self)
             if text.hasSuffix("\n") { text.removeLast() }
             for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-                log.append("[\(session.label)] \(line)")
+                log.append("[init -> \(session.label)] \(line)")
             }
             return (.value(0), [])
         case "Report":

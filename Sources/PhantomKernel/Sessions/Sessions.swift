@@ -37,9 +37,15 @@ extension Kernel {
                                                    server: .builtin(service), state: .available, ramQuota: 0, environment: true))
             case let .denied(messages):
                 for message in messages { say(message) }
-            case .child, .pending:
-                // Environment sessions served by children come with nested init (issue 10).
-                break
+            case let .child(server, rewritten):
+                // A child serves it (a LOG server): requested like any session.
+                image.sessions.append(SessionImage(id: id, service: service, label: rewritten, client: component.id,
+                                                   server: .component(server), state: .creating, ramQuota: 0, environment: true))
+                enqueue(RequestImage(id: nextRequestID(), session: id, server: server, kind: .open, payload: Array(rewritten.utf8)))
+                pendingSignals.append(Events.server(server))
+            case let .pending(rewritten):
+                image.sessions.append(SessionImage(id: id, service: service, label: rewritten, client: component.id,
+                                                   server: .component(0), state: .creating, ramQuota: 0, environment: true))
             }
         }
         dirty = true
@@ -169,7 +175,14 @@ extension Kernel {
         case let .child(server, rewritten):
             image.sessions[index].server = .component(server)
             image.sessions[index].label = rewritten
+            // The open goes before anything queued on the session meanwhile.
+            let waiting = image.requests.filter { $0.session == session.id && $0.server == 0 }
+            image.requests.removeAll { $0.session == session.id && $0.server == 0 }
             enqueue(RequestImage(id: nextRequestID(), session: session.id, server: server, kind: .open, payload: Array(rewritten.utf8)))
+            for var request in waiting {
+                request.server = server
+                enqueue(request)
+            }
             events.append(Events.server(server))
             return true
         case .parent(let service, let rewritten):
@@ -315,6 +328,8 @@ extension Kernel {
                 image.sessions[session].state = status >= 0 ? .available : .denied
                 events.append(Events.session(request.session))
             }
+        case .call where request.discardReply == true:
+            image.requests.remove(at: index)
         case .call:
             image.requests[index].replyStatus = status
             image.requests[index].reply = data
