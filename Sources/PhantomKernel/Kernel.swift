@@ -214,12 +214,40 @@ public final class Kernel: @unchecked Sendable {
         }
         let wanted = Set(specs.map(\.name))
         toStop += components.values.filter { !wanted.contains($0.name) }
+        // Genode restarts a child whose sessions the new config routes to
+        // another server (or denies); one whose server is merely missing now
+        // keeps waiting.
+        for component in components.values where component.isRunning && !toStop.contains(where: { $0 === component }) {
+            guard let spec = specs.first(where: { $0.name == component.name }) else { continue }
+            if routesChanged(for: component) {
+                toStop.append(component)
+                toStart.append(spec)
+            }
+        }
         lock.unlock()
         space.safepoints.unregister()
 
         for id in configChanged { scheduler.signal(Events.rom(component: id, name: "config")) }
         for component in toStop { tearDown(component) }
         for spec in toStart { start(spec) }
+    }
+
+    /// Whether any session of `component` would now be routed elsewhere. Lock held.
+    private func routesChanged(for component: Component) -> Bool {
+        for session in image.sessions where session.client == component.id && session.state != .denied {
+            guard let requested = session.requested else { continue }
+            switch route(client: component, service: session.service, label: requested) {
+            case let .parent(service, _):
+                if session.server != .builtin(service) { return true }
+            case let .child(server, _):
+                if session.server != .component(server) { return true }
+            case .pending:
+                continue
+            case .denied:
+                return true
+            }
+        }
+        return false
     }
 
     /// Starts one child: reads its binary, lays out its WASI state, instantiates

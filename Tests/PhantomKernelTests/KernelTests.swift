@@ -326,3 +326,39 @@ import Testing
         #expect(report.contains("<session service=\"LOG\" label=\"ticker\" state=\"CAP_HANDED_OUT\""), "\(report)")
     }
 }
+
+/// Reconfiguration: a child whose route moves to another server restarts.
+@Suite struct RouteChangeTests {
+    static func config(logTo server: String) -> ConfigNode {
+        func logServer(_ name: String) -> ConfigNode {
+            node("start", ["name": name, "ram": "2M"], [
+                node("binary", ["name": "log_server.wasm"]), node("provides", [:], [node("service", ["name": "LOG"])]),
+                node("route", [:], [node("any-service", [:], [node("parent")])]),
+            ])
+        }
+        return KernelTests.config([
+            logServer("first"), logServer("second"),
+            node("start", ["name": "ticker", "ram": "2M"], [
+                node("binary", ["name": "ticker.wasm"]),
+                node("route", [:], [
+                    node("service", ["name": "LOG"], [node("child", ["name": server])]),
+                    node("any-service", [:], [node("parent")]),
+                ]),
+            ]),
+        ])
+    }
+
+    @Test func aChildWhoseRouteMovesToAnotherServerRestarts() throws {
+        let harness = try KernelHarness(config: Self.config(logTo: "first"), romDirectory: SessionTests.kernelPrograms)
+        #expect(harness.waitForLine { $0 == "[init -> first] [ticker] tick 2" } != nil)
+        let text = try ConfigRenderer.render(Self.config(logTo: "second"), as: .xml)
+        try harness.kernel.apply(configText: text)
+        // Restarted: a new instance counts from 1 again, through the new server.
+        #expect(harness.waitForLine { $0 == "[init -> second] [ticker] tick 1" } != nil)
+        // Unchanged routes leave a child alone: applying the same config again restarts nothing.
+        let mark = harness.log.lines().last?.sequence ?? 0
+        try harness.kernel.apply(configText: text)
+        #expect(harness.waitForLine(after: mark) { $0.hasPrefix("[init -> second] [ticker] tick ") } != nil)
+        #expect(!harness.log.lines(after: mark).contains { $0.text == "[init -> second] [ticker] tick 1" })
+    }
+}

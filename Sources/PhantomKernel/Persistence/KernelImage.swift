@@ -88,6 +88,9 @@ struct SessionImage: Codable, Equatable {
     /// Kernel-opened environment sessions (PD, CPU, LOG, ROM) are not closed
     /// by the component.
     var environment: Bool = false
+    /// The label as the client asked for it (prefixed, before a route
+    /// target rewrote it): a new config routes it again from this.
+    var requested: String?
 }
 
 struct RequestImage: Codable, Equatable {

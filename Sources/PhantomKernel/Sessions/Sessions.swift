@@ -34,18 +34,18 @@ extension Kernel {
             switch route(client: component, service: service, label: full) {
             case let .parent(_, rewritten):
                 image.sessions.append(SessionImage(id: id, service: service, label: rewritten, client: component.id,
-                                                   server: .builtin(service), state: .available, ramQuota: 0, environment: true))
+                                                   server: .builtin(service), state: .available, ramQuota: 0, environment: true, requested: full))
             case let .denied(messages):
                 for message in messages { say(message) }
             case let .child(server, rewritten):
                 // A child serves it (a LOG server): requested like any session.
                 image.sessions.append(SessionImage(id: id, service: service, label: rewritten, client: component.id,
-                                                   server: .component(server), state: .creating, ramQuota: 0, environment: true))
+                                                   server: .component(server), state: .creating, ramQuota: 0, environment: true, requested: full))
                 enqueue(RequestImage(id: nextRequestID(), session: id, server: server, kind: .open, payload: Array(rewritten.utf8)))
                 pendingSignals.append(Events.server(server))
             case let .pending(rewritten):
                 image.sessions.append(SessionImage(id: id, service: service, label: rewritten, client: component.id,
-                                                   server: .component(0), state: .creating, ramQuota: 0, environment: true))
+                                                   server: .component(0), state: .creating, ramQuota: 0, environment: true, requested: full))
             }
         }
         dirty = true
@@ -150,16 +150,16 @@ extension Kernel {
             return .value(SessionStatus.denied.rawValue)
         case let .parent(service, rewritten):
             image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
-                                               server: .builtin(service), state: .available, ramQuota: ram))
+                                               server: .builtin(service), state: .available, ramQuota: ram, requested: full))
             return .value(Int32(truncatingIfNeeded: sessionID))
         case let .child(server, rewritten):
             image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
-                                               server: .component(server), state: .creating, ramQuota: ram))
+                                               server: .component(server), state: .creating, ramQuota: ram, requested: full))
             enqueue(RequestImage(id: nextRequestID(), session: sessionID, server: server, kind: .open, payload: Array(rewritten.utf8)))
             events.append(Events.server(server))
         case let .pending(rewritten):
             image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
-                                               server: .component(0), state: .creating, ramQuota: ram))
+                                               server: .component(0), state: .creating, ramQuota: ram, requested: full))
         }
         pending = sessionID
         return .block(.event(Events.session(sessionID)))
