@@ -278,7 +278,11 @@ public final class Kernel: @unchecked Sendable {
             }
             let state = try WASIState.create(in: space, args: [spec.name] + spec.arguments,
                                              environment: spec.environment, preopens: preopens, romDirectory: "/rom")
-            let wasi = try WASI(space: space, stateOffset: state, io: personalityIO(component: id), rom: romProvider(component: id))
+            lock.lock()
+            let console = reachesConsole(spec.name)
+            lock.unlock()
+            let wasi = try WASI(space: space, stateOffset: state, io: personalityIO(component: id, console: console),
+                                rom: romProvider(component: id))
             let imports = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: id))
             let quotaPages = max(1, ram / 65536)
             let instance = try Instance.instantiate(module, in: space, imports: imports,
@@ -311,7 +315,8 @@ public final class Kernel: @unchecked Sendable {
         var wasiByInstance: [UInt32: ComponentImports] = [:]
         var wasis: [UInt64: WASI] = [:]
         for stored in image.components where stored.state == .running {
-            let wasi = try WASI(space: space, stateOffset: stored.wasiState, io: personalityIO(component: stored.id),
+            let console = image.sessions.contains { $0.client == stored.id && $0.environment && $0.service == "Terminal" }
+            let wasi = try WASI(space: space, stateOffset: stored.wasiState, io: personalityIO(component: stored.id, console: console),
                                 rom: romProvider(component: stored.id))
             wasis[stored.id] = wasi
             wasiByInstance[stored.instance] = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: stored.id))
@@ -403,16 +408,29 @@ public final class Kernel: @unchecked Sendable {
     // MARK: - Output
 
     /// A component's stdout and stderr: its LOG session, as whole lines.
-    private func personalityIO(component id: UInt64) -> WASIHostIO {
+    /// Its stdin: the Terminal session — the console `phantom boot` runs on —
+    /// when its routes give it one, else an empty file.
+    private func personalityIO(component id: UInt64, console: Bool) -> WASIHostIO {
         if case let .host(io) = options.stdio { return io }
-        return WASIHostIO(
-            write: { [weak self] descriptor, bytes in
-                self?.componentOutput(id, descriptor: descriptor, bytes: bytes)
-                return .wrote(bytes.count)
-            },
-            input: { _ in .endOfFile },
-            inputReady: { true },
-            stdinDescriptor: -1)
+        let write: @Sendable (Int32, [UInt8]) -> WASIHostIO.Output = { [weak self] descriptor, bytes in
+            self?.componentOutput(id, descriptor: descriptor, bytes: bytes)
+            return .wrote(bytes.count)
+        }
+        if console {
+            var io = WASIHostIO.standard
+            io.write = write
+            return io
+        }
+        return WASIHostIO(write: write, input: { _ in .endOfFile }, inputReady: { true }, stdinDescriptor: -1)
+    }
+
+    /// Whether `name`'s routes lead a Terminal session to init's console. Lock held.
+    func reachesConsole(_ name: String) -> Bool {
+        var state = RoutingState(parentServices: config.parentProvides, aliases: config.initConfig.aliasTable)
+        state.childServices = []
+        let request = SessionRequest(child: name, service: "Terminal", label: SessionLabel(name))
+        if case .routed(.parent) = config.initConfig.resolve(request, in: state).outcome { return true }
+        return false
     }
 
     /// The component's `/rom` directory: its ROM sessions (its config, reports,

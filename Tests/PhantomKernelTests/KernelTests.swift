@@ -362,3 +362,23 @@ import Testing
         #expect(!harness.log.lines(after: mark).contains { $0.text == "[init -> second] [ticker] tick 1" })
     }
 }
+
+/// stdin is a Terminal session, and only a child routed to init's console has one.
+@Suite struct TerminalTests {
+    @Test func onlyAChildRoutedToTheConsoleGetsATerminal() throws {
+        var config = KernelTests.config([
+            node("start", ["name": "reader", "ram": "2M"], [node("binary", ["name": "counter.wasm"])]),
+            node("start", ["name": "other", "ram": "2M"], [
+                node("binary", ["name": "counter.wasm"]),
+                node("route", [:], [node("service", ["name": "Terminal"], [node("child", ["name": "reader"])]), node("any-service", [:], [node("parent")])]),
+            ]),
+        ])
+        config.children[0].children.append(node("service", ["name": "Terminal"]))
+        let harness = try KernelHarness(config: config)
+        #expect(harness.waitForLine { $0.hasPrefix("[init -> other] count ") } != nil)
+        let report = harness.kernel.stateReport()
+        #expect(report.contains("<session service=\"Terminal\" label=\"reader\" state=\"CAP_HANDED_OUT\""), "\(report)")
+        #expect(!report.contains("label=\"other\" state=\"CAP_HANDED_OUT\" ram=\"0\" caps=\"0\"/>\n\t\t\t<session service=\"Terminal\""))
+        #expect(report.components(separatedBy: "service=\"Terminal\"").count == 2, "one Terminal session: \(report)")
+    }
+}

@@ -27,7 +27,9 @@ extension Kernel {
     /// `parent-provides` read as in Genode. Lock held.
     func openEnvironmentSessions(for component: Component) {
         guard component.isRunning else { return }
-        for (service, label) in [("PD", ""), ("CPU", ""), ("LOG", ""), ("ROM", "")] {
+        // Ours: stdin is a Terminal session, opened only if routed to init's console.
+        let terminal = reachesConsole(component.name) ? [("Terminal", "")] : []
+        for (service, label) in [("PD", ""), ("CPU", ""), ("LOG", ""), ("ROM", "")] + terminal {
             let full = Kernel.prefixed(label, by: component.name)
             let id = image.nextSession
             image.nextSession += 1
