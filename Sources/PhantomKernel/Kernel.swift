@@ -268,7 +268,13 @@ public final class Kernel: @unchecked Sendable {
             ramQuota: ram, capsQuota: spec.caps, configText: spec.configText, configVersion: 1,
             instance: 0, thread: 0, wasiState: 0, state: .running)
         let component: Component
-        do {
+        if NativeComponents.names.contains(spec.binary) && services.romFile(named: spec.binary) == nil {
+            // Served by the kernel itself: no module, no thread; it announces
+            // what its start node provides.
+            componentImage.native = spec.binary
+            componentImage.announced = spec.provides
+            component = Component(image: componentImage, instance: nil, thread: nil, wasi: nil)
+        } else { do {
             let bytes = try services.binary(named: spec.binary)
             componentImage.moduleChecksum = CRC32C.checksum(bytes)
             let module = try WasmModule(bytes: bytes)
@@ -296,11 +302,17 @@ public final class Kernel: @unchecked Sendable {
             componentImage.state = .failed(reason: "\(error)")
             component = Component(image: componentImage, instance: nil, thread: nil, wasi: nil)
             say("Error: \(spec.name): cannot start: \(error)")
-        }
+        } }
         lock.lock()
         components[id] = component
         image.components.append(component.image)
         openEnvironmentSessions(for: component)
+        if component.image.native != nil {
+            // Requests that waited for its services go to it now.
+            var events: [KernelEvent] = []
+            retryPendingSessions(events: &events)
+            pendingSignals += events
+        }
         let signals = pendingSignals
         pendingSignals.removeAll()
         lock.unlock()
@@ -314,7 +326,7 @@ public final class Kernel: @unchecked Sendable {
     private func restoreComponents() throws {
         var wasiByInstance: [UInt32: ComponentImports] = [:]
         var wasis: [UInt64: WASI] = [:]
-        for stored in image.components where stored.state == .running {
+        for stored in image.components where stored.state == .running && stored.native == nil {
             let console = image.sessions.contains { $0.client == stored.id && $0.environment && $0.service == "Terminal" }
             let wasi = try WASI(space: space, stateOffset: stored.wasiState, io: personalityIO(component: stored.id, console: console),
                                 rom: romProvider(component: stored.id))
@@ -324,7 +336,7 @@ public final class Kernel: @unchecked Sendable {
         let engine: WasmEngine? = space.root(WasmRoots.registry) == 0 ? nil
             : try WasmEngine.restore(space, importsFor: { wasiByInstance[$0] })
         for stored in image.components {
-            guard stored.state == .running, let engine else {
+            guard stored.state == .running, stored.native == nil, let engine else {
                 components[stored.id] = Component(image: stored, instance: nil, thread: nil, wasi: nil)
                 continue
             }

@@ -382,3 +382,38 @@ import Testing
         #expect(report.components(separatedBy: "service=\"Terminal\"").count == 2, "one Terminal session: \(report)")
     }
 }
+
+/// report_rom, served by the kernel: reports by label, handed out as ROMs by policy.
+@Suite struct ReportRomTests {
+    @Test func aReportReachesTheRomItsPolicySelectsAndWakesItsReader() throws {
+        let harness = try KernelHarness(config: KernelTests.config([
+            node("start", ["name": "report_rom", "ram": "1M"], [
+                node("provides", [:], [node("service", ["name": "Report"]), node("service", ["name": "ROM"])]),
+                node("config", [:], [node("policy", ["label": "watcher -> config", "report": "reporter -> status"])]),
+            ]),
+            node("start", ["name": "reporter", "ram": "1M"], [
+                node("binary", ["name": "ticker.wasm"]),
+                node("route", [:], [node("service", ["name": "Report"], [node("child", ["name": "report_rom"])]),
+                                    node("any-service", [:], [node("parent")])]),
+            ]),
+            node("start", ["name": "watcher", "ram": "1M"], [
+                node("binary", ["name": "rom_watcher.wasm"]),
+                node("route", [:], [node("service", ["name": "ROM", "label_last": "config"], [node("child", ["name": "report_rom"])]),
+                                    node("any-service", [:], [node("parent")])]),
+            ]),
+        ]), romDirectory: SessionTests.kernelPrograms)
+        #expect(harness.waitForLine { $0.hasPrefix("[init -> reporter] tick 1") } != nil)
+        let kernel = harness.kernel
+        var pending: UInt64 = 0
+        guard case let .value(handle) = kernel.sessionOpen(client: 2, service: "Report", label: "status", ram: 0, pending: &pending), handle > 0 else {
+            Issue.record("the Report session was not opened"); return
+        }
+        for text in ["first report", "second report"] {
+            let (answer, _) = try kernel.sessionCall(client: 2, handle: UInt64(handle), payload: { Array(text.utf8) }, pending: &pending)
+            #expect(answer == .value(0))
+            #expect(harness.waitForLine { $0.hasPrefix("[init -> watcher] config ") && $0.hasSuffix(": \(text)") } != nil, "\(harness.log.lines().map(\.text).suffix(10))")
+        }
+        let report = kernel.stateReport()
+        #expect(report.contains("<session service=\"Report\" label=\"reporter -&gt; status\" state=\"CAP_HANDED_OUT\""), "\(report)")
+    }
+}

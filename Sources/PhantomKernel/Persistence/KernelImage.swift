@@ -61,6 +61,11 @@ struct ComponentImage: Codable, Equatable {
     var partialLine: [Int32: [UInt8]] = [:]
     /// Sessions this component opened, for the state report's `requested` list.
     var caps: UInt64 = 0
+    /// Set for a component the kernel implements itself (`report_rom`), which
+    /// has no engine thread.
+    var native: String?
+    /// A native report_rom's reports, by the Report session's label.
+    var reports: [String: ReportImage]?
 }
 
 struct SessionImage: Codable, Equatable {

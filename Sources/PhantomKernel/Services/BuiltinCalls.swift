@@ -22,10 +22,10 @@ extension Kernel {
             let version = (image.reports[label]?.version ?? 0) + 1
             image.reports[label] = ReportImage(content: payload, version: version)
             dirty = true
-            let event = Events.report(label)
-            // Signalled after the lock is released by the caller's defer would be
-            // cleaner; the scheduler's lock is independent of ours, so this is safe.
-            scheduler.signal(event)
+            // Readers wait on the report by its label or its last element (the
+            // scheduler's lock is independent of ours, so signalling here is safe).
+            scheduler.signal(Events.report(label))
+            scheduler.signal(Events.report(SessionLabelText.last(of: label)))
             return (.value(0), [])
         case "ROM":
             let name = SessionLabelText.last(of: session.label)
@@ -35,7 +35,7 @@ extension Kernel {
             if payload.count == 4 {
                 let known = UInt64(payload[0]) | UInt64(payload[1]) << 8 | UInt64(payload[2]) << 16 | UInt64(payload[3]) << 24
                 if known == version {
-                    return (.block(.event(romEvent(for: id, name: name))), nil)
+                    return (.block(.event(romEventLocked(for: id, name: name))), nil)
                 }
             }
             return (.value(Int32(truncatingIfNeeded: version)), content)
@@ -57,11 +57,26 @@ extension Kernel {
         }
     }
 
-    /// A component's ROM `name`: its inline config, a report of that name, or
-    /// a file from the ROM directory. Lock held.
+    /// A component's ROM `name` as its routes give it: its inline config,
+    /// init's state report, a report of a native report_rom, or from init's
+    /// ROM service (reports published to init, files of the ROM directory).
+    /// Lock held.
     func romContent(for id: UInt64, name: String) -> (content: [UInt8], version: UInt64)? {
         guard let component = components[id] else { return nil }
-        if name == "config" { return (Array(component.image.configText.utf8), component.image.configVersion) }
+        // Genode: the inline config answers "config"; without one, the request is routed.
+        if name == "config" && !component.image.configText.isEmpty {
+            return (Array(component.image.configText.utf8), component.image.configVersion)
+        }
+        switch route(client: component, service: "ROM", label: Kernel.prefixed(name, by: component.name)) {
+        case let .child(server, label):
+            guard let server = components[server], server.image.native != nil else { return nil }
+            let module = reportRomModule(server: server, label: label)
+            return (module.content, module.version)
+        case .parent:
+            break
+        case .pending, .denied:
+            return nil
+        }
         if name == "state", let report = config.initConfig.report {
             // Init's own state report (`<report>`); its version is a hash of its
             // text, so it stays comparable across restores.
@@ -81,8 +96,23 @@ extension Kernel {
         return max(hash >> 1, 1)
     }
 
+    /// What a change of the component's ROM `name` signals.
     func romEvent(for id: UInt64, name: String) -> KernelEvent {
-        name == "config" ? Events.rom(component: id, name: name) : Events.report(name)
+        lock.lock()
+        defer { lock.unlock() }
+        return romEventLocked(for: id, name: name)
+    }
+
+    /// Lock held.
+    func romEventLocked(for id: UInt64, name: String) -> KernelEvent {
+        if name == "config" && components[id]?.image.configText.isEmpty == false { return Events.rom(component: id, name: name) }
+        if let component = components[id],
+           case let .child(server, label) = route(client: component, service: "ROM", label: Kernel.prefixed(name, by: component.name)),
+           let server = components[server], server.image.native != nil,
+           let event = reportRomModule(server: server, label: label).event {
+            return event
+        }
+        return Events.report(name)
     }
 }
 

@@ -39,6 +39,9 @@ extension Kernel {
                                                    server: .builtin(service), state: .available, ramQuota: 0, environment: true, requested: full))
             case let .denied(messages):
                 for message in messages { say(message) }
+            case let .child(server, rewritten) where components[server]?.image.native != nil:
+                image.sessions.append(SessionImage(id: id, service: service, label: rewritten, client: component.id,
+                                                   server: .component(server), state: .available, ramQuota: 0, environment: true, requested: full))
             case let .child(server, rewritten):
                 // A child serves it (a LOG server): requested like any session.
                 image.sessions.append(SessionImage(id: id, service: service, label: rewritten, client: component.id,
@@ -61,7 +64,7 @@ extension Kernel {
             let session = image.sessions[index]
             if session.client == component.id {
                 image.sessions.remove(at: index)
-                if case let .component(server) = session.server, server != 0 {
+                if case let .component(server) = session.server, server != 0, components[server]?.image.native == nil {
                     events.append(Events.server(server))
                     enqueue(RequestImage(id: nextRequestID(), session: session.id, server: server, kind: .close, payload: []))
                 }
@@ -154,6 +157,10 @@ extension Kernel {
             image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
                                                server: .builtin(service), state: .available, ramQuota: ram, requested: full))
             return .value(Int32(truncatingIfNeeded: sessionID))
+        case let .child(server, rewritten) where components[server]?.image.native != nil:
+            image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
+                                               server: .component(server), state: .available, ramQuota: ram, requested: full))
+            return .value(Int32(truncatingIfNeeded: sessionID))
         case let .child(server, rewritten):
             image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
                                                server: .component(server), state: .creating, ramQuota: ram, requested: full))
@@ -174,6 +181,12 @@ extension Kernel {
         guard session.server == .component(0), let client = components[session.client] else { return false }
         // Route with the label the client asked for (its prefix is already in).
         switch route(client: client, service: session.service, label: session.label) {
+        case let .child(server, rewritten) where components[server]?.image.native != nil:
+            image.sessions[index].server = .component(server)
+            image.sessions[index].label = rewritten
+            image.sessions[index].state = .available
+            events.append(Events.session(session.id))
+            return true
         case let .child(server, rewritten):
             image.sessions[index].server = .component(server)
             image.sessions[index].label = rewritten
@@ -223,7 +236,7 @@ extension Kernel {
             return SessionStatus.invalid.rawValue
         }
         let session = image.sessions.remove(at: index)
-        if case let .component(server) = session.server, server != 0 {
+        if case let .component(server) = session.server, server != 0, components[server]?.image.native == nil {
             enqueue(RequestImage(id: nextRequestID(), session: session.id, server: server, kind: .close, payload: []))
             events.append(Events.server(server))
         }
@@ -261,6 +274,8 @@ extension Kernel {
         switch session.server {
         case let .builtin(service):
             return try builtinCall(client: id, service: service, session: session, payload: payload(), pending: &pending)
+        case let .component(server) where components[server]?.image.native != nil:
+            return nativeCall(server: server, session: session, payload: try payload(), pending: &pending)
         case let .component(server):
             let requestID = nextRequestID()
             enqueue(RequestImage(id: requestID, session: session.id, server: server, kind: .call, payload: try payload()))
