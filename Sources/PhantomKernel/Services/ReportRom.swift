@@ -27,6 +27,9 @@ extension Kernel {
             return (.value(0), [])
         case "ROM":
             let (content, version, event) = reportRomModule(server: server, label: session.label)
+            // Nothing reported yet: the ROM does not exist, and the call waits
+            // for it (versions a client sees start at 1).
+            if version == 0, let event { return (.block(.event(event)), nil) }
             if payload.count == 4 {
                 let known = UInt64(payload[0]) | UInt64(payload[1]) << 8 | UInt64(payload[2]) << 16 | UInt64(payload[3]) << 24
                 if known == version, let event { return (.block(.event(event)), nil) }
