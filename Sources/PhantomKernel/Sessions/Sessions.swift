@@ -333,7 +333,9 @@ extension Kernel {
             lock.unlock()
             for event in events { scheduler.signal(event) }
         }
-        guard let index = image.requests.firstIndex(where: { $0.id == requestID && $0.server == id && $0.delivered && $0.replyStatus == nil }) else {
+        // A request still queued may be answered too: a server that cannot
+        // take an event (too big for any buffer it can have) refuses it so.
+        guard let index = image.requests.firstIndex(where: { $0.id == requestID && $0.server == id && $0.replyStatus == nil && $0.kind != .close }) else {
             return SessionStatus.invalid.rawValue
         }
         let request = image.requests[index]
