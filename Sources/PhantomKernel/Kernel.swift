@@ -622,4 +622,9 @@ extension Kernel {
     public static func check(configText: String, source: String) throws -> [String] {
         try InitModel.parse(configText, source: source).warnings
     }
+
+    /// `<phantom retain="N"/>` of a config: generations a new image keeps.
+    public static func configuredRetention(configText: String, source: String) -> Int? {
+        (try? InitModel.parse(configText, source: source))?.initConfig.phantom?.retain
+    }
 }

@@ -11,7 +11,7 @@ typealias LiveProcess = PhantomProcess.Running
 @Suite(.serialized) struct ImageLockTests {
     static var counter: String { fixture("c/counter.wasm") }
 
-    enum Writer: String, CaseIterable, Sendable { case boot, run, resume }
+    enum Writer: String, CaseIterable, Sendable { case boot, system, run, resume }
 
     /// Starts `writer` on `image` and returns once it has committed a generation.
     private func start(_ writer: Writer, image: String) throws -> LiveProcess {
@@ -21,6 +21,10 @@ typealias LiveProcess = PhantomProcess.Running
         case .boot:
             let process = try LiveProcess(["demo", "--image", image, "--snapshot-every", "30ms", "--rate", "5000"], in: nil)
             #expect(process.waitFor("snapshot: generation"), "boot never committed: \(process.output)")
+            return process
+        case .system:
+            let process = try LiveProcess(["boot", "--image", image, "--snapshot-every", "30ms", "--verbose"], in: nil)
+            #expect(process.waitFor("committed"), "boot never committed: \(process.output)")
             return process
         case .run:
             let process = try LiveProcess(run, in: nil)
@@ -47,6 +51,7 @@ typealias LiveProcess = PhantomProcess.Running
 
         let writers: [(String, [String])] = [
             ("demo", ["demo", "--image", image, "--iterations", "10"]),
+            ("boot", ["boot", "--image", image, "--duration", "1s"]),
             ("run", ["run", "--image", image, Self.counter, "10", "1"]),
             ("run --fresh", ["run", "--fresh", "--image", image, Self.counter, "10", "1"]),
             ("resume", ["resume", "--image", image]),
@@ -67,7 +72,9 @@ typealias LiveProcess = PhantomProcess.Running
             #expect(output.stderr.contains("\(image) is in use: process \(holder.pid) is writing it; a read-only command takes a shared lock"),
                     "image \(reader): \(output.stderr)")
         }
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        // A system also has its control socket and its File_system's directory beside the image.
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
+            .subtracting(writer == .system ? ["locked.img.sock", "locked.files"] : [])
         #expect(names == ["locked.img"], "no temporary file: \(names)")
 
         #expect(holder.process.isRunning, "the first writer carries on: \(holder.output)")

@@ -116,7 +116,7 @@ final class WASIHarness {
     /// Calls `name` with raw argument bits; returns the outcome and the pending-call slot it left.
     @discardableResult
     func call(_ name: String, _ arguments: [UInt64], pending: UInt64 = 0) -> (HostCallOutcome, UInt64) {
-        var context = HostCallContext(space: space, memory: memory, pendingCallState: pending)
+        var context = HostCallContext(memory: memory, pendingCallState: pending)
         let outcome = function(name).call(&context, arguments)
         return (outcome, context.pendingCallState)
     }

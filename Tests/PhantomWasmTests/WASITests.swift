@@ -190,7 +190,7 @@ import PhantomSpace
         #expect(h.errno("fd_write", [1, 2000, 0x2000_0000, 3000]) == .fault)
         #expect(h.errno("poll_oneoff", [end - 8, 100, 1, 200]) == .fault)
         // No memory at all.
-        var context = HostCallContext(space: h.space, memory: nil, pendingCallState: 0)
+        var context = HostCallContext(memory: nil, pendingCallState: 0)
         #expect(h.function("args_sizes_get").call(&context, [0, 4]) == .returned([UInt64(WASIErrno.fault.rawValue)]))
     }
 

@@ -99,7 +99,7 @@ extension Interpreter {
         if callPC >= 0 { writeBack(r, pc: callPC, sp: spBefore) }
         let arguments = Array(UnsafeBufferPointer(start: r.sp - count, count: count))
         var context = HostCallContext(
-            space: space, memory: owner.memoryRecord == 0 ? nil : InstanceMemory(space: space, record: owner.memoryRecord),
+            memory: owner.memoryRecord == 0 ? nil : InstanceMemory(space: space, record: owner.memoryRecord),
             pendingCallState: space.field(record, ThreadRecord.pendingCallState))
         let outcome = host.call(&context, arguments)
         switch outcome {

@@ -50,10 +50,11 @@ public enum HostCallOutcome: Equatable, Sendable {
 /// (`PhantomEngine`), named here as the host interface has always named it.
 public typealias BlockCondition = Waitable
 
-/// Everything a host function may touch during one call.
+/// Everything a host function may touch during one call: the caller's memory
+/// and the call's own scratch slot — never the object space as a whole
+/// (DESIGN.md invariant 7). A host function reaches anything else only
+/// through what its resolver gave it: a component's WASI state, its sessions.
 public struct HostCallContext {
-    /// The object space the instance lives in (for host state kept there).
-    public let space: ObjectSpace
     /// The caller's memory 0, if it has one.
     public let memory: GuestMemory?
     /// A persistent scratch slot for this call, stored with the calling thread:
@@ -63,8 +64,7 @@ public struct HostCallContext {
     /// it after a restore does not restart the sleep.
     public var pendingCallState: UInt64
 
-    public init(space: ObjectSpace, memory: GuestMemory?, pendingCallState: UInt64) {
-        self.space = space
+    public init(memory: GuestMemory?, pendingCallState: UInt64) {
         self.memory = memory
         self.pendingCallState = pendingCallState
     }

@@ -69,7 +69,12 @@ struct Boot: ParsableCommand {
         let path = location.path
         let fileRoot = files ?? (URL(fileURLWithPath: path).deletingPathExtension().path + ".files")
 
-        let (store, outcome) = try ImageAccess.openForWriting(path)
+        // `<phantom retain>` applies when the image is created (the store keeps 2 at least).
+        var storeOptions = Store.Options()
+        if let retain = Kernel.configuredRetention(configText: configText, source: configPath) {
+            storeOptions.retention = min(max(retain, 2), Layout.maxRetention)
+        }
+        let (store, outcome) = try ImageAccess.openForWriting(path, options: storeOptions)
         let space = try ObjectSpace(store: store, options: .init(limitBytes: spaceLimit.bytes))
         for warning in space.warnings where !store.warnings.contains(warning) { printError("phantom: warning: \(warning)") }
         let log = KernelLog.standardOutput()
