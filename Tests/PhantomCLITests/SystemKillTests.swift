@@ -1,4 +1,5 @@
 import Foundation
+import PhantomStore
 import Testing
 
 /// The default system (`phantom boot` with the repository's config) killed
@@ -11,7 +12,7 @@ import Testing
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let image = directory.appendingPathComponent("system.img").path
-        var generator = SystemRandom(seed: 0x5eed_0009)
+        var generator = SplitMix64(seed: 0x5eed_0009)
         var allLines: [String] = []
         var previousFirstCycle = 0
         for round in 0..<20 {
@@ -48,18 +49,5 @@ import Testing
     static func cycle(_ line: String) -> Int? {
         guard line.hasPrefix("[init -> control] cycle ") else { return nil }
         return Int(line.split(separator: " ")[4])
-    }
-}
-
-/// A seeded generator, so a failing round can be replayed.
-struct SystemRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
