@@ -131,10 +131,6 @@ final class ScenarioRunner {
         self.stepLimit = stepLimit
     }
 
-    deinit {
-        harness = nil
-    }
-
     /// Runs every step; throws at the first one that fails. With
     /// `PHANTOM_SCENARIO_TRACE` set in the environment, prints the steps, the
     /// log and the last state report when done (for writing a scenario).
@@ -323,8 +319,12 @@ final class ScenarioRunner {
 
     // MARK: - Helpers
 
-    private func lastSequence(of log: KernelLog, atLeast minimum: UInt64 = 0) -> UInt64 {
-        max(minimum, log.lines(after: max(cursor, minimum)).last?.sequence ?? 0)
+    /// The sequence number of the log's newest line. `known` is one the
+    /// caller has seen (all numbers up to the cursor exist), so only the
+    /// lines after it are copied.
+    private func lastSequence(of log: KernelLog, atLeast known: UInt64 = 0) -> UInt64 {
+        let base = max(cursor, known)
+        return log.lines(after: base).last?.sequence ?? base
     }
 
     private func failure(_ step: ConfigNode, number: Int, _ what: String) -> ScenarioFailure {

@@ -53,7 +53,7 @@ enum ScenarioCatalog {
     /// The same for a scenario marked `expected_failure`: its failing step
     /// usually waits for something that never comes. A fixed kernel meets it
     /// in well under this.
-    static let expectedFailureStepLimit: TimeInterval = 15
+    static let expectedFailureStepLimit: TimeInterval = 10
 
     /// The scenario files, sorted. With none, one entry that fails, so that a
     /// lost directory cannot pass as zero test cases.
