@@ -1,5 +1,13 @@
 // swift-tools-version:6.3
+import Foundation
 import PackageDescription
+
+/// The scenario files of the kernel's tests are data the tests read at run
+/// time (docs/SCENARIOS.md), not sources: excluded so that SwiftPM does not
+/// warn about them. Listed when the manifest is evaluated.
+let kernelScenarioFiles = ((try? FileManager.default.contentsOfDirectory(
+    atPath: Context.packageDirectory + "/Tests/PhantomKernelTests/Scenarios")) ?? [])
+    .filter { $0.hasSuffix(".scenario") }.sorted().map { "Scenarios/" + $0 }
 
 /// Phantom: an orthogonally persistent, managed-code operating environment.
 /// One module per layer; see docs/ARCHITECTURE.md and ../shared/DESIGN.md.
@@ -62,7 +70,7 @@ let package = Package(
         .testTarget(name: "PhantomKernelTests", dependencies: [
             "PhantomKernel", "PhantomEngine", "PhantomWasm", "PhantomSpace", "PhantomStore",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-        ]),
+        ], exclude: kernelScenarioFiles),
         .testTarget(name: "PhantomCLITests", dependencies: ["PhantomStore", "PhantomSpace", "PhantomWasm", "phantom"]),
         .testTarget(
             name: "PhantomWasmTests",

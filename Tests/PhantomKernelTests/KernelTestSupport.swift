@@ -34,6 +34,19 @@ final class KernelHarness {
         kernel.run()
     }
 
+    /// Boots an init config given as text (XML or HID, told apart as
+    /// `phantom boot` does), so children's config ROMs are rendered in the
+    /// syntax the config was written in.
+    init(configText: String, source: String, romDirectory: String) throws {
+        self.romDirectory = romDirectory
+        fileSystemRoot = FileManager.default.temporaryDirectory.appendingPathComponent("phantom-kernel-\(UUID().uuidString)").path
+        space = try ObjectSpace(store: try Store.create(on: device), options: .init(limitBytes: 1 << 30))
+        let model = try InitModel.parse(configText, source: source)
+        kernel = try Kernel.boot(space: space, model: model, text: configText, stored: nil,
+                                 options: .init(romDirectory: romDirectory, fileSystemRoot: fileSystemRoot), log: log)
+        kernel.run()
+    }
+
     /// Takes a snapshot with the kernel's tables written at its cut.
     func snapshot() throws {
         let kernel = self.kernel
