@@ -282,7 +282,9 @@ public final class Kernel: @unchecked Sendable {
                 (host: try services.fileSystemDirectory(label: "\(spec.name) -> \(entry.label)", root: options.fileSystemRoot,
                                                         policies: config.fileSystemPolicies), guest: entry.guest)
             }
-            let state = try WASIState.create(in: space, args: [spec.name] + spec.arguments,
+            // Genode's libc: the `<arg>` values are the whole argv (argv[0] first);
+            // without any, argv is just the binary's name.
+            let state = try WASIState.create(in: space, args: spec.arguments.isEmpty ? [spec.binary] : spec.arguments,
                                              environment: spec.environment, preopens: preopens, romDirectory: "/rom")
             lock.lock()
             let console = reachesConsole(spec.name)

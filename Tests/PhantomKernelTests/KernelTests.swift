@@ -115,7 +115,7 @@ import Testing
         let harness = try KernelHarness(config: KernelTests.config([
             // The client comes first: its open waits until the server announced "Echo".
             node("start", ["name": "client", "ram": "2M"], [
-                node("binary", ["name": "echo_client.wasm"]), node("config", [:], [node("arg", ["value": "3"])]),
+                node("binary", ["name": "echo_client.wasm"]), node("config", [:], [node("arg", ["value": "echo_client"]), node("arg", ["value": "3"])]),
             ]),
             node("start", ["name": "server", "ram": "2M"], [
                 node("binary", ["name": "echo_server.wasm"]), node("provides", [:], [node("service", ["name": "Echo"])]),
@@ -130,7 +130,7 @@ import Testing
     @Test func anUnroutedServiceIsDeniedWithGenodesWarning() throws {
         let harness = try KernelHarness(config: KernelTests.config([
             node("start", ["name": "opener", "ram": "2M"], [
-                node("binary", ["name": "opener.wasm"]), node("config", [:], [node("arg", ["value": "Secret"]), node("arg", ["value": "key"])]),
+                node("binary", ["name": "opener.wasm"]), node("config", [:], [node("arg", ["value": "opener"]), node("arg", ["value": "Secret"]), node("arg", ["value": "key"])]),
             ]),
         ]), romDirectory: Self.kernelPrograms)
         #expect(harness.waitForLine { $0 == "[init] Warning: opener: no route to service \"Secret\" (label=\"opener -> key\")" } != nil)
@@ -232,7 +232,7 @@ import Testing
         let harness = try KernelHarness(config: KernelTests.config([
             node("start", ["name": "opener", "ram": "2M"], [
                 node("binary", ["name": "opener.wasm"]),
-                node("config", [:], [node("arg", ["value": "Echo"])]),
+                node("config", [:], [node("arg", ["value": "opener"]), node("arg", ["value": "Echo"])]),
                 node("route", [:], [
                     node("service", ["name": "Echo"], [node("child", ["name": "nobody"])]),
                     node("any-service", [:], [node("parent")]),

@@ -236,7 +236,7 @@ struct ProgramSession {
         var start = ConfigNode(type: "start", attributes: [.init("name", name), .init("ram", "\(ram)"), .init("caps", "1000")])
         start.children.append(ConfigNode(type: "binary", attributes: [.init("name", binary)]))
         var config = ConfigNode(type: "config")
-        config.children += arguments.map { ConfigNode(type: "arg", attributes: [.init("value", $0)]) }
+        config.children += ([name] + arguments).map { ConfigNode(type: "arg", attributes: [.init("value", $0)]) }
         config.children += environment.map { variable in
             let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             return ConfigNode(type: "env", attributes: [.init("key", String(parts[0])), .init("value", parts.count > 1 ? String(parts[1]) : "")])
