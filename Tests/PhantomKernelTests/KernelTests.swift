@@ -417,3 +417,37 @@ import Testing
         #expect(report.contains("<session service=\"Report\" label=\"reporter -&gt; status\" state=\"CAP_HANDED_OUT\""), "\(report)")
     }
 }
+
+/// A session handle is a number, but only its owner can use it: another
+/// component naming it gets PHANTOM_INVALID, whatever it guesses.
+@Suite struct HandleIsolationTests {
+    @Test func aComponentCannotUseAnothersSession() throws {
+        let harness = try KernelHarness(config: KernelTests.config([
+            node("start", ["name": "server", "ram": "2M"], [
+                node("binary", ["name": "echo_server.wasm"]), node("provides", [:], [node("service", ["name": "Echo"])]),
+            ]),
+            node("start", ["name": "owner", "ram": "2M"], [node("binary", ["name": "ticker.wasm"])]),
+            node("start", ["name": "thief", "ram": "2M"], [node("binary", ["name": "ticker.wasm"])]),
+        ]), romDirectory: SessionTests.kernelPrograms)
+        #expect(harness.waitForLine { $0.hasPrefix("[init -> thief] tick 1") } != nil)
+        let kernel = harness.kernel
+        var pending: UInt64 = 0
+        var answer = kernel.sessionOpen(client: 2, service: "Echo", label: "mine", ram: 0, pending: &pending)
+        while case .block = answer { answer = kernel.sessionOpen(client: 2, service: "Echo", label: "mine", ram: 0, pending: &pending) }
+        guard case let .value(handle) = answer, handle > 0 else { Issue.record("open failed: \(answer)"); return }
+        // Every handle the thief could guess, the owner's among them, is refused.
+        for guess in UInt64(1)...UInt64(handle) + 5 {
+            var slot: UInt64 = 0
+            let (result, reply) = try kernel.sessionCall(client: 3, handle: guess, payload: { Array("steal".utf8) }, pending: &slot)
+            #expect(result == .value(SessionStatus.invalid.rawValue) && reply == nil, "handle \(guess)")
+            #expect(kernel.sessionClose(client: 3, handle: guess) == SessionStatus.invalid.rawValue)
+        }
+        // The owner's session still works.
+        let (result, reply) = try kernel.sessionCall(client: 2, handle: UInt64(handle), payload: { Array("hi".utf8) }, pending: &pending)
+        if case .block = result {
+            #expect(harness.waitForLine { $0.hasPrefix("[init -> server] echo: open owner -> mine") } != nil)
+        } else {
+            #expect(result == .value(1) && reply.map { String(decoding: $0, as: UTF8.self) } == "owner -> mine: hi")
+        }
+    }
+}

@@ -254,7 +254,9 @@ extension Kernel {
             lock.unlock()
             for event in events { scheduler.signal(event) }
         }
-        guard let session = image.sessions.first(where: { $0.id == handle && $0.client == id }) else {
+        // Only sessions it opened itself: environment sessions are the kernel's
+        // (its personality uses them), never handed to the component.
+        guard let session = image.sessions.first(where: { $0.id == handle && $0.client == id && !$0.environment }) else {
             pending = 0
             return (.value(SessionStatus.invalid.rawValue), nil)
         }
