@@ -450,6 +450,21 @@ extension Bench.KernelBench {
                 let value = median(values)
                 print("| \(label) | \(nanosecondsText(value)) | \(nanosecondsText(process)) | \(ratioText(value / process)) | \(nanosecondsText(thread)) | \(ratioText(value / thread)) |")
             }
+            // What one log line costs the kernel's log itself, with the ring
+            // (4096 lines) still filling and once it is full.
+            var filling: [Double] = [], full: [Double] = []
+            for _ in 0..<runs {
+                let log = KernelLog(writer: nil)
+                let lines = 4000
+                var start = nowNanoseconds()
+                for index in 0..<lines { log.append("[init -> logger] bench log line \(index) abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz") }
+                filling.append(Double(nowNanoseconds() - start) / Double(lines))
+                for index in 0..<lines { log.append("[init -> logger] bench log line \(index) abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz") }
+                start = nowNanoseconds()
+                for index in 0..<lines { log.append("[init -> logger] bench log line \(index) abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz") }
+                full.append(Double(nowNanoseconds() - start) / Double(lines))
+            }
+            print("| of which: KernelLog.append of one line, ring filling / ring full (4096 lines) | \(nanosecondsText(median(filling))) / \(nanosecondsText(median(full))) | | | | |")
             print("")
             print("spread (min–max of runs): sink \(spread(sinkTimes)), forward \(spread(forwardTimes)), built-in \(spread(builtinTimes)), pipe/processes \(spread(pipes.process))")
         }
@@ -499,6 +514,7 @@ extension Bench.KernelBench {
             try programs.check()
             let directory = try place.make()
             defer { place.cleanUp(directory) }
+            var summary: [String: (pause: Double, commit: Double)] = [:]
             print("| components | tables at the cut | pause p50 | pause p99 | of which table write p50 | table write / pause | capture p50 | commit p50 | pages / snapshot | tables |")
             print("|---|---|---|---|---|---|---|---|---|---|")
             for count in counts {
@@ -529,7 +545,16 @@ extension Bench.KernelBench {
                         samples.pages.append(Double(result.pages))
                     }
                     let tableBytes = kernelTablesBytes(system.space)
+                    summary["\(count) \(changed)"] = (median(samples.pause), median(samples.commit))
                     print("| \(count) | \(changed ? "changed (written)" : "unchanged (skipped)") | \(micro(UInt64(median(samples.pause)))) | \(micro(UInt64(percentile(samples.pause, 99)))) | \(micro(UInt64(median(samples.tables)))) | \(String(format: "%.0f %%", median(samples.share) * 100)) | \(micro(UInt64(median(samples.capture)))) | \(milli(UInt64(median(samples.commit)))) | \(Int(median(samples.pages))) | \(tableBytes / 1024) KiB JSON |")
+                }
+            }
+            if let first = counts.first, let last = counts.last, first != last {
+                print("")
+                for changed in [false, true] {
+                    if let a = summary["\(first) \(changed)"], let b = summary["\(last) \(changed)"] {
+                        print("\(last) vs \(first) components, tables \(changed ? "changed" : "unchanged"): pause ×\(String(format: "%.1f", b.pause / a.pause)), commit ×\(String(format: "%.1f", b.commit / a.commit))")
+                    }
                 }
             }
         }
