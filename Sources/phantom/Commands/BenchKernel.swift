@@ -94,8 +94,7 @@ final class InProcessSystem {
             store = try Store.create(on: MemoryBlockDevice())
         }
         space = try ObjectSpace(store: store, options: .init(limitBytes: limitBytes))
-        let discard: (@Sendable (String) -> Void)? = { _ in }
-        log = KernelLog(writer: ProcessInfo.processInfo.environment["BENCH_NOLOGTHREAD"] != nil ? nil : discard)
+        log = KernelLog(writer: { _ in })
         // A system that has run for a while has a full ring: its steady state.
         for index in 0..<prefillLog { log.append("[bench] earlier line \(index)") }
         self.configText = configText
@@ -292,7 +291,8 @@ extension Bench.KernelBench {
     struct PipeEcho: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "pipe-echo", abstract: "The reference's second process: echoes stdin to stdout.", shouldDisplay: false)
-        @Option var size = 16
+        @Option(help: "Bytes per message.") var size = 16
+        func validate() throws { try checkRange("--size", size, 1...(1 << 20)) }
         func run() throws { pipeEcho(input: 0, output: 1, size: size) }
     }
 }
@@ -499,8 +499,11 @@ extension Bench.KernelBench {
         func validate() throws {
             try checkRange("--snapshots", snapshots, 3...100_000)
             try checkRange("--interval", interval, 1...60_000)
+            let items = components.split(separator: ",", omittingEmptySubsequences: false)
+            guard !items.isEmpty, items.allSatisfy({ Int($0.trimmingCharacters(in: .whitespaces)) != nil }) else {
+                throw ValidationError("--components must be counts separated by commas, like 1,100; not \"\(components)\"")
+            }
             for count in counts { try checkRange("--components", count, 1...2000) }
-            if counts.isEmpty { throw ValidationError("--components needs at least one count") }
         }
 
         var counts: [Int] { components.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
