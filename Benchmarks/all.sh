@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every benchmark of docs/BENCHMARKS.md in one run, printed as Markdown.
-# usage: Benchmarks/all.sh [--quick]   (run from anywhere; images go to a scratch directory on the same disk)
+# usage: Benchmarks/all.sh [--quick]   (run from anywhere; images go to a scratch directory on the same disk; about 6 minutes, 3 with --quick)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=5; pause_runs=40; quick=0
@@ -23,3 +23,11 @@ if [ "$(id -u)" = 0 ]; then "$phantom" bench restore --runs "$runs" --cold --dir
 echo "## WebAssembly"; echo
 (cd "$root" && "$phantom" bench wasm --runs "$runs" --directory "$scratch"); echo
 python3 "$root/Benchmarks/run.py" --runs "$runs"
+echo; echo "## Kernel"; echo
+programs="$root/Programs/wasm/bench_kernel"
+"$phantom" bench kernel sessions --runs "$runs" --programs "$programs"; echo
+"$phantom" bench kernel log --runs "$runs" --programs "$programs"; echo
+"$phantom" bench kernel pause --programs "$programs" --directory "$scratch"; echo
+"$phantom" bench kernel restore --runs "$runs" --programs "$programs" --directory "$scratch"; echo
+if [ "$quick" = 1 ]; then idle=(--runs 1 --seconds 5); else idle=(--runs 3); fi
+"$phantom" bench kernel idle "${idle[@]}" --programs "$programs" --directory "$scratch"

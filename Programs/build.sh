@@ -105,7 +105,7 @@ CFLAGS_COMMON=(-O2 -std=c11 -Wall -Werror -ffp-contract=off -fno-ident -D_GNU_SO
 WASM_CFLAGS=(--target=wasm32-wasi -mcpu=mvp "${CFLAGS_COMMON[@]}")
 WASM_LDFLAGS=(-Wl,--strip-all)
 
-mkdir -p "$OUT/c" "$OUT/traps" "$OUT/bench" "$OUT/swift" "$OUT/system" "$OUT/kernel" "$NATIVE/bench" "$NATIVE/c"
+mkdir -p "$OUT/c" "$OUT/traps" "$OUT/bench" "$OUT/swift" "$OUT/system" "$OUT/kernel" "$OUT/bench_kernel" "$NATIVE/bench" "$NATIVE/c"
 
 # ---- C persistence programs ----------------------------------------------------
 for p in counter recursion appender kvstore memgrow sleeper args_env dirtier; do
@@ -134,6 +134,13 @@ for p in echo_server echo_client opener memory_bomb spinner ticker rom_watcher l
     wasm_cc c/kernel "$p" "$OUT/kernel/$p.wasm" -I.. -I../../include "${extra[@]}"
     finish "$OUT/kernel/$p.wasm"
     check_session_imports "$OUT/kernel/$p.wasm"
+done
+
+# The kernel benchmarks' components (c/bench_kernel/, `phantom bench kernel …`).
+for p in bench_server bench_client bench_ticker; do
+    wasm_cc c/bench_kernel "$p" "$OUT/bench_kernel/$p.wasm" -I.. -I../../include
+    finish "$OUT/bench_kernel/$p.wasm"
+    check_session_imports "$OUT/bench_kernel/$p.wasm"
 done
 
 # ---- trap programs (WAT) ---------------------------------------------------------
