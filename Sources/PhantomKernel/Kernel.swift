@@ -63,6 +63,10 @@ public final class Kernel: @unchecked Sendable {
     var config: InitModel
     /// Whether the tables changed since they were last written into the space.
     var dirty = true
+    /// Modules by the CRC32C of their binary (`sharedModule`).
+    var modules: [UInt32: WasmModule] = [:]
+    /// The tables' rows as last encoded (the write at the cut re-encodes only changed rows).
+    let tableCache = KernelTableCache()
     /// True once `stop` began: components that end now are not reported.
     var stopping = false
     /// Broadcast whenever a component ends (`waitUntilAllEnded`).
@@ -175,7 +179,7 @@ public final class Kernel: @unchecked Sendable {
         defer { lock.unlock() }
         guard dirty else { return }
         do {
-            try KernelRecord.store(image, in: space)
+            try KernelRecord.store(image, in: space, cache: tableCache)
             dirty = false
         } catch {
             say("Error: cannot write the kernel's tables: \(error)")
@@ -277,7 +281,7 @@ public final class Kernel: @unchecked Sendable {
         } else { do {
             let bytes = try services.binary(named: spec.binary)
             componentImage.moduleChecksum = CRC32C.checksum(bytes)
-            let module = try WasmModule(bytes: bytes)
+            let module = try sharedModule(bytes: bytes, checksum: componentImage.moduleChecksum)
             let preopens = try options.hostPreopens + spec.fileSystems.map { entry in
                 (host: try services.fileSystemDirectory(label: "\(spec.name) -> \(entry.label)", root: options.fileSystemRoot,
                                                         policies: config.fileSystemPolicies), guest: entry.guest)
@@ -321,6 +325,22 @@ public final class Kernel: @unchecked Sendable {
         for event in signals { scheduler.signal(event) }
         space.safepoints.unregister()
         if component.isRunning { schedule(component) }
+    }
+
+    /// One `WasmModule` per distinct binary: components started from the same
+    /// binary share its validation and translation, and so its module record
+    /// in the space — which a restore then translates once, not once per
+    /// component.
+    private func sharedModule(bytes: [UInt8], checksum: UInt32) throws -> WasmModule {
+        lock.lock()
+        let cached = modules[checksum]
+        lock.unlock()
+        if let cached, cached.bytes == bytes { return cached }
+        let module = try WasmModule(bytes: bytes)
+        lock.lock()
+        modules[checksum] = module
+        lock.unlock()
+        return module
     }
 
     /// Re-attaches every stored component after a restore: one engine restore

@@ -451,3 +451,45 @@ import Testing
         }
     }
 }
+
+/// The cut re-encodes only the table rows that changed; what it writes must be
+/// exactly what encoding the whole tables gives, after any sequence of changes.
+@Suite struct KernelTableCacheTests {
+    @Test func cachedEncodingEqualsAFullEncodingAfterEveryChange() throws {
+        let cache = KernelTableCache()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var image = KernelImage(configText: "<config>\"components\":[] \\ quoted </config>")
+        var generator = SplitMix64(seed: 0x7AB1E)
+        for step in 0..<400 {
+            switch generator.next() % 7 {
+            case 0, 1:
+                image.components.append(ComponentImage(
+                    id: image.nextComponent, name: "c\(step) \"x\"", binary: "b", version: nil, moduleChecksum: UInt32(step),
+                    ramQuota: 1 << 20, capsQuota: 10, configText: "\"sessions\":[]", configVersion: 1,
+                    instance: UInt32(step), thread: UInt32(step), wasiState: 4096, state: .running))
+                image.nextComponent += 1
+            case 2:
+                image.sessions.append(SessionImage(id: image.nextSession, service: "LOG", label: "c -> \(step)", client: 1,
+                                                   server: .builtin("LOG"), state: .available, ramQuota: 0))
+                image.nextSession += 1
+            case 3:
+                image.requests.append(RequestImage(id: image.nextRequest, session: 1, server: 2, kind: .call, payload: [UInt8(step & 255)]))
+                image.nextRequest += 1
+            case 4:
+                if !image.sessions.isEmpty { image.sessions.remove(at: Int(generator.next() % UInt64(image.sessions.count))) }
+            case 5:
+                if !image.components.isEmpty {
+                    let index = Int(generator.next() % UInt64(image.components.count))
+                    image.components[index].state = .exited(code: UInt32(step))
+                }
+            default:
+                if !image.requests.isEmpty { image.requests.removeFirst() }
+                image.reports["r\(step % 3)"] = ReportImage(content: Array("\(step)".utf8), version: UInt64(step))
+            }
+            let cached = try cache.encode(image)
+            #expect(cached == Array(try encoder.encode(image)), "step \(step)")
+            #expect(try JSONDecoder().decode(KernelImage.self, from: Data(cached)) == image)
+        }
+    }
+}

@@ -60,7 +60,9 @@ public final class KernelLog: @unchecked Sendable {
         condition.lock()
         ring.append(Line(sequence: nextSequence, text: text))
         nextSequence += 1
-        if ring.count > ringCapacity { ring.removeFirst(ring.count - ringCapacity) }
+        // Trimmed in batches: removing the oldest line of a full ring moves
+        // all the others (a memmove of the whole ring per line).
+        if ring.count >= 2 * ringCapacity { ring.removeFirst(ring.count - ringCapacity) }
         if writer != nil && !closed {
             if pendingBytes + text.utf8.count > queueLimit {
                 dropped += 1
@@ -76,7 +78,7 @@ public final class KernelLog: @unchecked Sendable {
     /// Lines with a sequence number above `after`, oldest first.
     public func lines(after: UInt64 = 0) -> [Line] {
         condition.lock(); defer { condition.unlock() }
-        return ring.filter { $0.sequence > after }
+        return ring.suffix(ringCapacity).filter { $0.sequence > after }
     }
 
     /// Waits until a line satisfying `matches` is in the ring (tests; `phantom log -f`).
@@ -85,7 +87,7 @@ public final class KernelLog: @unchecked Sendable {
         condition.lock(); defer { condition.unlock() }
         var seen = after
         while true {
-            for line in ring where line.sequence > seen {
+            for line in ring.suffix(ringCapacity) where line.sequence > seen {
                 if matches(line.text) { return line }
                 seen = line.sequence
             }
