@@ -21,6 +21,10 @@ import Testing
         (["image", "create", "x.img", "--max-size", "99999999999T"], "at most 1 PiB is allowed"),
         (["bench", "pause", "--runs", "0"], "--runs must be between 1"),
         (["bench", "frequency", "--seconds", "1e300"], "--seconds must be more than 0"),
+        (["bench", "kernel", "sessions", "--iterations", "0"], "--iterations must be between 10"),
+        (["bench", "kernel", "pause", "--components", "1,x"], "--components must be counts"),
+        (["bench", "kernel", "idle", "--seconds", "0"], "--seconds must be between 1"),
+        (["bench", "kernel", "pipe-echo", "--size=0"], "--size must be between 1"),
     ])
     func numericOptionsAreRangeChecked(arguments: [String], message: String) throws {
         let directory = try temporaryDirectory()

@@ -777,7 +777,8 @@ extension Bench.KernelBench {
             abstract: "CPU used by an idle 100-component system over 10 s (target: under 1 % of a core).",
             discussion: """
                 Runs `phantom boot` (this executable) as a child with N components that do nothing but \
-                wait: half are bench_ticker in quiet mode (a 1 s sleep, forever), a quarter are \
+                wait: half are bench_ticker in quiet mode (a sleep of about 1 s, forever; periods spread \
+                over 0.9–1.1 s so they do not wake together), a quarter are \
                 bench_server in hold mode (blocked in service_next), a quarter are bench_client in wait \
                 mode (each blocked in a session_call its own held server never answers). Once all are \
                 up (+2 s), the child's CPU time (utime + stime from /proc/PID/stat) is read over \
@@ -803,8 +804,12 @@ extension Bench.KernelBench {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
             let quarter = components / 4
-            var many: [BenchStart] = (1...(components - 2 * quarter)).map {
-                BenchStart(name: "sleeper\($0)", binary: "bench_ticker", arguments: ["1000", "quiet"], ram: "1M")
+            // Periods spread over 0.9–1.1 s, so that the sleepers do not all wake
+            // together (they would if they started together: one wake-up of the
+            // scheduler for all of them would flatter the result).
+            let sleepers = components - 2 * quarter
+            var many: [BenchStart] = (1...sleepers).map {
+                BenchStart(name: "sleeper\($0)", binary: "bench_ticker", arguments: ["\(900 + 200 * $0 / sleepers)", "quiet"], ram: "1M")
             }
             for index in 1...quarter {
                 many.append(BenchStart(name: "holder\(index)", binary: "bench_server", arguments: ["Hold\(index)", "hold"],
