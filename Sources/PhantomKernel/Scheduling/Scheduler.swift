@@ -249,7 +249,13 @@ public final class Scheduler: @unchecked Sendable {
                 woken += 1
                 return true
             }
-            for key in waitingForEvent.keys {
+            // Find the expired ones first: mutating the dictionary while
+            // iterating its keys copies it once per key.
+            var expired: [KernelEvent] = []
+            for (key, waiters) in waitingForEvent where waiters.contains(where: { $0.deadline.map { $0 <= now } ?? false }) {
+                expired.append(key)
+            }
+            for key in expired {
                 waitingForEvent[key]?.removeAll { entry in
                     guard let deadline = entry.deadline, deadline <= now else { return false }
                     ready.append(entry.task)
