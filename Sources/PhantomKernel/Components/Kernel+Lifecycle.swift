@@ -1,0 +1,255 @@
+import Foundation
+import PhantomEngine
+import PhantomSpace
+import PhantomStore
+import PhantomWasm
+
+extension Kernel {
+    /// Brings the running tree in line with the config: starts missing
+    /// children, tears down removed ones, restarts changed ones.
+    func reconcile() {
+        space.safepoints.register()
+        lock.lock()
+        let specs = config.starts
+        var toStop: [Component] = []
+        var toStart: [StartSpec] = []
+        var configChanged: [UInt64] = []
+        let byName = Dictionary(components.values.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for spec in specs {
+            if let existing = byName[spec.name] {
+                if existing.image.binary != spec.binary || existing.image.version != spec.version {
+                    toStop.append(existing)
+                    toStart.append(spec)
+                } else if existing.image.configText != spec.configText {
+                    existing.image.configText = spec.configText
+                    existing.image.configVersion += 1
+                    configChanged.append(existing.id)
+                    dirty = true
+                }
+            } else {
+                toStart.append(spec)
+            }
+        }
+        let wanted = Set(specs.map(\.name))
+        toStop += components.values.filter { !wanted.contains($0.name) }
+        // Genode restarts a child whose sessions the new config routes to
+        // another server (or denies); one whose server is merely missing now
+        // keeps waiting.
+        for component in components.values where component.isRunning && !toStop.contains(where: { $0 === component }) {
+            guard let spec = specs.first(where: { $0.name == component.name }) else { continue }
+            if routesChanged(for: component) {
+                toStop.append(component)
+                toStart.append(spec)
+            }
+        }
+        lock.unlock()
+        space.safepoints.unregister()
+
+        for id in configChanged { scheduler.signal(Events.rom(component: id, name: "config")) }
+        for component in toStop { tearDown(component) }
+        for spec in toStart { start(spec) }
+    }
+
+    /// Whether any session of `component` would now be routed elsewhere. Lock held.
+    func routesChanged(for component: Component) -> Bool {
+        for session in image.sessions where session.client == component.id && session.state != .denied {
+            guard let requested = session.requested else { continue }
+            switch route(client: component, service: session.service, label: requested) {
+            case let .parent(service, _):
+                if session.server != .builtin(service) { return true }
+            case let .child(server, _):
+                if session.server != .component(server) { return true }
+            case .pending:
+                continue
+            case .denied:
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Starts one child: reads its binary, lays out its WASI state, instantiates
+    /// it with its own imports, and schedules its main thread.
+    func start(_ spec: StartSpec) {
+        space.safepoints.register()
+        lock.lock()
+        let id = image.nextComponent
+        image.nextComponent += 1
+        dirty = true
+        let available = ramAvailable()
+        lock.unlock()
+        let grant = Quota.initialRam(child: spec.name, configured: NumberOfBytes(spec.ram), available: NumberOfBytes(available))
+        if let message = grant.message { say(message.description) }
+        let ram = grant.granted.value
+        var componentImage = ComponentImage(
+            id: id, name: spec.name, binary: spec.binary, version: spec.version, moduleChecksum: 0,
+            ramQuota: ram, capsQuota: spec.caps, configText: spec.configText, configVersion: 1,
+            instance: 0, thread: 0, wasiState: 0, state: .running)
+        let component: Component
+        if NativeComponents.names.contains(spec.binary) && services.romFile(named: spec.binary) == nil {
+            // Served by the kernel itself: no module, no thread; it announces
+            // what its start node provides.
+            componentImage.native = spec.binary
+            componentImage.announced = spec.provides
+            component = Component(image: componentImage, instance: nil, thread: nil, wasi: nil)
+        } else { do {
+            let bytes = try services.binary(named: spec.binary)
+            componentImage.moduleChecksum = CRC32C.checksum(bytes)
+            let module = try sharedModule(bytes: bytes, checksum: componentImage.moduleChecksum)
+            let preopens = try options.hostPreopens + spec.fileSystems.map { entry in
+                (host: try services.fileSystemDirectory(label: "\(spec.name) -> \(entry.label)", root: options.fileSystemRoot,
+                                                        policies: config.fileSystemPolicies), guest: entry.guest)
+            }
+            // Genode's libc: the `<arg>` values are the whole argv (argv[0] first);
+            // without any, argv is just the binary's name.
+            let state = try WASIState.create(in: space, args: spec.arguments.isEmpty ? [spec.binary] : spec.arguments,
+                                             environment: spec.environment, preopens: preopens, romDirectory: "/rom")
+            lock.lock()
+            let console = reachesConsole(spec.name)
+            lock.unlock()
+            let wasi = try WASI(space: space, stateOffset: state, io: personalityIO(component: id, console: console),
+                                rom: romProvider(component: id))
+            let imports = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: id))
+            let quotaPages = max(1, ram / 65536)
+            let instance = try Instance.instantiate(module, in: space, imports: imports,
+                                                    options: InstanceOptions(memoryQuotaPages: quotaPages))
+            let thread = try instance.makeThread("_start")
+            componentImage.instance = instance.id
+            componentImage.thread = thread.id
+            componentImage.wasiState = state
+            component = Component(image: componentImage, instance: instance, thread: thread, wasi: wasi)
+        } catch {
+            componentImage.state = .failed(reason: "\(error)")
+            component = Component(image: componentImage, instance: nil, thread: nil, wasi: nil)
+            say("Error: \(spec.name): cannot start: \(error)")
+        } }
+        lock.lock()
+        components[id] = component
+        image.components.append(component.image)
+        openEnvironmentSessions(for: component)
+        if component.image.native != nil {
+            // Requests that waited for its services go to it now.
+            var events: [KernelEvent] = []
+            retryPendingSessions(events: &events)
+            pendingSignals += events
+        }
+        let signals = pendingSignals
+        pendingSignals.removeAll()
+        lock.unlock()
+        for event in signals { scheduler.signal(event) }
+        space.safepoints.unregister()
+        if component.isRunning { schedule(component) }
+    }
+
+    /// One `WasmModule` per distinct binary: components started from the same
+    /// binary share its validation and translation, and so its module record
+    /// in the space — which a restore then translates once, not once per
+    /// component.
+    func sharedModule(bytes: [UInt8], checksum: UInt32) throws -> WasmModule {
+        lock.lock()
+        let cached = modules[checksum]
+        lock.unlock()
+        if let cached, cached.bytes == bytes { return cached }
+        let module = try WasmModule(bytes: bytes)
+        lock.lock()
+        modules[checksum] = module
+        lock.unlock()
+        return module
+    }
+
+    /// Re-attaches every stored component after a restore: one engine restore
+    /// for the whole space, each instance with its own imports.
+    func restoreComponents() throws {
+        var wasiByInstance: [UInt32: ComponentImports] = [:]
+        var wasis: [UInt64: WASI] = [:]
+        for stored in image.components where stored.state == .running && stored.native == nil {
+            let console = image.sessions.contains { $0.client == stored.id && $0.environment && $0.service == "Terminal" }
+            let wasi = try WASI(space: space, stateOffset: stored.wasiState, io: personalityIO(component: stored.id, console: console),
+                                rom: romProvider(component: stored.id))
+            wasis[stored.id] = wasi
+            wasiByInstance[stored.instance] = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: stored.id))
+        }
+        let engine: WasmEngine? = space.root(WasmRoots.registry) == 0 ? nil
+            : try WasmEngine.restore(space, importsFor: { wasiByInstance[$0] })
+        for stored in image.components {
+            guard stored.state == .running, stored.native == nil, let engine else {
+                components[stored.id] = Component(image: stored, instance: nil, thread: nil, wasi: nil)
+                continue
+            }
+            guard let instance = engine.instance(id: stored.instance),
+                  let thread = try WasmThread.restore(engine, id: stored.thread) else {
+                throw KernelError.restore("component \(stored.name): its instance \(stored.instance) or thread \(stored.thread) is not in the image")
+            }
+            components[stored.id] = Component(image: stored, instance: instance, thread: thread, wasi: wasis[stored.id])
+        }
+    }
+
+    func schedule(_ component: Component) {
+        guard let thread = component.thread else { return }
+        let id = component.id
+        let task = scheduler.submit(thread) { [weak self] outcome in self?.ended(component: id, outcome) }
+        lock.lock()
+        component.task = task
+        lock.unlock()
+    }
+
+    /// A component's thread exited or trapped: it stays in the tree (and the
+    /// state report) as exited; its sessions are closed.
+    func ended(component id: UInt64, _ outcome: SliceOutcome) {
+        lock.lock()
+        guard !stopping, let component = components[id] else { lock.unlock(); return }
+        switch outcome {
+        case let .exited(code):
+            component.image.state = .exited(code: code)
+            say("child \"\(component.name)\" exited with exit value \(code)")
+        case let .trapped(message):
+            component.image.state = .trapped(message: message)
+            say("Error: child \"\(component.name)\" trapped: \(message)")
+        case .yielded, .blocked:
+            break
+        }
+        component.task = nil
+        flushPartialLines(of: component)
+        let events = closeSessions(of: component)
+        syncImage(component)
+        lock.unlock()
+        for event in events { scheduler.signal(event) }
+        ends.lock()
+        ends.broadcast()
+        ends.unlock()
+    }
+
+    /// Removes a component: stops its thread, closes its sessions in reverse
+    /// order of opening, returns its RAM. Its records in the space are freed
+    /// by discarding the instance's memory (the engine keeps its registry).
+    func tearDown(_ component: Component) {
+        if let task = component.task { scheduler.cancel(task) }
+        space.safepoints.register()
+        lock.lock()
+        component.task = nil
+        let events = closeSessions(of: component)
+        components[component.id] = nil
+        image.components.removeAll { $0.id == component.id }
+        image.requests.removeAll { $0.server == component.id }
+        dirty = true
+        lock.unlock()
+        space.safepoints.unregister()
+        for event in events { scheduler.signal(event) }
+    }
+
+    /// Copies a component's changed image into the tables. Lock held.
+    func syncImage(_ component: Component) {
+        if let index = image.components.firstIndex(where: { $0.id == component.id }) {
+            image.components[index] = component.image
+        }
+        dirty = true
+    }
+
+    /// RAM not yet assigned to a child. Lock held. The kernel's own budget is
+    /// the space limit; children's quotas and session donations come out of it.
+    func ramAvailable() -> UInt64 {
+        let assigned = components.values.reduce(UInt64(0)) { $0 + $1.image.ramQuota }
+        let total = config.totalRAM(spaceLimit: space.limitBytes)
+        return total > assigned ? total - assigned : 0
+    }
+}
