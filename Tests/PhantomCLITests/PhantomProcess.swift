@@ -83,14 +83,16 @@ struct PhantomProcess {
 
         /// `readStdout: false` leaves stdout to the caller (a reader that
         /// stops, or never reads); `stderr` may name a file to send it to.
-        init(_ arguments: [String], in directory: URL?, readStdout: Bool = true, stderr: FileHandle? = nil) throws {
+        /// `standardInput` is its stdin (default: /dev/null).
+        init(_ arguments: [String], in directory: URL?, readStdout: Bool = true, stderr: FileHandle? = nil,
+             standardInput: Pipe? = nil) throws {
             process.executableURL = PhantomProcess.executable
             process.arguments = arguments
             if let directory { process.currentDirectoryURL = directory }
             let err = Pipe()
             process.standardOutput = stdoutPipe
             process.standardError = stderr ?? err
-            process.standardInput = FileHandle.nullDevice
+            process.standardInput = standardInput ?? FileHandle.nullDevice
             try process.run()
             if readStdout { collect(stdoutPipe.fileHandleForReading, isStdout: true) } else { openStreams -= 1 }
             if stderr == nil { collect(err.fileHandleForReading, isStdout: false) } else { openStreams -= 1 }

@@ -56,13 +56,21 @@ final class KernelHarness {
     /// Snapshot, stop everything, reopen the image and boot it again: what a
     /// kill after that snapshot and a new `phantom boot` do.
     func restart(config: ConfigNode) throws {
+        try restart(model: try InitModel(root: config, syntax: .xml, source: "test config"), text: "")
+    }
+
+    /// `restart(config:)` with the config as text.
+    func restart(configText: String) throws {
+        try restart(model: try InitModel.parse(configText, source: "test config"), text: configText)
+    }
+
+    private func restart(model: InitModel, text: String) throws {
         try snapshot()
         kernel.stop()
         (try? WasmEngine.shared(for: space))?.close()
         space = try ObjectSpace(store: try Store.open(device), options: .init(limitBytes: 1 << 30))
         let stored = try KernelRecord.load(from: space)
-        let model = try InitModel(root: config, syntax: .xml, source: "test config")
-        kernel = try Kernel.boot(space: space, model: model, text: "", stored: stored,
+        kernel = try Kernel.boot(space: space, model: model, text: text, stored: stored,
                                  options: .init(romDirectory: romDirectory, fileSystemRoot: fileSystemRoot), log: log)
         kernel.run()
     }

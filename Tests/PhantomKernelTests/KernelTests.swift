@@ -493,3 +493,47 @@ import Testing
         }
     }
 }
+
+/// Ended and removed components give their engine state back: the image
+/// does not grow with every restart, and an image holding ended components
+/// restores (their host imports are no longer looked for).
+@Suite struct RetiredComponentTests {
+    static func config(version: Int) -> String {
+        """
+        <config>
+        \t<parent-provides><service name="LOG"/><service name="ROM"/><service name="PD"/><service name="CPU"/><service name="Timer"/></parent-provides>
+        \t<default-route><any-service><parent/></any-service></default-route>
+        \t<start name="counter" ram="4M"><binary name="counter.wasm"/></start>
+        \t<start name="once" ram="4M" version="\(version)"><binary name="args_env.wasm"/></start>
+        </config>
+        """
+    }
+
+    @Test func restartsDoNotGrowTheSpaceAndEndedComponentsRestore() throws {
+        let harness = try KernelHarness(configText: Self.config(version: 0), source: "test", romDirectory: Fixtures.directory("Programs/wasm/c"))
+        var mark: UInt64 = 0
+        var liveAfterExit: [UInt64] = []
+        for version in 0..<8 {
+            if version > 0 { try harness.kernel.apply(configText: Self.config(version: version), source: "test") }
+            let exit = harness.waitForLine(after: mark) { $0 == "[init] child \"once\" exited with exit value 0" }
+            #expect(exit != nil, "version \(version)")
+            mark = exit?.sequence ?? mark
+            // The exit line is logged in the same mutator section that frees
+            // the component: a snapshot's world stop waits for its end.
+            try harness.snapshot()
+            liveAfterExit.append(harness.space.liveBytes)
+        }
+        // The counter's own growth aside (it runs all along), every restart
+        // frees what the previous run held: no step grows by a reservation.
+        let steps = zip(liveAfterExit, liveAfterExit.dropFirst()).map { Int64($1) - Int64($0) }
+        #expect(steps.allSatisfy { $0 < 64 << 10 }, "live bytes after each exit: \(liveAfterExit)")
+        #expect(harness.kernel.componentSummaries.first { $0.name == "once" }?.state == .exited(code: 0))
+
+        // Kill and boot again with the ended component in the tables.
+        try harness.restart(configText: Self.config(version: 7))
+        let next = harness.waitForLine(after: harness.log.lines().last?.sequence ?? 0) { $0.hasPrefix("[init -> counter] count ") }
+        #expect(next != nil)
+        #expect(harness.kernel.componentSummaries.first { $0.name == "once" }?.state == .exited(code: 0))
+        #expect(!harness.log.lines().contains { $0.text.contains("restore failed") || $0.text.contains("engine state is kept") })
+    }
+}

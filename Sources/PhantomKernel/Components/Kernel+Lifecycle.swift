@@ -162,7 +162,10 @@ extension Kernel {
     func restoreComponents() throws {
         var wasiByInstance: [UInt32: ComponentImports] = [:]
         var wasis: [UInt64: WASI] = [:]
-        for stored in image.components where stored.state == .running && stored.native == nil {
+        // Ended components still holding engine state (images written before
+        // ended components were retired) get their imports too, so that the
+        // engine restores them; they are retired right after.
+        for stored in image.components where stored.native == nil && stored.instance != 0 {
             let console = image.sessions.contains { $0.client == stored.id && $0.environment && $0.service == "Terminal" }
             let wasi = try WASI(space: space, stateOffset: stored.wasiState, io: personalityIO(component: stored.id, console: console),
                                 rom: romProvider(component: stored.id))
@@ -171,17 +174,35 @@ extension Kernel {
         }
         let engine: WasmEngine? = space.root(WasmRoots.registry) == 0 ? nil
             : try WasmEngine.restore(space, importsFor: { wasiByInstance[$0] })
+        var toRetire: [Component] = []
         for stored in image.components {
-            guard stored.state == .running, stored.native == nil, let engine else {
+            guard stored.native == nil, stored.instance != 0, let engine else {
                 components[stored.id] = Component(image: stored, instance: nil, thread: nil, wasi: nil)
                 continue
             }
-            guard let instance = engine.instance(id: stored.instance),
-                  let thread = try WasmThread.restore(engine, id: stored.thread) else {
-                throw KernelError.restore("component \(stored.name): its instance \(stored.instance) or thread \(stored.thread) is not in the image")
+            guard let instance = engine.instance(id: stored.instance) else {
+                throw KernelError.restore("component \(stored.name): its instance \(stored.instance) is not in the image")
+            }
+            guard stored.state == .running else {
+                let component = Component(image: stored, instance: instance, thread: nil, wasi: wasis[stored.id])
+                components[stored.id] = component
+                toRetire.append(component)
+                continue
+            }
+            guard let thread = try WasmThread.restore(engine, id: stored.thread) else {
+                throw KernelError.restore("component \(stored.name): its thread \(stored.thread) is not in the image")
             }
             components[stored.id] = Component(image: stored, instance: instance, thread: thread, wasi: wasis[stored.id])
         }
+        guard !toRetire.isEmpty else { return }
+        space.safepoints.register()
+        lock.lock()
+        for component in toRetire {
+            retireEngineState(of: component)
+            syncImage(component)
+        }
+        lock.unlock()
+        space.safepoints.unregister()
     }
 
     func schedule(_ component: Component) {
@@ -194,10 +215,16 @@ extension Kernel {
     }
 
     /// A component's thread exited or trapped: it stays in the tree (and the
-    /// state report) as exited; its sessions are closed.
+    /// state report) as exited; its sessions are closed and its engine state
+    /// is freed (`retireEngineState`).
     func ended(component id: UInt64, _ outcome: SliceOutcome) {
+        space.safepoints.register()
         lock.lock()
-        guard !stopping, let component = components[id] else { lock.unlock(); return }
+        guard !stopping, let component = components[id] else {
+            lock.unlock()
+            space.safepoints.unregister()
+            return
+        }
         switch outcome {
         case let .exited(code):
             component.image.state = .exited(code: code)
@@ -211,8 +238,10 @@ extension Kernel {
         component.task = nil
         flushPartialLines(of: component)
         let events = closeSessions(of: component)
+        if !component.isRunning { retireEngineState(of: component) }
         syncImage(component)
         lock.unlock()
+        space.safepoints.unregister()
         for event in events { scheduler.signal(event) }
         ends.lock()
         ends.broadcast()
@@ -220,14 +249,14 @@ extension Kernel {
     }
 
     /// Removes a component: stops its thread, closes its sessions in reverse
-    /// order of opening, returns its RAM. Its records in the space are freed
-    /// by discarding the instance's memory (the engine keeps its registry).
+    /// order of opening, returns its RAM and frees its engine state.
     func tearDown(_ component: Component) {
         if let task = component.task { scheduler.cancel(task) }
         space.safepoints.register()
         lock.lock()
         component.task = nil
         let events = closeSessions(of: component)
+        retireEngineState(of: component)
         components[component.id] = nil
         image.components.removeAll { $0.id == component.id }
         image.requests.removeAll { $0.server == component.id }
@@ -235,6 +264,36 @@ extension Kernel {
         lock.unlock()
         space.safepoints.unregister()
         for event in events { scheduler.signal(event) }
+    }
+
+    /// Frees what the engine and the WASI personality keep in the space for a
+    /// component whose thread will never run again (ended, or torn down and
+    /// no longer scheduled): its instance, thread and WASI records leave the
+    /// registry and go back to the allocator, so a restore no longer looks
+    /// for them and restarts do not grow the image. The tables then say it
+    /// has none (instance 0), and the component's transient views are
+    /// dropped so that nothing reads the freed records. Lock held, and the
+    /// caller is a registered mutator: the tables and the space change in
+    /// the same cut.
+    func retireEngineState(of component: Component) {
+        guard component.image.native == nil, component.image.instance != 0 else { return }
+        if let instance = component.instance {
+            do {
+                try instance.engine.retire(instance: instance.id, threads: component.image.thread == 0 ? [] : [component.image.thread])
+            } catch {
+                say("Warning: \(component.name): its engine state is kept: \(error)")
+                return
+            }
+            if component.image.wasiState != 0 { component.wasi?.state.release() }
+        }
+        component.image.instance = 0
+        component.image.thread = 0
+        component.image.wasiState = 0
+        if components[component.id] === component {
+            let bare = Component(image: component.image, instance: nil, thread: nil, wasi: nil)
+            components[component.id] = bare
+        }
+        dirty = true
     }
 
     /// Copies a component's changed image into the tables. Lock held.
