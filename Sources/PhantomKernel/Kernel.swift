@@ -86,6 +86,9 @@ public final class Kernel: @unchecked Sendable {
     public static func boot(space: ObjectSpace, configText: String, configSource: String, options: Options,
                             log: KernelLog) throws -> Kernel {
         let stored = try KernelRecord.load(from: space)
+        if stored == nil && space.root(LegacyProgram.rootSlot) != 0 {
+            throw KernelError.restore("the image holds a program an earlier `phantom run` stored; continue it with `phantom resume --image IMAGE`, or use another image")
+        }
         if stored == nil && space.root(WasmRoots.registry) != 0 {
             throw KernelError.restore("the image holds WebAssembly state but no kernel tables (an image of an older `phantom run`?); use another image or pass --fresh")
         }

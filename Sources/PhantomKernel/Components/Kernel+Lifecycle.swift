@@ -194,12 +194,17 @@ extension Kernel {
             }
             components[stored.id] = Component(image: stored, instance: instance, thread: thread, wasi: wasis[stored.id])
         }
-        guard !toRetire.isEmpty else { return }
         space.safepoints.register()
         lock.lock()
         for component in toRetire {
             retireEngineState(of: component)
             syncImage(component)
+        }
+        // A running child without environment sessions was adopted from an
+        // image of an earlier `phantom run` (`LegacyProgram`): it gets them now.
+        for component in components.values where component.isRunning && component.image.native == nil
+            && !image.sessions.contains(where: { $0.client == component.id && $0.environment }) {
+            openEnvironmentSessions(for: component)
         }
         lock.unlock()
         space.safepoints.unregister()

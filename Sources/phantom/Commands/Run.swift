@@ -214,6 +214,16 @@ struct ProgramSession {
         let store = try ImageAccess.openForWriting(path, fresh: fresh).store
         let space = try ObjectSpace(store: store, options: .init(limitBytes: options.spaceLimit.bytes))
         for warning in space.warnings where !store.warnings.contains(warning) { printError("phantom: warning: \(warning)") }
+        if !fresh {
+            do {
+                if let name = try Kernel.adoptLegacyProgram(in: space) {
+                    printError("phantom: \(path): \(name), stored by an earlier phantom run, now runs as a system with one child")
+                }
+            } catch {
+                printError("phantom: \(path): cannot adopt the program an earlier phantom run stored: \(error)")
+                throw ExitCode(1)
+            }
+        }
         return space
     }
 
@@ -226,29 +236,12 @@ struct ProgramSession {
     }
 
     /// The image slot where earlier versions kept their one program (retired:
-    /// a program now runs as a system with one child, in the kernel's tables).
+    /// it is adopted as a system with one child when the image is opened).
     static let legacyProgramSlot = 9
 
-    /// A system with one child: the program, its argv and environment as
-    /// Genode's libc takes them (`<arg>`, `<env>`), its linear memory capped by
-    /// its RAM quota, and every service from init.
+    /// A system with one child (`Kernel.singleProgramConfig`).
     static func systemConfig(name: String, binary: String, arguments: [String], environment: [String], ram: UInt64) -> String {
-        var start = ConfigNode(type: "start", attributes: [.init("name", name), .init("ram", "\(ram)"), .init("caps", "1000")])
-        start.children.append(ConfigNode(type: "binary", attributes: [.init("name", binary)]))
-        var config = ConfigNode(type: "config")
-        config.children += ([name] + arguments).map { ConfigNode(type: "arg", attributes: [.init("value", $0)]) }
-        config.children += environment.map { variable in
-            let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return ConfigNode(type: "env", attributes: [.init("key", String(parts[0])), .init("value", parts.count > 1 ? String(parts[1]) : "")])
-        }
-        start.children.append(config)
-        let services = ["LOG", "ROM", "PD", "CPU", "Timer", "File_system", "Report"].map { ConfigNode(type: "service", attributes: [.init("name", $0)]) }
-        let root = ConfigNode(type: "config", children: [
-            ConfigNode(type: "parent-provides", children: services),
-            ConfigNode(type: "default-route", children: [ConfigNode(type: "any-service", children: [ConfigNode(type: "parent")])]),
-            start,
-        ])
-        return (try? ConfigRenderer.render(root, as: .xml)) ?? ""
+        Kernel.singleProgramConfig(name: name, binary: binary, arguments: arguments, environment: environment, ram: ram)
     }
 
     /// Boots the one-child system: fresh from `config`, or restored from the image.
