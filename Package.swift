@@ -69,6 +69,7 @@ let package = Package(
         .testTarget(name: "PhantomSpaceTests", dependencies: ["PhantomSpace", "PhantomStore"]),
         .testTarget(name: "PhantomKernelTests", dependencies: [
             "PhantomKernel", "PhantomEngine", "PhantomWasm", "PhantomSpace", "PhantomStore",
+            .product(name: "WAT", package: "WasmKit"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ], exclude: kernelScenarioFiles),
         .testTarget(name: "PhantomCLITests", dependencies: ["PhantomStore", "PhantomSpace", "PhantomWasm", "phantom"]),

@@ -3,6 +3,7 @@ import PhantomSpace
 import PhantomStore
 import PhantomWasm
 import Testing
+import WAT
 @testable import PhantomKernel
 
 @Suite struct KernelTests {
@@ -96,6 +97,36 @@ import Testing
     }
 
     /// A ROM directory holding copies of some fixtures under their file names.
+    /// A table bomb: grows its table by 4096 elements until `table.grow`
+    /// fails, then exits with the number of grows that succeeded.
+    static let tableBomb = #"""
+        (module
+          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+          (table 0 funcref)
+          (memory (export "memory") 1)
+          (func (export "_start") (local $grows i32)
+            (block $full
+              (loop $grow
+                (br_if $full (i32.eq (table.grow (ref.null func) (i32.const 4096)) (i32.const -1)))
+                (local.set $grows (i32.add (local.get $grows) (i32.const 1)))
+                (br $grow)))
+            (call $exit (local.get $grows))))
+        """#
+
+    @Test func aTableBombHitsItsShareOfTheRamQuota() throws {
+        let directory = try Self.romDirectory(with: ["c/counter.wasm"])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data(try wat2wasm(Self.tableBomb)).write(to: URL(fileURLWithPath: directory + "/table_bomb.wasm"))
+        let harness = try KernelHarness(config: Self.config([
+            Self.counter, node("start", ["name": "bomb", "ram": "2M"], [node("binary", ["name": "table_bomb.wasm"])]),
+        ]), romDirectory: directory)
+        // 2 MiB of RAM: a table may hold 2 MiB / 64 = 32768 elements (an eighth of
+        // the quota in references), so 8 grows of 4096 succeed.
+        let ended = harness.waitForLine { $0.hasPrefix("[init] child \"bomb\" exited with exit value ") }
+        #expect(ended?.text == "[init] child \"bomb\" exited with exit value 8")
+        #expect(harness.waitForLine(after: ended?.sequence ?? 0) { $0.hasPrefix("[init -> counter] count ") } != nil)
+    }
+
     static func romDirectory(with fixtures: [String]) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("phantom-roms-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

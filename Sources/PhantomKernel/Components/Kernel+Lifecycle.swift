@@ -110,9 +110,13 @@ extension Kernel {
             let wasi = try WASI(space: space, stateOffset: state, io: personalityIO(component: id, console: console),
                                 rom: romProvider(component: id))
             let imports = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: id))
+            // The RAM quota caps linear memory, and each table at an eighth of
+            // it in 8-byte references (Genode charges a child's every
+            // allocation to its PD; our tables live in the space like memory).
             let quotaPages = max(1, ram / 65536)
+            let tableElements = max(1024, ram / 64)
             let instance = try Instance.instantiate(module, in: space, imports: imports,
-                                                    options: InstanceOptions(memoryQuotaPages: quotaPages))
+                                                    options: InstanceOptions(memoryQuotaPages: quotaPages, tableQuota: tableElements))
             let thread = try instance.makeThread("_start")
             componentImage.instance = instance.id
             componentImage.thread = thread.id
