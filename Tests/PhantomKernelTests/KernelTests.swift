@@ -568,3 +568,47 @@ import WAT
         #expect(!harness.log.lines().contains { $0.text.contains("restore failed") || $0.text.contains("engine state is kept") })
     }
 }
+
+/// Genode's RAM-quota adjustments of a running child (Sandbox
+/// `Child::apply_upgrade`, `apply_downgrade`): the child keeps running, its
+/// memory limit follows its quota, and its memory's contents survive the move
+/// (counter.wasm checks two copies of its count against each other).
+@Suite struct RamAdjustmentTests {
+    static func config(ram: String) -> String {
+        """
+        <config>
+        \t<parent-provides><service name="LOG"/><service name="ROM"/><service name="PD"/><service name="CPU"/><service name="Timer"/></parent-provides>
+        \t<default-route><any-service><parent/></any-service></default-route>
+        \t<start name="counter" ram="\(ram)"><binary name="counter.wasm"/></start>
+        </config>
+        """
+    }
+
+    func count(_ line: String) -> Int? {
+        guard line.hasPrefix("[init -> counter] count ") else { return nil }
+        return Int(line.split(separator: " ").last ?? "")
+    }
+
+    @Test func aRunningChildsQuotaGrowsAndShrinksWithoutARestart() throws {
+        let harness = try KernelHarness(configText: Self.config(ram: "2M"), source: "test", romDirectory: Fixtures.directory("Programs/wasm/c"))
+        var mark = harness.waitForLine { count($0) != nil }?.sequence ?? 0
+        #expect(harness.kernel.stateReport().contains("<ram assigned=\"2M\""))
+
+        for ram in ["8M", "1M", "3M"] {
+            try harness.kernel.apply(configText: Self.config(ram: ram), source: "test")
+            // Two more lines after the change: it runs on, and from where it was.
+            let first = harness.waitForLine(after: mark) { count($0) != nil }
+            let second = harness.waitForLine(after: first?.sequence ?? mark) { count($0) != nil }
+            #expect(first != nil && second != nil, "after ram=\(ram)")
+            mark = second?.sequence ?? mark
+            #expect(harness.kernel.stateReport().contains("<ram assigned=\"\(ram)\""), "\(harness.kernel.stateReport())")
+            let limit = harness.kernel.lock.withLock { harness.kernel.components.values.first { $0.name == "counter" }?.instance?.memoryLimitPages }
+            #expect(limit == UInt64(NumberOfBytes(parsing: ram)!.value / 65536), "ram=\(ram)")
+        }
+        let lines = harness.log.lines().map(\.text)
+        let counts = lines.compactMap(count)
+        #expect(zip(counts, counts.dropFirst()).allSatisfy { $0 < $1 }, "\(counts)")
+        #expect(!lines.contains { $0.contains("MISMATCH") || $0.contains("exited") || $0.contains("trapped") })
+        #expect(lines.filter { $0 == "[init -> counter] count 1000" }.count <= 1, "not restarted")
+    }
+}

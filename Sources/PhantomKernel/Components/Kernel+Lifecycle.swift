@@ -14,17 +14,21 @@ extension Kernel {
         var toStop: [Component] = []
         var toStart: [StartSpec] = []
         var configChanged: [UInt64] = []
+        var resized: [(Component, UInt64)] = []
         let byName = Dictionary(components.values.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for spec in specs {
             if let existing = byName[spec.name] {
                 if existing.image.binary != spec.binary || existing.image.version != spec.version {
                     toStop.append(existing)
                     toStart.append(spec)
-                } else if existing.image.configText != spec.configText {
-                    existing.image.configText = spec.configText
-                    existing.image.configVersion += 1
-                    configChanged.append(existing.id)
-                    dirty = true
+                } else {
+                    if existing.image.configText != spec.configText {
+                        existing.image.configText = spec.configText
+                        existing.image.configVersion += 1
+                        configChanged.append(existing.id)
+                        dirty = true
+                    }
+                    if existing.isRunning && existing.image.ramQuota != spec.ram { resized.append((existing, spec.ram)) }
                 }
             } else {
                 toStart.append(spec)
@@ -46,6 +50,9 @@ extension Kernel {
         space.safepoints.unregister()
 
         for id in configChanged { scheduler.signal(Events.rom(component: id, name: "config")) }
+        for (component, ram) in resized where !toStop.contains(where: { $0 === component }) {
+            applyRamChange(component, configured: ram)
+        }
         for component in toStop { tearDown(component) }
         for spec in toStart { start(spec) }
     }
