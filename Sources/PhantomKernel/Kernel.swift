@@ -73,6 +73,8 @@ public final class Kernel: @unchecked Sendable {
     let ends = NSCondition()
     /// Wakes the state reporter (on stop).
     let reporterWake = NSCondition()
+    /// Wakes the heartbeat monitor (on stop and on a new config).
+    let heartbeatWake = NSCondition()
     /// Events to signal once `lock` is released (collected by code that
     /// runs with it held). Lock held.
     var pendingSignals: [KernelEvent] = []
@@ -128,6 +130,7 @@ public final class Kernel: @unchecked Sendable {
         for component in restored { schedule(component) }
         reconcile()
         startStateReporter()
+        startHeartbeatMonitor()
     }
 
     /// Stops every thread at its next slice boundary; the tree stays in the
@@ -139,6 +142,9 @@ public final class Kernel: @unchecked Sendable {
         reporterWake.lock()
         reporterWake.broadcast()
         reporterWake.unlock()
+        heartbeatWake.lock()
+        heartbeatWake.broadcast()
+        heartbeatWake.unlock()
         scheduler.stop()
     }
 

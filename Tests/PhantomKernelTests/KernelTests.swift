@@ -612,3 +612,63 @@ import WAT
         #expect(lines.filter { $0 == "[init -> counter] count 1000" }.count <= 1, "not restarted")
     }
 }
+
+/// Genode's heartbeat monitoring with our meaning of answering
+/// (`Kernel+Heartbeat.swift`): a component waiting in its event loop answers,
+/// an endless loop does not; `restart_after_skipped` restarts it.
+@Suite struct HeartbeatTests {
+    static func config(restartAfter: Int?) -> ConfigNode {
+        let heartbeat = restartAfter.map { node("heartbeat", ["restart_after_skipped": "\($0)"]) } ?? node("heartbeat")
+        return node("config", [:], [
+            KernelTests.parentProvides, KernelTests.defaultRoute,
+            node("heartbeat", ["rate_ms": "20"]),
+            node("start", ["name": "server", "ram": "2M"], [
+                node("binary", ["name": "echo_server.wasm"]), node("provides", [:], [node("service", ["name": "Echo"])]), node("heartbeat"),
+            ]),
+            node("start", ["name": "client", "ram": "2M"], [
+                node("binary", ["name": "echo_client.wasm"]), node("config", [:], [node("arg", ["value": "echo_client"]), node("arg", ["value": "1"])]),
+            ]),
+            node("start", ["name": "spinner", "ram": "1M"], [node("binary", ["name": "spinner.wasm"]), heartbeat]),
+        ])
+    }
+
+    /// Waits until `condition` holds for the state report (re-read on every
+    /// log line and at least every 20 ms; the limit only ends a hung test).
+    func waitForReport(_ harness: KernelHarness, _ condition: (String) -> Bool) -> String? {
+        let deadline = Date(timeIntervalSinceNow: 120)
+        var mark: UInt64 = 0
+        while Date() < deadline {
+            let report = harness.kernel.stateReport()
+            if condition(report) { return report }
+            mark = harness.log.waitForLine(after: mark, timeout: 0.02) { _ in true }?.sequence ?? mark
+        }
+        return nil
+    }
+
+    static func skipped(_ name: String, in report: String) -> Int {
+        guard let start = report.range(of: "<child name=\"\(name)\""),
+              let end = report[start.upperBound...].range(of: ">"),
+              let attribute = report[start.upperBound..<end.lowerBound].range(of: "skipped_heartbeats=\"") else { return 0 }
+        return Int(report[attribute.upperBound...].prefix { $0.isNumber }) ?? 0
+    }
+
+    @Test func anEndlessLoopSkipsHeartbeatsAndAnIdleServerAnswersThem() throws {
+        let harness = try KernelHarness(config: Self.config(restartAfter: nil), romDirectory: SessionTests.kernelPrograms)
+        // The server reached its event loop once it served the client.
+        #expect(harness.waitForLine { $0 == "[init] child \"client\" exited with exit value 0" } != nil)
+        let report = waitForReport(harness) { Self.skipped("spinner", in: $0) >= 5 }
+        #expect(report != nil, "\(harness.kernel.stateReport())")
+        // Blocked in service_next since, it answered every heartbeat.
+        #expect(Self.skipped("server", in: report ?? "") == 0, "\(report ?? "")")
+    }
+
+    @Test func restartAfterSkippedRestartsTheChild() throws {
+        let harness = try KernelHarness(config: Self.config(restartAfter: 3), romDirectory: SessionTests.kernelPrograms)
+        let first = harness.waitForLine { $0 == "[init] child \"spinner\" skipped 3 heartbeats, restarting it" }
+        #expect(first != nil)
+        // It comes back (a new id) and is restarted again, the others untouched.
+        let second = harness.waitForLine(after: first?.sequence ?? 0) { $0 == "[init] child \"spinner\" skipped 3 heartbeats, restarting it" }
+        #expect(second != nil)
+        #expect(!harness.log.lines().contains { $0.text.contains("\"server\" skipped") })
+    }
+}

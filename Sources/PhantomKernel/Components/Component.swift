@@ -1,6 +1,7 @@
 import PhantomEngine
 import PhantomSpace
 import PhantomWasm
+import Synchronization
 
 /// A running component as the kernel holds it while the process lives: its
 /// persistent description (`ComponentImage`, written into the object space at
@@ -13,9 +14,17 @@ final class Component: @unchecked Sendable {
     let thread: EngineThread?
     let wasi: WASI?
     var task: Scheduler.TaskID?
+    /// Whether it reaches its event loop (`Kernel+Heartbeat.swift`).
+    let liveness: Liveness
+    /// Heartbeats it did not answer in a row (kernel lock). Transient: a
+    /// restore starts counting anew.
+    var skippedHeartbeats: UInt64 = 0
+    /// `liveness.entries` at the last heartbeat (kernel lock).
+    var entriesAtLastHeartbeat: UInt64 = 0
 
-    init(image: ComponentImage, instance: Instance?, thread: EngineThread?, wasi: WASI?) {
+    init(image: ComponentImage, instance: Instance?, thread: EngineThread?, wasi: WASI?, liveness: Liveness = Liveness()) {
         self.image = image
+        self.liveness = liveness
         self.instance = instance
         self.thread = thread
         self.wasi = wasi
@@ -27,6 +36,24 @@ final class Component: @unchecked Sendable {
 
     /// Linear memory in use, charged to the component's RAM quota.
     var memoryBytes: UInt64 { (instance?.memoryPages ?? 0) * 65536 }
+}
+
+/// What the personality tells the heartbeat monitor: a component reaches its
+/// event loop when it waits for events — `service_next`, or `poll_oneoff`
+/// with a subscription other than a clock — whether the wait blocks or not.
+/// Set from host calls on worker threads, read by the monitor: atomics.
+final class Liveness: Sendable {
+    /// Event-loop entries so far.
+    let entries = Atomic<UInt64>(0)
+    /// True while it is blocked in its event loop (an idle component
+    /// answers every heartbeat, as Genode's idle entrypoint does).
+    let waiting = Atomic<Bool>(false)
+
+    /// An event-loop call: it blocks (`blocks`) or returns with an event.
+    func eventLoop(blocks: Bool) {
+        entries.add(1, ordering: .relaxed)
+        waiting.store(blocks, ordering: .relaxed)
+    }
 }
 
 /// What a `start` node asks for, reduced to what the kernel acts on.
@@ -49,6 +76,10 @@ struct StartSpec: Equatable {
     var provides: [String]
     /// The node itself (routes are read from it when sessions are routed).
     var node: ConfigNode
+    /// `<heartbeat/>` in the start node: init watches it (`Kernel+Heartbeat`).
+    var heartbeat = false
+    /// `<heartbeat restart_after_skipped=N/>`: restart after N skipped (0: never).
+    var restartAfterSkippedHeartbeats: UInt64 = 0
 
     static func == (a: StartSpec, b: StartSpec) -> Bool {
         a.name == b.name && a.binary == b.binary && a.version == b.version && a.ram == b.ram && a.caps == b.caps

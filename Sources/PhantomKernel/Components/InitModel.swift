@@ -43,7 +43,8 @@ struct InitModel {
                 environment: configNode?.children(ofType: "env").compactMap { env in
                     env[attribute: "key"].map { "\($0)=\(env[attribute: "value"] ?? "")" }
                 } ?? [],
-                provides: start.provides, node: start.node)
+                provides: start.provides, node: start.node,
+                heartbeat: start.heartbeat, restartAfterSkippedHeartbeats: start.restartAfterSkippedHeartbeats)
         }
         let phantom = root.child(ofType: "phantom")
         fileSystemPolicies = phantom?.child(ofType: "file_system")

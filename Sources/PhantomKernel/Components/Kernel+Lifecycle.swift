@@ -116,7 +116,8 @@ extension Kernel {
             lock.unlock()
             let wasi = try WASI(space: space, stateOffset: state, io: personalityIO(component: id, console: console),
                                 rom: romProvider(component: id))
-            let imports = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: id))
+            let liveness = Liveness()
+            let imports = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: id, liveness: liveness))
             // The RAM quota caps linear memory, and each table at an eighth of
             // it in 8-byte references (Genode charges a child's every
             // allocation to its PD; our tables live in the space like memory).
@@ -128,7 +129,7 @@ extension Kernel {
             componentImage.instance = instance.id
             componentImage.thread = thread.id
             componentImage.wasiState = state
-            component = Component(image: componentImage, instance: instance, thread: thread, wasi: wasi)
+            component = Component(image: componentImage, instance: instance, thread: thread, wasi: wasi, liveness: liveness)
         } catch {
             componentImage.state = .failed(reason: "\(error)")
             component = Component(image: componentImage, instance: nil, thread: nil, wasi: nil)
@@ -173,6 +174,7 @@ extension Kernel {
     func restoreComponents() throws {
         var wasiByInstance: [UInt32: ComponentImports] = [:]
         var wasis: [UInt64: WASI] = [:]
+        var livenesses: [UInt64: Liveness] = [:]
         // Ended components still holding engine state (images written before
         // ended components were retired) get their imports too, so that the
         // engine restores them; they are retired right after.
@@ -181,7 +183,9 @@ extension Kernel {
             let wasi = try WASI(space: space, stateOffset: stored.wasiState, io: personalityIO(component: stored.id, console: console),
                                 rom: romProvider(component: stored.id))
             wasis[stored.id] = wasi
-            wasiByInstance[stored.instance] = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: stored.id))
+            let liveness = Liveness()
+            livenesses[stored.id] = liveness
+            wasiByInstance[stored.instance] = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: stored.id, liveness: liveness))
         }
         let engine: WasmEngine? = space.root(WasmRoots.registry) == 0 ? nil
             : try WasmEngine.restore(space, importsFor: { wasiByInstance[$0] })
@@ -203,7 +207,8 @@ extension Kernel {
             guard let thread = try WasmThread.restore(engine, id: stored.thread) else {
                 throw KernelError.restore("component \(stored.name): its thread \(stored.thread) is not in the image")
             }
-            components[stored.id] = Component(image: stored, instance: instance, thread: thread, wasi: wasis[stored.id])
+            components[stored.id] = Component(image: stored, instance: instance, thread: thread, wasi: wasis[stored.id],
+                                              liveness: livenesses[stored.id] ?? Liveness())
         }
         space.safepoints.register()
         lock.lock()

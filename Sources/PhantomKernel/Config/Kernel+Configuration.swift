@@ -31,6 +31,9 @@ extension Kernel {
         reporterWake.lock()
         reporterWake.broadcast()
         reporterWake.unlock()
+        heartbeatWake.lock()
+        heartbeatWake.broadcast()
+        heartbeatWake.unlock()
         return model.warnings
     }
 }

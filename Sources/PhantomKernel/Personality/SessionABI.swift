@@ -16,10 +16,12 @@ struct SessionABI: HostModuleResolver {
     static let moduleName = "phantom_session"
     let kernel: Kernel
     let component: UInt64
+    /// Where its event-loop waits are counted (the heartbeat).
+    var liveness: Liveness? = nil
 
     func resolve(module: String, name: String) -> HostFunction? {
         guard module == Self.moduleName else { return nil }
-        let kernel = self.kernel, id = component
+        let kernel = self.kernel, id = component, liveness = self.liveness
         let i = ValueType.i32, l = ValueType.i64
         switch name {
         case "session_open":
@@ -66,7 +68,10 @@ struct SessionABI: HostModuleResolver {
                 do throws(Trap) {
                     let capacity = Int(UInt32(truncatingIfNeeded: a[1]))
                     let timeout = Int64(bitPattern: a[3])
-                    if let (request, label) = kernel.serviceNext(server: id, capacity: capacity) {
+                    let found = kernel.serviceNext(server: id, capacity: capacity)
+                    // Its event loop, for the heartbeat: a wait for requests.
+                    liveness?.eventLoop(blocks: found == nil && timeout != 0)
+                    if let (request, label) = found {
                         context.pendingCallState = 0
                         let data = request.kind == .open ? Array((label ?? "").utf8) : request.payload
                         var info = [UInt8](repeating: 0, count: 24)

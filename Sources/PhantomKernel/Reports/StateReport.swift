@@ -50,7 +50,11 @@ extension Kernel {
             if let version = stored.version { attributes += " version=\"\(xmlEscape(version))\"" }
             if options.ids { attributes += " id=\"\(stored.id)\"" }
             switch stored.state {
-            case .running: break
+            case .running:
+                // Genode: only while heartbeats are expected and some were skipped.
+                if let component, component.skippedHeartbeats > 0 {
+                    attributes += " skipped_heartbeats=\"\(component.skippedHeartbeats)\""
+                }
             case let .exited(code): attributes += " exited=\"\(Int32(bitPattern: code))\""
             // Ours: Genode has no traps; a trapped child ended, with this message.
             case let .trapped(message): attributes += " state=\"trapped\" trapped=\"\(xmlEscape(message))\""
