@@ -66,8 +66,14 @@ static void write_config(const char *text) {
     fclose(f);
 }
 
+static int stub_unwatchable;   /* dummy_wait_config refuses; sleeps take the config steps */
+
 int dummy_wait_config(int fd, int64_t timeout_ns) {
     (void)fd;
+    if (stub_unwatchable) {
+        printf("stub: cannot wait for the config\n");
+        return -1;
+    }
     if (steps[step_index].kind == S_END) stub_end();
     if (steps[step_index].kind == S_CONFIG) {
         write_config(steps[step_index++].text);
@@ -88,6 +94,10 @@ void dummy_sleep_ms(uint64_t ms) {
         _exit(98);
     }
     printf("stub: sleep %llu ms\n", (unsigned long long)ms);
+    if (stub_unwatchable && ms == 1000) {
+        if (steps[step_index].kind == S_END) stub_end();
+        if (steps[step_index].kind == S_CONFIG) write_config(steps[step_index++].text);
+    }
 }
 
 int32_t session_open(const char *service, uint32_t service_len, const char *label, uint32_t label_len,
@@ -382,6 +392,7 @@ typedef struct {
     int status;                    /* exit status */
     uint32_t max_sessions;         /* 0: no limit */
     const char *denied;            /* a service the stub denies */
+    int unwatchable;               /* the config cannot be waited for */
 } scenario_t;
 
 static const step_t basic_xml[] = {
@@ -461,6 +472,12 @@ static const step_t denied[] = {
 
 static const step_t no_config[] = { { S_END, 0, 0 } };
 
+static const step_t unwatchable[] = {
+    { S_CONFIG, 0, "<config version=\"1\"/>" },
+    { S_CONFIG, 0, "<config version=\"2\"><log string=\"read again\"/></config>" },
+    { S_END, 0, 0 },
+};
+
 static const scenario_t scenarios[] = {
     { "basic-xml", basic_xml,
       "config 1: one\n"
@@ -476,7 +493,7 @@ static const scenario_t scenarios[] = {
       "destroyed all LOG connections\n"
       "done\n"
       "config 2: two\n"
-      "second\n", 0, 0, 0 },
+      "second\n", 0, 0, 0, 0 },
     { "basic-hid", basic_hid,
       "config 1: one\n"
       "started\n"
@@ -497,14 +514,14 @@ static const scenario_t scenarios[] = {
       "stub: close 3\n"
       "stub: close 2\n"
       "destroyed all LOG connections\n"
-      "stub: sleeping forever\n", 98, 0, 0 },
+      "stub: sleeping forever\n", 98, 0, 0, 0 },
     { "versions", versions,
       "config 2: A\n"
       "config 3: B\n"
       "config 4: A\n"
       "back to A\n"
       "config 5: 0123456789012345678901234567890123456789012345678\n"
-      "stub: end\n", 99, 0, 0 },
+      "stub: end\n", 99, 0, 0, 0 },
     { "malformed", malformed,
       "Error: config: line 1: end tag 'config' does not match the open element 'log' (config ignored)\n"
       "config 2: 1\n"
@@ -525,7 +542,7 @@ static const scenario_t scenarios[] = {
       "Warning: log_service: ignoring verbose=\"maybe\", using no\n"
       "stub: announce LOG\n"
       "created LOG service\n"
-      "stub: end\n", 99, 0, 0 },
+      "stub: end\n", 99, 0, 0, 0 },
     { "service", service,
       "stub: announce LOG\n"
       "created LOG service\n"
@@ -557,7 +574,7 @@ static const scenario_t scenarios[] = {
       "stub: sleep 20 ms\n"
       "closing session with label client\n"
       "config 3: 3\n"
-      "created LOG service\n", 0, 0, 0 },
+      "created LOG service\n", 0, 0, 0, 0 },
     { "resources", resources,
       "config 1: 1\n"
       "consume 2M bytes of memory\n"
@@ -587,7 +604,7 @@ static const scenario_t scenarios[] = {
       "going to create 3 LOG connections\n"
       "stub: open LOG \"0\" ram 0 -> -3\n"
       "Error: LOG connection 0 failed: -3 (quota)\n"
-      "stub: end\n", 99, 100, 0 },
+      "stub: end\n", 99, 100, 0, 0 },
     { "denied", denied,
       "going to create 2 LOG connections\n"
       "stub: open LOG \"0\" ram 0 -> -1\n"
@@ -597,11 +614,20 @@ static const scenario_t scenarios[] = {
       "consume 2 caps\n"
       "stub: open PD \"cap 0\" ram 0 -> 1\n"
       "stub: open PD \"cap 1\" ram 0 -> 2\n"
-      "stub: end\n", 99, 0, "LOG" },
+      "stub: end\n", 99, 0, "LOG", 0 },
     { "no-config", no_config,
       "Error: cannot open /rom/config: running with an empty config\n"
       "Error: config: line 1: empty config (config ignored)\n"
-      "stub: sleeping forever\n", 98, 0, 0 },
+      "stub: sleeping forever\n", 98, 0, 0, 0 },
+    { "unwatchable", unwatchable,
+      "config 1: 1\n"
+      "stub: cannot wait for the config\n"
+      "Error: cannot wait for changes of /rom/config: reading it every second\n"
+      "stub: sleep 1000 ms\n"
+      "config 2: 2\n"
+      "read again\n"
+      "stub: sleep 1000 ms\n"
+      "stub: end\n", 99, 0, 0, 1 },
 };
 
 /* The expected text with "CAPS" replaced by the 100 opens of consume_caps. */
@@ -638,6 +664,7 @@ static void run_scenario(const scenario_t *sc) {
         steps = sc->steps;
         if (sc->max_sessions) stub_max_sessions = sc->max_sessions;
         if (sc->denied) stub_denied_service = sc->denied;
+        stub_unwatchable = sc->unwatchable;
         memset(big_payload, 'b', sizeof big_payload - 1);
         if (steps[0].kind == S_CONFIG) write_config(steps[step_index++].text);
         dummy_main();

@@ -80,7 +80,8 @@
 
 #if defined(__wasm__)
 /* Waits until the config ROM behind fd may have changed (1) or timeout_ns
- * passed (0; < 0 waits without limit, 0 only looks). */
+ * passed (0; < 0 waits without limit, 0 only looks). -1 when the ROM cannot
+ * be waited for (poll_oneoff refused it). */
 static int dummy_wait_config(int fd, int64_t timeout_ns) {
     __wasi_subscription_t sub[2];
     __wasi_event_t ev[2];
@@ -99,9 +100,9 @@ static int dummy_wait_config(int fd, int64_t timeout_ns) {
         sub[n].u.u.clock.timeout = timeout_ns >= 0 ? (uint64_t)timeout_ns : 86400ull * 1000000000ull;
         n++;
     }
-    if (__wasi_poll_oneoff(sub, ev, n, &got) != 0) return 0;
+    if (__wasi_poll_oneoff(sub, ev, n, &got) != 0) return -1;
     for (__wasi_size_t i = 0; i < got; i++)
-        if (ev[i].userdata == 1 && ev[i].error == 0) return 1;
+        if (ev[i].userdata == 1) return ev[i].error == 0 ? 1 : -1;
     return 0;
 }
 
@@ -531,22 +532,43 @@ static void handle_config(void) {
     cn_free(&doc);
 }
 
+/* Whether the config may have changed, waiting at most timeout_ns (< 0:
+ * until it changes). Should the kernel refuse to wait for the ROM, the
+ * config is read again every second instead. */
+static int config_watchable = 1;
+static uint32_t config_polls;
+
+static int config_changed(int64_t timeout_ns) {
+    if (config_watchable) {
+        int r = dummy_wait_config(config_fd, timeout_ns);
+        if (r >= 0) return r;
+        config_watchable = 0;
+        pio_line_s("Error: cannot wait for changes of /rom/config: reading it every second");
+    }
+    if (timeout_ns < 0) { dummy_sleep_ms(1000); return 1; }
+    if (++config_polls < 1000000000ull / DUMMY_SERVE_SLICE_NS) return 0;
+    config_polls = 0;
+    return 1;
+}
+
 int main(void) {
     config_fd = open(PHANTOM_ROM_DIR "/config", O_RDONLY);
     if (config_fd < 0) pio_line_s("Error: cannot open /rom/config: running with an empty config");
     handle_config();
     for (;;) {
+        int changed = 0;
         if (log_service_announced) {
             int32_t r = serve(DUMMY_SERVE_SLICE_NS);
             if (r != 0 && r != PHANTOM_TIMEOUT) {
                 comp_report_error("Error: dummy", "service_next", r);
                 log_service_announced = 0;      /* stop serving, keep watching the config */
             }
-            if (config_fd >= 0 && dummy_wait_config(config_fd, 0)) handle_config();
+            if (config_fd >= 0) changed = config_changed(0);
         } else if (config_fd >= 0) {
-            if (dummy_wait_config(config_fd, -1)) handle_config();
+            changed = config_changed(-1);
         } else {
             dummy_sleep_forever();
         }
+        if (changed) handle_config();
     }
 }
