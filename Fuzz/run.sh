@@ -1,24 +1,35 @@
 #!/usr/bin/env bash
 # Builds and runs a libFuzzer target.
-# usage: Fuzz/run.sh image|module|restore|config [SECONDS]
+# usage: Fuzz/run.sh image|module|restore|config|config-node [SECONDS]
 #
 # SwiftPM builds the target as a static library with fuzzer instrumentation;
 # swiftc then links it with libFuzzer's own main (SwiftPM cannot: it renames
 # executables' entry points and links with gold). Seeds: a small real image
 # (image); the committed Programs/wasm fixtures, Fuzz/seeds and, with wabt, the
 # spec suite's modules (module); Genode configs in XML and HID with a
-# dictionary of both syntaxes' tokens (config). Crashes are written
+# dictionary of both syntaxes' tokens (config, and config-node: the C parser of
+# our components, Programs/c/config_node.h, built with clang-14, ASan and
+# UBSan instead of SwiftPM). Crashes are written
 # to Fuzz/.build-fuzz/ as crash-* files; rerun one with the binary and its path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-target=${1:?usage: run.sh image|module|restore|config [SECONDS]}
+target=${1:?usage: run.sh image|module|restore|config|config-node [SECONDS]}
 seconds=${2:-60}
+if [ "$target" = config-node ]; then
+  mkdir -p "$here/.build-fuzz/corpus-config-node"
+  cp "$here"/seeds/config-* "$here/.build-fuzz/corpus-config-node/"
+  clang-14 -O1 -g -std=c11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+    -I"$here/../Programs/c" "$here/c/config_node.c" -o "$here/.build-fuzz/fuzz-config-node"
+  cd "$here/.build-fuzz"
+  exec ./fuzz-config-node -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
+    -dict="$here/seeds/config.dict" corpus-config-node
+fi
 case "$target" in
   image) product=FuzzImage ;;
   module) product=FuzzModule ;;
   restore) product=FuzzRestore ;;
   config) product=FuzzConfig ;;
-  *) echo "unknown target $target (image, module, restore or config)" >&2; exit 2 ;;
+  *) echo "unknown target $target (image, module, restore, config or config-node)" >&2; exit 2 ;;
 esac
 cd "$here"
 swift build -c release --product "$product" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xcc -fsanitize=fuzzer-no-link

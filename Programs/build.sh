@@ -127,7 +127,7 @@ for p in sensor control historian; do
     finish "$OUT/system/$p.wasm"
     check_session_imports "$OUT/system/$p.wasm"
 done
-for p in echo_server echo_client opener memory_bomb spinner ticker rom_watcher log_server console; do
+for p in echo_server echo_client opener memory_bomb spinner ticker rom_watcher log_server console dummy; do
     extra=()
     # spinner has its own _start: no start code, so not a single import
     [ "$p" = spinner ] && extra=(-nostartfiles)

@@ -3,7 +3,7 @@
 # builds stub_kernel (a single-process stand-in for the kernel's session ABI,
 # see stub_kernel.c) with clang-14 and checks the config parser, CRC-32, the
 # sensor/controller/historian loop, the historian's restart behaviour, echo,
-# opener and rom_watcher.
+# opener, rom_watcher, and dummy with its config parser (t_dummy.c).
 #
 # usage: Programs/test/run.sh [CYCLES]   (default 3000 control cycles)
 set -euo pipefail
@@ -148,4 +148,20 @@ printf '<config service="Echo" label="cfg"/>\n' > rom/config
 grep -q 'open Echo: 1 (ok)' out.txt || fail "opener from config"
 grep -q 'echo: open opener -> cfg' out.txt || fail "opener label from config"
 echo "opener: ok"
+
+# ---- dummy (Genode's test-init component) and its config parser ----
+# t_dummy.c includes kernel/dummy.c and stubs the session ABI; it runs its
+# own scenarios (see there). Built once plain, and once with AddressSanitizer
+# and UBSan when the toolchain has them.
+cd "$W"
+"$CC" "${FLAGS[@]}" "$HERE/t_dummy.c" -o "$W/t_dummy"
+"$W/t_dummy" > dummy.txt 2>&1 || { cat dummy.txt; fail "dummy"; }
+tail -1 dummy.txt
+if "$CC" -fsanitize=address,undefined -x c - -o "$W/probe" <<< 'int main(void){return 0;}' 2>/dev/null; then
+    "$CC" "${FLAGS[@]}" -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all "$HERE/t_dummy.c" -o "$W/t_dummy_asan"
+    ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=1024 "$W/t_dummy_asan" > dummy_asan.txt 2>&1 \
+        || { cat dummy_asan.txt; fail "dummy (sanitizers)"; }
+    echo "dummy (ASan, UBSan): ok"
+fi
+echo "dummy: ok"
 echo "run.sh: all ok"
