@@ -22,6 +22,16 @@ import PhantomEngine
 /// converted to wall time against the persistent monotonic clock at each
 /// execution (`WASIClocks`: it advances with the wall clock across downtime).
 ///
+/// Clock subscriptions are the component's Timer session's (`WASITimer`):
+/// without one, each gets an event with ENOTCAPABLE at once (as a bad fd
+/// gets EBADF), so a sleep fails instead of blocking forever or reaching a
+/// host clock the routing did not grant. The deadlines themselves are
+/// wall-clock times the scheduler arms — the built-in Timer's own way of
+/// blocking a session call — so after a restore the re-executed call simply
+/// re-arms them (invariant 6). The start time of the call and the ROM
+/// recheck interval are the kernel's bookkeeping, read from the host's
+/// CLOCK_REALTIME (the scheduler's clock), never handed to the program.
+///
 /// fd subscriptions (simplified): FD_WRITE is always ready (stdout/stderr and
 /// files never block here); FD_READ on a file is ready with the bytes left
 /// after the position; FD_READ on stdin is ready when `io.inputReady` says so.
@@ -52,7 +62,7 @@ extension WASI {
         try guest.check(output, UInt64(count) * WASILayout.eventSize)
         try guest.check(neventsPointer, 4)
 
-        let now = clocks.realtime
+        let now = WASIHostClock.read(CLOCK_REALTIME)
         if context.pendingCallState == 0 { context.pendingCallState = now }
         let start = context.pendingCallState
 
@@ -84,6 +94,11 @@ extension WASI {
                 let flags = UInt16(truncatingIfNeeded: try guest.u32(base + 40))
                 guard let clock = WASIClockID(rawValue: id) else {
                     events.append(event(.clock, .inval))
+                    continue
+                }
+                let clocks: WASIClocks
+                do throws(WASIErrno) { clocks = try timer.granted() } catch {
+                    events.append(event(.clock, error))
                     continue
                 }
                 let deadline: UInt64
