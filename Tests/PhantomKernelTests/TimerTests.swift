@@ -140,4 +140,18 @@ import Testing
         #expect(Self.timerSessions(harness.kernel, of: "ticker").map(\.id) == before)
         #expect(harness.kernel.stateReport().components(separatedBy: "service=\"Timer\"").count == 2)
     }
+
+    /// The shipped system gives every child its Timer from init (their clocks
+    /// and sleeps would fail with ENOTCAPABLE otherwise).
+    @Test func theDefaultSystemRoutesTimerToInitForEveryChild() throws {
+        let text = try String(contentsOfFile: Fixtures.directory("system/default.config"), encoding: .utf8)
+        let model = try InitModel.parse(text, source: "system/default.config")
+        let state = RoutingState(parentServices: model.parentProvides, aliases: model.initConfig.aliasTable)
+        #expect(!model.initConfig.starts.isEmpty)
+        for start in model.initConfig.starts {
+            let request = SessionRequest(child: start.name, service: "Timer", label: SessionLabel(start.name))
+            #expect(model.initConfig.resolve(request, in: state).outcome == .routed(.parent(service: "Timer", label: SessionLabel(start.name))),
+                    "\(start.name)")
+        }
+    }
 }
