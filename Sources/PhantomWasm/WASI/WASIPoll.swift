@@ -96,8 +96,8 @@ extension WASI {
                     events.append(event(.clock, .inval))
                     continue
                 }
-                let clocks: WASIClocks
-                do throws(WASIErrno) { clocks = try timer.granted() } catch {
+                // The Timer session: without one, this subscription's event is ENOTCAPABLE.
+                do throws(WASIErrno) { try timer.withClocks { _ in } } catch {
                     events.append(event(.clock, error))
                     continue
                 }
@@ -107,7 +107,8 @@ extension WASI {
                 } else if clock == .realtime {
                     deadline = timeout
                 } else {
-                    let monotonic = monotonicNow ?? clocks.monotonic()
+                    let monotonic: UInt64
+                    if let known = monotonicNow { monotonic = known } else { monotonic = try timer.withClocks { $0.monotonic() } }
                     monotonicNow = monotonic
                     let remaining = timeout > monotonic ? timeout - monotonic : 0
                     deadline = now.addingReportingOverflow(remaining).overflow ? .max : now + remaining

@@ -43,27 +43,49 @@ public struct WASITimerProvider: Sendable {
 /// the scheduler arms (`Waitable.wallClock`), as the built-in Timer's own
 /// session calls do.
 public struct WASITimerSession: Sendable {
-    /// Nanoseconds of a host clock now: realtime since 1970, monotonic and
-    /// CPU time since some origin of this process.
-    public var now: @Sendable (WASIHostClock) -> UInt64
-    /// A clock's resolution in nanoseconds (at least 1).
-    public var resolution: @Sendable (WASIHostClock) -> UInt64
+    private enum Source: Sendable {
+        /// Read directly, no closure call: `clock_time_get` is hot.
+        case host
+        case clocks(now: @Sendable (WASIHostClock) -> UInt64, resolution: @Sendable (WASIHostClock) -> UInt64)
+    }
+    private let source: Source
 
+    /// A session reading other clocks: `now` gives nanoseconds of a clock
+    /// (realtime since 1970, monotonic and CPU time since some origin of this
+    /// process), `resolution` a clock's resolution in nanoseconds (≥ 1).
     public init(now: @escaping @Sendable (WASIHostClock) -> UInt64,
                 resolution: @escaping @Sendable (WASIHostClock) -> UInt64) {
-        self.now = now
-        self.resolution = resolution
+        source = .clocks(now: now, resolution: resolution)
     }
 
+    private init(source: Source) { self.source = source }
+
     /// The host's CLOCK_REALTIME, CLOCK_MONOTONIC and CLOCK_PROCESS_CPUTIME_ID.
-    public static let host = WASITimerSession(now: { WASIHostClock.read($0.id) },
-                                              resolution: { WASIHostClock.resolution($0.id) })
+    public static let host = WASITimerSession(source: .host)
+
+    /// Nanoseconds of `clock` now.
+    @inline(__always)
+    public func now(_ clock: WASIHostClock) -> UInt64 {
+        switch source {
+        case .host: WASIHostClock.read(clock.id)
+        case let .clocks(now, _): now(clock)
+        }
+    }
+
+    /// The resolution of `clock` in nanoseconds (at least 1).
+    public func resolution(_ clock: WASIHostClock) -> UInt64 {
+        switch source {
+        case .host: WASIHostClock.resolution(clock.id)
+        case let .clocks(_, resolution): max(1, resolution(clock))
+        }
+    }
 }
 
 /// The host clocks a Timer session reads.
 public enum WASIHostClock: Sendable {
     case realtime, monotonic, processCPUTime
 
+    @inline(__always)
     var id: clockid_t {
         switch self {
         case .realtime: CLOCK_REALTIME
@@ -73,6 +95,7 @@ public enum WASIHostClock: Sendable {
     }
 
     /// The host's clock `id` in nanoseconds.
+    @inline(__always)
     static func read(_ id: clockid_t) -> UInt64 {
         var time = timespec()
         clock_gettime(id, &time)
@@ -94,28 +117,33 @@ public enum WASIHostClock: Sendable {
 /// touches the kernel. A denial is cached too (one warning in the log, not
 /// one per call).
 final class WASITimer: @unchecked Sendable {
-    // @unchecked: `clocks` is written once, under `lock`, before `resolution`
-    // is published with release ordering; readers load `resolution` with
-    // acquire ordering first and never read `clocks` otherwise.
+    // @unchecked: `clocks` and `guaranteed` are written once, under `lock`,
+    // before `resolution` is published with release ordering; readers load
+    // `resolution` with acquire ordering first and read them only after
+    // seeing `granted`. They are never written again, so the WASITimer keeps
+    // the clocks alive and the hot path can use them without retaining.
     private enum Resolution: UInt8 { case unasked = 0, granted = 1, denied = 2 }
     private let provider: WASITimerProvider
     private let state: WASIState
     private let resolution = Atomic<UInt8>(Resolution.unasked.rawValue)
     private let lock = NSLock()
     private var clocks: WASIClocks?
+    private var guaranteed: Unmanaged<WASIClocks>?
 
     init(provider: WASITimerProvider, state: WASIState) {
         self.provider = provider
         self.state = state
     }
 
-    /// The clocks the session serves, or ENOTCAPABLE without a session.
+    /// `body` with the clocks the session serves, or ENOTCAPABLE without a
+    /// session. One atomic load once the session was asked for; no
+    /// reference counting (the clocks live as long as this object).
     @inline(__always)
-    func granted() throws(WASIErrno) -> WASIClocks {
+    func withClocks<Result>(_ body: (WASIClocks) -> Result) throws(WASIErrno) -> Result {
         switch resolution.load(ordering: .acquiring) {
-        case Resolution.granted.rawValue: return clocks.unsafelyUnwrapped
+        case Resolution.granted.rawValue: return guaranteed.unsafelyUnwrapped._withUnsafeGuaranteedRef(body)
         case Resolution.denied.rawValue: throw .notcapable
-        default: return try ask()
+        default: return body(try ask())
         }
     }
 
@@ -134,6 +162,7 @@ final class WASITimer: @unchecked Sendable {
         }
         let granted = WASIClocks(state: state, session: session)
         clocks = granted
+        guaranteed = Unmanaged.passUnretained(granted)
         resolution.store(Resolution.granted.rawValue, ordering: .releasing)
         return granted
     }
