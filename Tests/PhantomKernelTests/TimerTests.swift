@@ -141,17 +141,21 @@ import Testing
         #expect(harness.kernel.stateReport().components(separatedBy: "service=\"Timer\"").count == 2)
     }
 
-    /// The shipped system gives every child its Timer from init (their clocks
-    /// and sleeps would fail with ENOTCAPABLE otherwise).
-    @Test func theDefaultSystemRoutesTimerToInitForEveryChild() throws {
-        let text = try String(contentsOfFile: Fixtures.directory("system/default.config"), encoding: .utf8)
-        let model = try InitModel.parse(text, source: "system/default.config")
+    /// The shipped system and the one-child system of `phantom run` give
+    /// every child its Timer from init (their clocks and sleeps would fail
+    /// with ENOTCAPABLE otherwise).
+    @Test(arguments: ["system/default.config", "phantom run"])
+    func shippedConfigsRouteTimerToInitForEveryChild(_ which: String) throws {
+        let text = which == "phantom run"
+            ? Kernel.singleProgramConfig(name: "sleeper.wasm", binary: "sleeper.wasm", arguments: ["3"], environment: [], ram: 64 << 20)
+            : try String(contentsOfFile: Fixtures.directory(which), encoding: .utf8)
+        let model = try InitModel.parse(text, source: which)
         let state = RoutingState(parentServices: model.parentProvides, aliases: model.initConfig.aliasTable)
         #expect(!model.initConfig.starts.isEmpty)
         for start in model.initConfig.starts {
             let request = SessionRequest(child: start.name, service: "Timer", label: SessionLabel(start.name))
             #expect(model.initConfig.resolve(request, in: state).outcome == .routed(.parent(service: "Timer", label: SessionLabel(start.name))),
-                    "\(start.name)")
+                    "\(which): \(start.name)")
         }
     }
 }
