@@ -127,7 +127,7 @@ for p in sensor control historian; do
     finish "$OUT/system/$p.wasm"
     check_session_imports "$OUT/system/$p.wasm"
 done
-for p in echo_server echo_client opener memory_bomb spinner ticker rom_watcher log_server console dummy; do
+for p in echo_server echo_client opener memory_bomb spinner ticker rom_watcher log_server console dummy timer_client; do
     extra=()
     # spinner has its own _start: no start code, so not a single import
     [ "$p" = spinner ] && extra=(-nostartfiles)
@@ -152,7 +152,7 @@ for f in "$HERE"/c/traps/*.wat; do
 done
 
 # ---- benchmarks -------------------------------------------------------------------
-for p in coremark_like sieve matmul sha256 nbody; do
+for p in coremark_like sieve matmul sha256 nbody clock_loop; do
     wasm_cc bench "$p" "$OUT/bench/$p.wasm"
     finish "$OUT/bench/$p.wasm"
     "$CLANG" "${CFLAGS_COMMON[@]}" "$HERE/bench/$p.c" -o "$NATIVE/bench/$p" -lm

@@ -88,15 +88,18 @@ final class WASIHarness {
     let console = TestConsole()
     /// The ROM provider the next `restart` hands the new WASI (as the kernel would).
     var rom: WASIROMProvider?
+    /// The Timer provider the next `restart` hands the new WASI (default: the host's clocks).
+    var timer: WASITimerProvider
 
     init(args: [String] = ["prog"], environment: [String] = [], preopens: [(host: String, guest: String)] = [],
-         romDirectory: String? = nil, rom: WASIROMProvider? = nil) throws {
+         romDirectory: String? = nil, rom: WASIROMProvider? = nil, timer: WASITimerProvider = .host) throws {
         space = try ObjectSpace(store: try Store.create(on: device), options: .init(limitBytes: 1 << 30))
         let state = try WASIState.create(in: space, args: args, environment: environment, preopens: preopens,
                                          romDirectory: romDirectory)
         space.setRoot(WASIHarness.stateRoot, state)
         self.rom = rom
-        wasi = try WASI(space: space, stateOffset: state, io: console.io, rom: rom)
+        self.timer = timer
+        wasi = try WASI(space: space, stateOffset: state, io: console.io, rom: rom, timer: timer)
     }
 
     /// Snapshot, "kill" this process's view (host fds gone), reopen the space
@@ -105,7 +108,7 @@ final class WASIHarness {
         try space.snapshot()
         wasi.dropHostDescriptors()
         space = try ObjectSpace(store: try Store.open(device), options: .init(limitBytes: 1 << 30))
-        wasi = try WASI(space: space, stateOffset: space.root(WASIHarness.stateRoot), io: console.io, rom: rom)
+        wasi = try WASI(space: space, stateOffset: space.root(WASIHarness.stateRoot), io: console.io, rom: rom, timer: timer)
     }
 
     func function(_ name: String) -> HostFunction {

@@ -115,7 +115,7 @@ extension Kernel {
             let console = reachesConsole(spec.name)
             lock.unlock()
             let wasi = try WASI(space: space, stateOffset: state, io: personalityIO(component: id, console: console),
-                                rom: romProvider(component: id))
+                                rom: romProvider(component: id), timer: timerProvider(component: id))
             let liveness = Liveness()
             let imports = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: id, liveness: liveness))
             // The RAM quota caps linear memory, and each table at an eighth of
@@ -181,7 +181,7 @@ extension Kernel {
         for stored in image.components where stored.native == nil && stored.instance != 0 {
             let console = image.sessions.contains { $0.client == stored.id && $0.environment && $0.service == "Terminal" }
             let wasi = try WASI(space: space, stateOffset: stored.wasiState, io: personalityIO(component: stored.id, console: console),
-                                rom: romProvider(component: stored.id))
+                                rom: romProvider(component: stored.id), timer: timerProvider(component: stored.id))
             wasis[stored.id] = wasi
             let liveness = Liveness()
             livenesses[stored.id] = liveness

@@ -9,7 +9,7 @@ import Foundation
 /// | LOG | the kernel log (stdout) | nothing to re-open; lines after the snapshot are written again |
 /// | ROM | files in the ROM directory; inline configs; reports | re-read by name |
 /// | Report | kept in the kernel's tables | restored with them |
-/// | Timer | the host's CLOCK_REALTIME | deadlines are wall-clock times: a sleep ends when it would have |
+/// | Timer | the host's clocks; the scheduler's wall-clock timer | nothing to re-open: deadlines are wall-clock times stored with the blocked call, re-armed when it is re-executed, so a sleep ends when it would have; a WASI component's session (TimerPersonality.swift) is found again in the tables |
 /// | File_system | a host directory per policy | files re-opened by path (WASI) |
 /// | PD, CPU | the component's quota and priority | part of the tables |
 final class BuiltinServices: Sendable {

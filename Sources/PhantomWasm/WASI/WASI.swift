@@ -27,17 +27,22 @@ public final class WASI: HostModuleResolver, @unchecked Sendable {
     /// Transient like every session: a restored instance gets a new one.
     public let rom: WASIROMProvider?
     let hostFiles = WASIHostFiles()
-    let clocks: WASIClocks
+    /// The component's Timer session (WASITimer.swift), asked for at the
+    /// first clock call and cached. Transient like every session.
+    let timer: WASITimer
 
     /// `rom` serves the ROM directory's files; without one that directory is
     /// empty (every name ENOENT, open ROM descriptors read as empty).
+    /// `timer` serves the clocks and the clock subscriptions of
+    /// `poll_oneoff`; the default is the process's own clocks (WASI outside
+    /// a kernel), the kernel passes the component's Timer session.
     public init(space: ObjectSpace, stateOffset: UInt64, io: WASIHostIO = .standard,
-                rom: WASIROMProvider? = nil) throws(WASIStateError) {
+                rom: WASIROMProvider? = nil, timer: WASITimerProvider = .host) throws(WASIStateError) {
         self.space = space
         self.state = try WASIState(space: space, offset: stateOffset)
         self.io = io
         self.rom = rom
-        self.clocks = WASIClocks(state: state)
+        self.timer = WASITimer(provider: timer, state: state)
     }
 
     /// Host fds currently open for this instance (for tests and diagnostics).

@@ -22,6 +22,16 @@ import PhantomEngine
 /// converted to wall time against the persistent monotonic clock at each
 /// execution (`WASIClocks`: it advances with the wall clock across downtime).
 ///
+/// Clock subscriptions are the component's Timer session's (`WASITimer`):
+/// without one, each gets an event with ENOTCAPABLE at once (as a bad fd
+/// gets EBADF), so a sleep fails instead of blocking forever or reaching a
+/// host clock the routing did not grant. The deadlines themselves are
+/// wall-clock times the scheduler arms — the built-in Timer's own way of
+/// blocking a session call — so after a restore the re-executed call simply
+/// re-arms them (invariant 6). The start time of the call and the ROM
+/// recheck interval are the kernel's bookkeeping, read from the host's
+/// CLOCK_REALTIME (the scheduler's clock), never handed to the program.
+///
 /// fd subscriptions (simplified): FD_WRITE is always ready (stdout/stderr and
 /// files never block here); FD_READ on a file is ready with the bytes left
 /// after the position; FD_READ on stdin is ready when `io.inputReady` says so.
@@ -52,7 +62,7 @@ extension WASI {
         try guest.check(output, UInt64(count) * WASILayout.eventSize)
         try guest.check(neventsPointer, 4)
 
-        let now = clocks.realtime
+        let now = WASIHostClock.read(CLOCK_REALTIME)
         if context.pendingCallState == 0 { context.pendingCallState = now }
         let start = context.pendingCallState
 
@@ -86,13 +96,19 @@ extension WASI {
                     events.append(event(.clock, .inval))
                     continue
                 }
+                // The Timer session: without one, this subscription's event is ENOTCAPABLE.
+                do throws(WASIErrno) { try timer.withClocks { _ in } } catch {
+                    events.append(event(.clock, error))
+                    continue
+                }
                 let deadline: UInt64
                 if flags & WASISubclockflags.abstime == 0 {
                     deadline = start.addingReportingOverflow(timeout).overflow ? .max : start + timeout
                 } else if clock == .realtime {
                     deadline = timeout
                 } else {
-                    let monotonic = monotonicNow ?? clocks.monotonic()
+                    let monotonic: UInt64
+                    if let known = monotonicNow { monotonic = known } else { monotonic = try timer.withClocks { $0.monotonic() } }
                     monotonicNow = monotonic
                     let remaining = timeout > monotonic ? timeout - monotonic : 0
                     deadline = now.addingReportingOverflow(remaining).overflow ? .max : now + remaining

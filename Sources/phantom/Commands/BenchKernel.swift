@@ -55,7 +55,8 @@ struct BenchStart {
         var text = "  <start name=\"\(name)\" ram=\"\(ram)\"><binary name=\"\(binary)\"/>"
         if let provides { text += "<provides><service name=\"\(provides)\"/></provides>" }
         if let route { text += "<route>\(route)</route>" }
-        text += "<config>" + arguments.map { "<arg value=\"\($0)\"/>" }.joined() + "</config></start>\n"
+        // Genode's libc: the `<arg>` values are the whole argv, argv[0] first.
+        text += "<config>" + ([binary] + arguments).map { "<arg value=\"\($0)\"/>" }.joined() + "</config></start>\n"
         return text
     }
 }
