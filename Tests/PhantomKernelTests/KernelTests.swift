@@ -629,6 +629,17 @@ import WAT
                 node("binary", ["name": "echo_client.wasm"]), node("config", [:], [node("arg", ["value": "echo_client"]), node("arg", ["value": "1"])]),
             ]),
             node("start", ["name": "spinner", "ram": "1M"], [node("binary", ["name": "spinner.wasm"]), heartbeat]),
+            // Waits for config changes in poll_oneoff: its event loop.
+            node("start", ["name": "watcher", "ram": "1M"], [
+                node("binary", ["name": "rom_watcher.wasm"]), node("config", ["greeting": "hi"]), node("heartbeat"),
+            ]),
+            // Genode's dummy: idle in poll_oneoff on /rom/config, or in sleep_forever.
+            node("start", ["name": "idle", "ram": "1M"], [
+                node("binary", ["name": "dummy.wasm"]), node("config", ["version": "one"]), node("heartbeat"),
+            ]),
+            node("start", ["name": "sleeper", "ram": "1M"], [
+                node("binary", ["name": "dummy.wasm"]), node("config", ["version": "two"], [node("sleep_forever")]), node("heartbeat"),
+            ]),
         ])
     }
 
@@ -654,12 +665,18 @@ import WAT
 
     @Test func anEndlessLoopSkipsHeartbeatsAndAnIdleServerAnswersThem() throws {
         let harness = try KernelHarness(config: Self.config(restartAfter: nil), romDirectory: SessionTests.kernelPrograms)
-        // The server reached its event loop once it served the client.
+        // The server reached its event loop once it served the client, the
+        // watcher once it printed its config.
         #expect(harness.waitForLine { $0 == "[init] child \"client\" exited with exit value 0" } != nil)
-        let report = waitForReport(harness) { Self.skipped("spinner", in: $0) >= 5 }
+        #expect(harness.waitForLine { $0.hasPrefix("[init -> watcher] config 1:") } != nil)
+        #expect(harness.waitForLine { $0 == "[init -> idle] config 1: one" } != nil)
+        let report = waitForReport(harness) { Self.skipped("spinner", in: $0) >= 5 && Self.skipped("sleeper", in: $0) >= 5 }
         #expect(report != nil, "\(harness.kernel.stateReport())")
-        // Blocked in service_next since, it answered every heartbeat.
+        // Blocked in service_next since, it answered every heartbeat; so
+        // did the watcher, blocked in poll_oneoff on its config ROM.
         #expect(Self.skipped("server", in: report ?? "") == 0, "\(report ?? "")")
+        #expect(Self.skipped("watcher", in: report ?? "") == 0, "\(report ?? "")")
+        #expect(Self.skipped("idle", in: report ?? "") == 0, "\(report ?? "")")
     }
 
     @Test func restartAfterSkippedRestartsTheChild() throws {

@@ -39,8 +39,9 @@ final class Component: @unchecked Sendable {
 }
 
 /// What the personality tells the heartbeat monitor: a component reaches its
-/// event loop when it waits for events — `service_next`, or `poll_oneoff`
-/// with a subscription other than a clock — whether the wait blocks or not.
+/// event loop when it waits for events — `service_next`, `poll_oneoff` with
+/// a subscription other than a clock, a ROM call waiting for a new version —
+/// whether the wait blocks or not.
 /// Set from host calls on worker threads, read by the monitor: atomics.
 final class Liveness: Sendable {
     /// Event-loop entries so far.

@@ -10,8 +10,9 @@ import Foundation
 /// entrypoint gets back to waiting for signals: an idle component answers,
 /// one stuck in a computation, in `sleep_forever` or blocked in a call does
 /// not. A WebAssembly component's event loop is its wait for events —
-/// `service_next`, or `poll_oneoff` with a subscription other than a clock
-/// (a descriptor or a ROM change). So a component answers a heartbeat when,
+/// `service_next`, `poll_oneoff` with a subscription other than a clock
+/// (a descriptor or a ROM change), or a ROM session call waiting for a new
+/// version (Genode's ROM signal). So a component answers a heartbeat when,
 /// since the previous one, it entered such a wait or is blocked in one now
 /// (`Liveness`). An endless loop, a sleep (`poll_oneoff` on clocks alone),
 /// and a call blocked on its reply do not answer.

@@ -114,9 +114,10 @@ extension Kernel {
             lock.lock()
             let console = reachesConsole(spec.name)
             lock.unlock()
-            let wasi = try WASI(space: space, stateOffset: state, io: personalityIO(component: id, console: console),
-                                rom: romProvider(component: id), timer: timerProvider(component: id))
             let liveness = Liveness()
+            let wasi = try WASI(space: space, stateOffset: state, io: personalityIO(component: id, console: console),
+                                rom: romProvider(component: id), timer: timerProvider(component: id),
+                                onEventLoop: { liveness.eventLoop(blocks: $0) })
             let imports = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: id, liveness: liveness))
             // The RAM quota caps linear memory, and each table at an eighth of
             // it in 8-byte references (Genode charges a child's every
@@ -180,10 +181,11 @@ extension Kernel {
         // engine restores them; they are retired right after.
         for stored in image.components where stored.native == nil && stored.instance != 0 {
             let console = image.sessions.contains { $0.client == stored.id && $0.environment && $0.service == "Terminal" }
-            let wasi = try WASI(space: space, stateOffset: stored.wasiState, io: personalityIO(component: stored.id, console: console),
-                                rom: romProvider(component: stored.id), timer: timerProvider(component: stored.id))
-            wasis[stored.id] = wasi
             let liveness = Liveness()
+            let wasi = try WASI(space: space, stateOffset: stored.wasiState, io: personalityIO(component: stored.id, console: console),
+                                rom: romProvider(component: stored.id), timer: timerProvider(component: stored.id),
+                                onEventLoop: { liveness.eventLoop(blocks: $0) })
+            wasis[stored.id] = wasi
             livenesses[stored.id] = liveness
             wasiByInstance[stored.instance] = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: stored.id, liveness: liveness))
         }

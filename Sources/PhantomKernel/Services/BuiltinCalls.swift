@@ -33,7 +33,10 @@ extension Kernel {
                 return (.value(SessionStatus.denied.rawValue), nil)
             }
             if payload.count == 4 {
+                // A wait for a new version: Genode's ROM signal, so the
+                // component's event loop (the heartbeat counts it).
                 let known = UInt64(payload[0]) | UInt64(payload[1]) << 8 | UInt64(payload[2]) << 16 | UInt64(payload[3]) << 24
+                components[id]?.liveness.eventLoop(blocks: known == version)
                 if known == version {
                     return (.block(.event(romEventLocked(for: id, name: name))), nil)
                 }

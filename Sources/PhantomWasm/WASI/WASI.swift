@@ -30,6 +30,10 @@ public final class WASI: HostModuleResolver, @unchecked Sendable {
     /// The component's Timer session (WASITimer.swift), asked for at the
     /// first clock call and cached. Transient like every session.
     let timer: WASITimer
+    /// Told of every `poll_oneoff` that waits for events (a descriptor or a
+    /// ROM, not only clocks), with whether it blocks: the kernel's heartbeat
+    /// takes that as the program reaching its event loop.
+    let onEventLoop: (@Sendable (_ blocks: Bool) -> Void)?
 
     /// `rom` serves the ROM directory's files; without one that directory is
     /// empty (every name ENOENT, open ROM descriptors read as empty).
@@ -37,8 +41,10 @@ public final class WASI: HostModuleResolver, @unchecked Sendable {
     /// `poll_oneoff`; the default is the process's own clocks (WASI outside
     /// a kernel), the kernel passes the component's Timer session.
     public init(space: ObjectSpace, stateOffset: UInt64, io: WASIHostIO = .standard,
-                rom: WASIROMProvider? = nil, timer: WASITimerProvider = .host) throws(WASIStateError) {
+                rom: WASIROMProvider? = nil, timer: WASITimerProvider = .host,
+                onEventLoop: (@Sendable (_ blocks: Bool) -> Void)? = nil) throws(WASIStateError) {
         self.space = space
+        self.onEventLoop = onEventLoop
         self.state = try WASIState(space: space, offset: stateOffset)
         self.io = io
         self.rom = rom

@@ -55,6 +55,18 @@ extension WASI {
     /// How often a wait that cannot name everything it waits for looks again.
     static let romRecheckInterval: UInt64 = 100_000_000
     func pollOneoff(_ context: inout HostCallContext, _ a: WASIArguments) throws(WASIErrno) -> HostCallOutcome {
+        var waitsForEvents = false
+        let outcome = try pollOneoff(&context, a, waitsForEvents: &waitsForEvents)
+        // A wait with a subscription other than a clock is the program's
+        // event loop (the kernel's heartbeat counts it; a sleep is not one).
+        if waitsForEvents, let onEventLoop {
+            if case .block = outcome { onEventLoop(true) } else { onEventLoop(false) }
+        }
+        return outcome
+    }
+
+    private func pollOneoff(_ context: inout HostCallContext, _ a: WASIArguments,
+                            waitsForEvents: inout Bool) throws(WASIErrno) -> HostCallOutcome {
         let guest = context.guest
         let input = a.pointer(0), output = a.pointer(1), count = a.u32(2), neventsPointer = a.pointer(3)
         guard count > 0 else { throw .inval }
@@ -119,6 +131,7 @@ extension WASI {
                     earliest = min(earliest ?? .max, deadline)
                 }
             case .fdRead, .fdWrite:
+                waitsForEvents = true
                 let type = WASIEventType(rawValue: tag)!
                 let fd = try guest.u32(base + 16)
                 guard let d = state.open(fd) else {
