@@ -139,13 +139,18 @@ public final class Kernel: @unchecked Sendable {
         lock.lock()
         stopping = true
         lock.unlock()
-        reporterWake.lock()
-        reporterWake.broadcast()
-        reporterWake.unlock()
-        heartbeatWake.lock()
-        heartbeatWake.broadcast()
-        heartbeatWake.unlock()
+        wakeBackgroundThreads()
         scheduler.stop()
+    }
+
+    /// Wakes the state reporter and the heartbeat monitor: they look at the
+    /// config (and `stopping`) again.
+    func wakeBackgroundThreads() {
+        for condition in [reporterWake, heartbeatWake] {
+            condition.lock()
+            condition.broadcast()
+            condition.unlock()
+        }
     }
 
     /// Writes the tables into the space if they changed. Called by the snapshot

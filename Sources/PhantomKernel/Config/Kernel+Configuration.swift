@@ -28,12 +28,7 @@ extension Kernel {
         space.safepoints.unregister()
         for warning in model.warnings { say(warning) }
         reconcile()
-        reporterWake.lock()
-        reporterWake.broadcast()
-        reporterWake.unlock()
-        heartbeatWake.lock()
-        heartbeatWake.broadcast()
-        heartbeatWake.unlock()
+        wakeBackgroundThreads()
         return model.warnings
     }
 }
