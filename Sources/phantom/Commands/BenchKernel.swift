@@ -45,6 +45,7 @@ struct KernelBenchPrograms: ParsableArguments {
 struct BenchStart {
     var name: String
     var binary: String
+    /// argv after the name (the config's first `<arg>` is the binary's name).
     var arguments: [String]
     var provides: String? = nil
     /// `<route>` rules as XML (nil: the default route).
@@ -55,7 +56,8 @@ struct BenchStart {
         var text = "  <start name=\"\(name)\" ram=\"\(ram)\"><binary name=\"\(binary)\"/>"
         if let provides { text += "<provides><service name=\"\(provides)\"/></provides>" }
         if let route { text += "<route>\(route)</route>" }
-        text += "<config>" + arguments.map { "<arg value=\"\($0)\"/>" }.joined() + "</config></start>\n"
+        // Genode's libc: the `<arg>` values are the whole argv, argv[0] first.
+        text += "<config>" + ([binary] + arguments).map { "<arg value=\"\($0)\"/>" }.joined() + "</config></start>\n"
         return text
     }
 }
@@ -848,6 +850,13 @@ extension Bench.KernelBench {
                     usleep(UInt32(seconds) * 1_000_000)
                     let after = try ProcessCPU(pid: child.pid)
                     let wall = Double(nowNanoseconds() - start)
+                    // An idle system prints nothing: a line (a tick, a child's exit)
+                    // means the components are not the idle ones this measures.
+                    let printed = child.wait(timeout: 0) { lines, _ in lines.filter { $0.time >= start }.map(\.text) } ?? []
+                    guard printed.isEmpty else {
+                        throw ValidationError("the idle system was not idle; it printed \(printed.count) lines, e.g.:\n"
+                                              + printed.prefix(5).joined(separator: "\n"))
+                    }
                     results[index].append(Double(after.ticks - before.ticks) / Double(ProcessCPU.ticksPerSecond) * 1e9 / wall)
                     switches[index].append(Double(after.switches - before.switches) / (wall / 1e9))
                     var byKind: [String: Double] = [:]
