@@ -156,7 +156,7 @@ public final class Scheduler: Sendable {
         let count = max(1, workers)
         parkers = (0..<count).map { _ in DispatchSemaphore(value: 0) }
         state.withLock { $0.threads = count + 1 }
-        for index in 0..<count { spawn(name: "phantom-worker-\(index)") { [self] in work(index) } }
+        for index in 0..<count { spawn(name: "phantom-work\(index)") { [self] in work(index) } }
         spawn(name: "phantom-waker") { [self] in wake() }
     }
 
@@ -165,8 +165,19 @@ public final class Scheduler: Sendable {
         close(wakePipe.write)
     }
 
+    /// `name` is also the OS thread's name (at most 15 bytes on Linux), which
+    /// `/proc/PID/task/TID/comm` shows (`phantom bench kernel idle` reads it).
     private func spawn(name: String, _ body: @escaping @Sendable () -> Void) {
         let thread = Thread {
+            #if os(Linux)
+            // pthread_setname_np is not in Glibc's Swift module: its file instead.
+            let comm = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+            if comm >= 0 {
+                let bytes = Array(name.utf8.prefix(15))
+                _ = bytes.withUnsafeBytes { write(comm, $0.baseAddress, $0.count) }
+                close(comm)
+            }
+            #endif
             body()
             let waiters = self.state.withLock { state -> [DispatchSemaphore] in
                 state.threads -= 1

@@ -829,6 +829,7 @@ extension Bench.KernelBench {
             var threadShares = Array(repeating: [String: [Double]](), count: configurations.count)
             var switches = Array(repeating: [Double](), count: configurations.count)
             var precise = Array(repeating: [Double](), count: configurations.count)
+            var threadSwitchRates = Array(repeating: [String: [Double]](), count: configurations.count)
             for run in 0..<runs {
                 for (index, (_, starts, period)) in configurations.enumerated() {
                     let configURL = directory.appendingPathComponent("idle-\(index).config")
@@ -860,21 +861,27 @@ extension Bench.KernelBench {
                     results[index].append(Double(after.ticks - before.ticks) / Double(ProcessCPU.ticksPerSecond) * 1e9 / wall)
                     switches[index].append(Double(after.switches - before.switches) / (wall / 1e9))
                     var byKind: [String: Double] = [:]
+                    var switchesByKind: [String: Double] = [:]
                     var total = 0.0
                     for (tid, nanoseconds) in after.threads {
                         let used = Double(nanoseconds - (before.threads[tid] ?? 0)) / wall
-                        byKind[after.kind(of: tid), default: 0] += used
+                        let kind = after.kind(of: tid)
+                        byKind[kind, default: 0] += used
+                        switchesByKind[kind, default: 0] += Double((after.threadSwitches[tid] ?? 0) - (before.threadSwitches[tid] ?? 0)) / (wall / 1e9)
                         total += used
                     }
                     precise[index].append(total)
                     for (kind, share) in byKind { threadShares[index][kind, default: []].append(share) }
+                    for (kind, rate) in switchesByKind { threadSwitchRates[index][kind, default: []].append(rate) }
                 }
             }
-            print("| configuration (median of \(runs) runs × \(seconds) s) | CPU, % of one core (/proc/PID/stat) | same, threads' schedstat | context switches / s | by thread (% of a core) |")
+            print("| configuration (median of \(runs) runs × \(seconds) s) | CPU, % of one core (/proc/PID/stat) | same, threads' schedstat | context switches / s | by thread: % of a core (context switches / s) |")
             print("|---|---|---|---|---|")
             for (index, (label, _, _)) in configurations.enumerated() {
                 let threads = threadShares[index].map { ($0.key, median($0.value)) }.filter { $0.1 >= 0.00005 }.sorted { $0.1 > $1.1 }
-                    .map { "\($0.0) \(String(format: "%.2f", $0.1 * 100))" }.joined(separator: "; ")
+                    .map { kind, share in
+                        "\(kind) \(String(format: "%.2f", share * 100)) (\(String(format: "%.0f", median(threadSwitchRates[index][kind] ?? [0]))))"
+                    }.joined(separator: "; ")
                 print("| \(label) | \(String(format: "%.2f %%", median(results[index]) * 100)) | \(String(format: "%.2f %%", median(precise[index]) * 100)) | \(String(format: "%.0f", median(switches[index]))) | \(threads) |")
             }
         }
@@ -882,17 +889,19 @@ extension Bench.KernelBench {
 }
 
 /// A process's CPU time from /proc: utime + stime of the process (dead
-/// threads included, 10 ms ticks), and per thread from schedstat (ns). The
-/// kernel's threads carry no names of their own (Foundation does not pass
-/// `Thread.name` to the OS on Linux), so a thread is told by the system call
-/// it waits in: the scheduler's waker in poll, swift-nio's event loop in
-/// epoll_wait, the main thread by its id; the rest (workers, snapshot daemon
-/// and writer, log writer) wait on futexes.
+/// threads included, 10 ms ticks), and per thread from schedstat (ns).
+/// Foundation does not pass `Thread.name` to the OS on Linux; the scheduler
+/// names its workers and waker itself (`comm`), the main thread is told by
+/// its id, the others by the system call they wait in: swift-nio's event
+/// loop in epoll_wait, the rest (snapshot daemon and writer, log writer) on
+/// futexes.
 struct ProcessCPU {
     static let ticksPerSecond = UInt64(sysconf(Int32(_SC_CLK_TCK)))
     var ticks: UInt64
     /// Run time by thread id.
     var threads: [Int32: UInt64] = [:]
+    /// Context switches (voluntary and not) by thread id, and in all.
+    var threadSwitches: [Int32: UInt64] = [:]
     var switches: UInt64 = 0
     let pid: Int32
 
@@ -913,30 +922,37 @@ struct ProcessCPU {
             threads[tid] = runtime
             if let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) {
                 for line in status.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches") || line.hasPrefix("nonvoluntary_ctxt_switches") {
-                    switches += UInt64(line.split(separator: "\t").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") ?? 0
+                    let count = UInt64(line.split(separator: "\t").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") ?? 0
+                    threadSwitches[tid, default: 0] += count
+                    switches += count
                 }
             }
         }
     }
 
-    /// What kind of thread `tid` is, by the system call it waits in now.
+    /// What kind of thread `tid` is: the scheduler's threads by their names,
+    /// the others by the system call they wait in now.
     func kind(of tid: Int32) -> String {
         if tid == pid { return "main" }
+        let name = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/comm", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if name.hasPrefix("phantom-work") { return "scheduler workers" }
+        if name == "phantom-waker" { return "scheduler waker (poll)" }
         let call = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/syscall", encoding: .utf8))?
-            .split(separator: " ").first.map(String.init) ?? "?"
+            .split(whereSeparator: \.isWhitespace).first.map(String.init) ?? "?"
         #if arch(x86_64)
         switch call {
-        case "7", "271": return "waker (poll)"
+        case "7", "271": return "poll"
         case "232", "281": return "NIO (epoll)"
-        case "202": return "futex waiters (workers, snapshot daemon + writer, log)"
-        default: return "other (syscall \(call))"
+        case "202": return "futex waiters (snapshot daemon + writer, log)"
+        default: return "other (\(call == "running" ? "running" : "syscall \(call)"))"
         }
         #else
         switch call {
-        case "73": return "waker (poll)"
+        case "73": return "poll"
         case "22": return "NIO (epoll)"
-        case "98": return "futex waiters (workers, snapshot daemon + writer, log)"
-        default: return "other (syscall \(call))"
+        case "98": return "futex waiters (snapshot daemon + writer, log)"
+        default: return "other (\(call == "running" ? "running" : "syscall \(call)"))"
         }
         #endif
     }
