@@ -780,7 +780,7 @@ extension Bench.KernelBench {
             discussion: """
                 Runs `phantom boot` (this executable) as a child with N components that do nothing but \
                 wait: half are bench_ticker in quiet mode (a sleep of about 1 s, forever; periods spread \
-                over 0.9–1.1 s so they do not wake together), a quarter are \
+                over 0.9–1.1 s so they do not wake together; --period-ms changes the 1 s), a quarter are \
                 bench_server in hold mode (blocked in service_next), a quarter are bench_client in wait \
                 mode (each blocked in a session_call its own held server never answers). Once all are \
                 up (+2 s), the child's CPU time (utime + stime from /proc/PID/stat) is read over \
@@ -794,9 +794,11 @@ extension Bench.KernelBench {
         @Option(help: "Components in the idle system (even).") var components = 100
         @Option(help: "Seconds measured per run.") var seconds = 10
         @Option(help: "Runs per configuration.") var runs = 3
+        @Option(help: "The sleepers' period in ms (each sleeper's spread over ±10 %).") var periodMs = 1000
 
         func validate() throws {
             try checkRange("--components", components, 4...2000)
+            try checkRange("--period-ms", periodMs, 10...60_000)
             try checkRange("--seconds", seconds, 1...3600)
             try checkRange("--runs", runs, 1...100)
         }
@@ -806,12 +808,12 @@ extension Bench.KernelBench {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
             let quarter = components / 4
-            // Periods spread over 0.9–1.1 s, so that the sleepers do not all wake
+            // Periods spread over 0.9–1.1 × --period-ms, so that the sleepers do not all wake
             // together (they would if they started together: one wake-up of the
             // scheduler for all of them would flatter the result).
             let sleepers = components - 2 * quarter
             var many: [BenchStart] = (1...sleepers).map {
-                BenchStart(name: "sleeper\($0)", binary: "bench_ticker", arguments: ["\(900 + 200 * $0 / sleepers)", "quiet"], ram: "1M")
+                BenchStart(name: "sleeper\($0)", binary: "bench_ticker", arguments: ["\(periodMs * 9 / 10 + periodMs * 2 / 10 * $0 / sleepers)", "quiet"], ram: "1M")
             }
             for index in 1...quarter {
                 many.append(BenchStart(name: "holder\(index)", binary: "bench_server", arguments: ["Hold\(index)", "hold"],
@@ -819,7 +821,7 @@ extension Bench.KernelBench {
                 many.append(BenchStart(name: "waiter\(index)", binary: "bench_client", arguments: ["wait", "1", "1", "Hold\(index)", "16"],
                                        route: "<service name=\"Hold\(index)\"><child name=\"holder\(index)\"/></service><any-service><parent/></any-service>"))
             }
-            let one = [BenchStart(name: "sleeper1", binary: "bench_ticker", arguments: ["1000", "quiet"], ram: "1M")]
+            let one = [BenchStart(name: "sleeper1", binary: "bench_ticker", arguments: ["\(periodMs)", "quiet"], ram: "1M")]
             let configurations: [(String, [BenchStart], String)] = [
                 ("\(components) idle components, snapshot every 1 s (default)", many, "1s"),
                 ("1 idle component, snapshot every 1 s (reference)", one, "1s"),
