@@ -45,6 +45,7 @@ struct KernelBenchPrograms: ParsableArguments {
 struct BenchStart {
     var name: String
     var binary: String
+    /// argv after the name (the config's first `<arg>` is the binary's name).
     var arguments: [String]
     var provides: String? = nil
     /// `<route>` rules as XML (nil: the default route).
@@ -779,7 +780,7 @@ extension Bench.KernelBench {
             discussion: """
                 Runs `phantom boot` (this executable) as a child with N components that do nothing but \
                 wait: half are bench_ticker in quiet mode (a sleep of about 1 s, forever; periods spread \
-                over 0.9–1.1 s so they do not wake together), a quarter are \
+                over 0.9–1.1 s so they do not wake together; --period-ms changes the 1 s), a quarter are \
                 bench_server in hold mode (blocked in service_next), a quarter are bench_client in wait \
                 mode (each blocked in a session_call its own held server never answers). Once all are \
                 up (+2 s), the child's CPU time (utime + stime from /proc/PID/stat) is read over \
@@ -793,9 +794,11 @@ extension Bench.KernelBench {
         @Option(help: "Components in the idle system (even).") var components = 100
         @Option(help: "Seconds measured per run.") var seconds = 10
         @Option(help: "Runs per configuration.") var runs = 3
+        @Option(help: "The sleepers' period in ms (each sleeper's spread over ±10 %).") var periodMs = 1000
 
         func validate() throws {
             try checkRange("--components", components, 4...2000)
+            try checkRange("--period-ms", periodMs, 10...60_000)
             try checkRange("--seconds", seconds, 1...3600)
             try checkRange("--runs", runs, 1...100)
         }
@@ -805,12 +808,12 @@ extension Bench.KernelBench {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
             let quarter = components / 4
-            // Periods spread over 0.9–1.1 s, so that the sleepers do not all wake
+            // Periods spread over 0.9–1.1 × --period-ms, so that the sleepers do not all wake
             // together (they would if they started together: one wake-up of the
             // scheduler for all of them would flatter the result).
             let sleepers = components - 2 * quarter
             var many: [BenchStart] = (1...sleepers).map {
-                BenchStart(name: "sleeper\($0)", binary: "bench_ticker", arguments: ["\(900 + 200 * $0 / sleepers)", "quiet"], ram: "1M")
+                BenchStart(name: "sleeper\($0)", binary: "bench_ticker", arguments: ["\(periodMs * 9 / 10 + periodMs * 2 / 10 * $0 / sleepers)", "quiet"], ram: "1M")
             }
             for index in 1...quarter {
                 many.append(BenchStart(name: "holder\(index)", binary: "bench_server", arguments: ["Hold\(index)", "hold"],
@@ -818,7 +821,7 @@ extension Bench.KernelBench {
                 many.append(BenchStart(name: "waiter\(index)", binary: "bench_client", arguments: ["wait", "1", "1", "Hold\(index)", "16"],
                                        route: "<service name=\"Hold\(index)\"><child name=\"holder\(index)\"/></service><any-service><parent/></any-service>"))
             }
-            let one = [BenchStart(name: "sleeper1", binary: "bench_ticker", arguments: ["1000", "quiet"], ram: "1M")]
+            let one = [BenchStart(name: "sleeper1", binary: "bench_ticker", arguments: ["\(periodMs)", "quiet"], ram: "1M")]
             let configurations: [(String, [BenchStart], String)] = [
                 ("\(components) idle components, snapshot every 1 s (default)", many, "1s"),
                 ("1 idle component, snapshot every 1 s (reference)", one, "1s"),
@@ -828,6 +831,7 @@ extension Bench.KernelBench {
             var threadShares = Array(repeating: [String: [Double]](), count: configurations.count)
             var switches = Array(repeating: [Double](), count: configurations.count)
             var precise = Array(repeating: [Double](), count: configurations.count)
+            var threadSwitchRates = Array(repeating: [String: [Double]](), count: configurations.count)
             for run in 0..<runs {
                 for (index, (_, starts, period)) in configurations.enumerated() {
                     let configURL = directory.appendingPathComponent("idle-\(index).config")
@@ -849,24 +853,37 @@ extension Bench.KernelBench {
                     usleep(UInt32(seconds) * 1_000_000)
                     let after = try ProcessCPU(pid: child.pid)
                     let wall = Double(nowNanoseconds() - start)
+                    // An idle system prints nothing: a line (a tick, a child's exit)
+                    // means the components are not the idle ones this measures.
+                    let printed = child.wait(timeout: 0) { lines, _ in lines.filter { $0.time >= start }.map(\.text) } ?? []
+                    guard printed.isEmpty else {
+                        throw ValidationError("the idle system was not idle; it printed \(printed.count) lines, e.g.:\n"
+                                              + printed.prefix(5).joined(separator: "\n"))
+                    }
                     results[index].append(Double(after.ticks - before.ticks) / Double(ProcessCPU.ticksPerSecond) * 1e9 / wall)
                     switches[index].append(Double(after.switches - before.switches) / (wall / 1e9))
                     var byKind: [String: Double] = [:]
+                    var switchesByKind: [String: Double] = [:]
                     var total = 0.0
                     for (tid, nanoseconds) in after.threads {
                         let used = Double(nanoseconds - (before.threads[tid] ?? 0)) / wall
-                        byKind[after.kind(of: tid), default: 0] += used
+                        let kind = after.kind(of: tid)
+                        byKind[kind, default: 0] += used
+                        switchesByKind[kind, default: 0] += Double((after.threadSwitches[tid] ?? 0) - (before.threadSwitches[tid] ?? 0)) / (wall / 1e9)
                         total += used
                     }
                     precise[index].append(total)
                     for (kind, share) in byKind { threadShares[index][kind, default: []].append(share) }
+                    for (kind, rate) in switchesByKind { threadSwitchRates[index][kind, default: []].append(rate) }
                 }
             }
-            print("| configuration (median of \(runs) runs × \(seconds) s) | CPU, % of one core (/proc/PID/stat) | same, threads' schedstat | context switches / s | by thread (% of a core) |")
+            print("| configuration (median of \(runs) runs × \(seconds) s) | CPU, % of one core (/proc/PID/stat) | same, threads' schedstat | context switches / s | by thread: % of a core (context switches / s) |")
             print("|---|---|---|---|---|")
             for (index, (label, _, _)) in configurations.enumerated() {
                 let threads = threadShares[index].map { ($0.key, median($0.value)) }.filter { $0.1 >= 0.00005 }.sorted { $0.1 > $1.1 }
-                    .map { "\($0.0) \(String(format: "%.2f", $0.1 * 100))" }.joined(separator: "; ")
+                    .map { kind, share in
+                        "\(kind) \(String(format: "%.2f", share * 100)) (\(String(format: "%.0f", median(threadSwitchRates[index][kind] ?? [0]))))"
+                    }.joined(separator: "; ")
                 print("| \(label) | \(String(format: "%.2f %%", median(results[index]) * 100)) | \(String(format: "%.2f %%", median(precise[index]) * 100)) | \(String(format: "%.0f", median(switches[index]))) | \(threads) |")
             }
         }
@@ -874,17 +891,19 @@ extension Bench.KernelBench {
 }
 
 /// A process's CPU time from /proc: utime + stime of the process (dead
-/// threads included, 10 ms ticks), and per thread from schedstat (ns). The
-/// kernel's threads carry no names of their own (Foundation does not pass
-/// `Thread.name` to the OS on Linux), so a thread is told by the system call
-/// it waits in: the scheduler's waker in poll, swift-nio's event loop in
-/// epoll_wait, the main thread by its id; the rest (workers, snapshot daemon
-/// and writer, log writer) wait on futexes.
+/// threads included, 10 ms ticks), and per thread from schedstat (ns).
+/// Foundation does not pass `Thread.name` to the OS on Linux; the scheduler
+/// names its workers and waker itself (`comm`), the main thread is told by
+/// its id, the others by the system call they wait in: swift-nio's event
+/// loop in epoll_wait, the rest (snapshot daemon and writer, log writer) on
+/// futexes.
 struct ProcessCPU {
     static let ticksPerSecond = UInt64(sysconf(Int32(_SC_CLK_TCK)))
     var ticks: UInt64
     /// Run time by thread id.
     var threads: [Int32: UInt64] = [:]
+    /// Context switches (voluntary and not) by thread id, and in all.
+    var threadSwitches: [Int32: UInt64] = [:]
     var switches: UInt64 = 0
     let pid: Int32
 
@@ -905,30 +924,37 @@ struct ProcessCPU {
             threads[tid] = runtime
             if let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) {
                 for line in status.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches") || line.hasPrefix("nonvoluntary_ctxt_switches") {
-                    switches += UInt64(line.split(separator: "\t").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") ?? 0
+                    let count = UInt64(line.split(separator: "\t").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") ?? 0
+                    threadSwitches[tid, default: 0] += count
+                    switches += count
                 }
             }
         }
     }
 
-    /// What kind of thread `tid` is, by the system call it waits in now.
+    /// What kind of thread `tid` is: the scheduler's threads by their names,
+    /// the others by the system call they wait in now.
     func kind(of tid: Int32) -> String {
         if tid == pid { return "main" }
+        let name = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/comm", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if name.hasPrefix("phantom-work") { return "scheduler workers" }
+        if name == "phantom-waker" { return "scheduler waker (poll)" }
         let call = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/syscall", encoding: .utf8))?
-            .split(separator: " ").first.map(String.init) ?? "?"
+            .split(whereSeparator: \.isWhitespace).first.map(String.init) ?? "?"
         #if arch(x86_64)
         switch call {
-        case "7", "271": return "waker (poll)"
+        case "7", "271": return "poll"
         case "232", "281": return "NIO (epoll)"
-        case "202": return "futex waiters (workers, snapshot daemon + writer, log)"
-        default: return "other (syscall \(call))"
+        case "202": return "futex waiters (snapshot daemon + writer, log)"
+        default: return "other (\(call == "running" ? "running" : "syscall \(call)"))"
         }
         #else
         switch call {
-        case "73": return "waker (poll)"
+        case "73": return "poll"
         case "22": return "NIO (epoll)"
-        case "98": return "futex waiters (workers, snapshot daemon + writer, log)"
-        default: return "other (syscall \(call))"
+        case "98": return "futex waiters (snapshot daemon + writer, log)"
+        default: return "other (\(call == "running" ? "running" : "syscall \(call)"))"
         }
         #endif
     }
