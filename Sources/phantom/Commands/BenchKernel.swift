@@ -405,7 +405,7 @@ extension Bench.KernelBench {
             abstract: "A LOG write through a component-provided LOG service vs. a pipe round trip.",
             discussion: """
                 A server component (bench_server) announces "LOG"; the client's route sends LOG to it \
-                (<route><service name="LOG"><child name="logger"/></service>…); the client \
+                (<route><service name="LOG" label_last="bench"><child name="logger"/></service>…); the client \
                 (bench_client log) times ITERATIONS session_calls, each with one text line of about \
                 --payload bytes. Two servers: `sink` (replies, keeps nothing: the session path alone) and \
                 `forward` (writes each message to its stdout as one line, i.e. into the kernel's log, as \
@@ -429,7 +429,10 @@ extension Bench.KernelBench {
 
         func run() throws {
             try programs.check()
-            let toChild = "<service name=\"LOG\"><child name=\"logger\"/></service><any-service><parent/></any-service>"
+            // Only the session the client times goes to the logger (label
+            // "bench"); its stdout, where it reports its rounds, stays with
+            // init's log (the environment LOG session follows the routes too).
+            let toChild = "<service name=\"LOG\" label_last=\"bench\"><child name=\"logger\"/></service><any-service><parent/></any-service>"
             let sink = BenchStart(name: "logger", binary: "bench_server", arguments: ["LOG", "sink"], provides: "LOG")
             let forward = BenchStart(name: "logger", binary: "bench_server", arguments: ["LOG", "forward"], provides: "LOG")
             var sinkTimes: [Double] = [], forwardTimes: [Double] = [], builtinTimes: [Double] = []
