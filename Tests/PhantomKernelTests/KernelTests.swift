@@ -589,6 +589,26 @@ import WAT
         return Int(line.split(separator: " ").last ?? "")
     }
 
+    static func config(caps: Int) -> String {
+        config(ram: "2M").replacingOccurrences(of: "<start name=\"counter\" ram=\"2M\">", with: "<start name=\"counter\" ram=\"2M\" caps=\"\(caps)\">")
+    }
+
+    @Test func aRunningChildsCapsFollowTheConfigDownToWhatItHolds() throws {
+        let harness = try KernelHarness(configText: Self.config(caps: 100), source: "test", romDirectory: Fixtures.directory("Programs/wasm/c"))
+        var mark = harness.waitForLine { count($0) != nil }?.sequence ?? 0
+        // Up to 400, down to 200; then down to 2, which it cannot give: it
+        // holds its environment sessions (PD, CPU, LOG, ROM), plus the slack of 5.
+        let held = harness.kernel.lock.withLock { harness.kernel.image.sessions.count { $0.client == 1 } }
+        for (caps, expected) in [(400, 400), (200, 200), (2, held + 5)] {
+            try harness.kernel.apply(configText: Self.config(caps: caps), source: "test")
+            let next = harness.waitForLine(after: mark) { count($0) != nil }
+            #expect(next != nil)
+            mark = next?.sequence ?? mark
+            #expect(harness.kernel.stateReport().contains("<caps assigned=\"\(expected)\""), "caps=\(caps): \(harness.kernel.stateReport())")
+        }
+        #expect(!harness.log.lines().contains { $0.text.contains("exited") })
+    }
+
     @Test func aRunningChildsQuotaGrowsAndShrinksWithoutARestart() throws {
         let harness = try KernelHarness(configText: Self.config(ram: "2M"), source: "test", romDirectory: Fixtures.directory("Programs/wasm/c"))
         var mark = harness.waitForLine { count($0) != nil }?.sequence ?? 0

@@ -15,6 +15,7 @@ extension Kernel {
         var toStart: [StartSpec] = []
         var configChanged: [UInt64] = []
         var resized: [(Component, UInt64)] = []
+        var recapped: [(Component, UInt64)] = []
         let byName = Dictionary(components.values.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for spec in specs {
             if let existing = byName[spec.name] {
@@ -29,6 +30,7 @@ extension Kernel {
                         dirty = true
                     }
                     if existing.isRunning && existing.image.ramQuota != spec.ram { resized.append((existing, spec.ram)) }
+                    if existing.isRunning && existing.image.capsQuota != spec.caps { recapped.append((existing, spec.caps)) }
                 }
             } else {
                 toStart.append(spec)
@@ -52,6 +54,9 @@ extension Kernel {
         for id in configChanged { scheduler.signal(Events.rom(component: id, name: "config")) }
         for (component, ram) in resized where !toStop.contains(where: { $0 === component }) {
             applyRamChange(component, configured: ram)
+        }
+        for (component, caps) in recapped where !toStop.contains(where: { $0 === component }) {
+            applyCapsChange(component, configured: caps)
         }
         for component in toStop { tearDown(component) }
         for spec in toStart { start(spec) }

@@ -67,4 +67,31 @@ extension Kernel {
         space.safepoints.unregister()
         if movesMemory && task != nil { schedule(component) }
     }
+
+    /// Genode's `preserved` caps in `apply_downgrade`.
+    static let downgradeCapsSlack: UInt64 = 5
+
+    /// Applies `configured` to `component`'s caps quota, as `applyRamChange`
+    /// does for RAM. Init has no caps budget of its own yet, so an upgrade is
+    /// never clamped; a downgrade takes back what the child does not hold
+    /// (its sessions), keeping Genode's slack of 5.
+    func applyCapsChange(_ component: Component, configured: UInt64) {
+        space.safepoints.register()
+        lock.lock()
+        defer {
+            lock.unlock()
+            space.safepoints.unregister()
+        }
+        guard component.isRunning, component.image.capsQuota != configured else { return }
+        let assigned = component.image.capsQuota
+        if configured > assigned {
+            component.image.capsQuota = configured
+        } else {
+            let used = UInt64(image.sessions.count { $0.client == component.id })
+            let avail = assigned > used ? assigned - used : 0
+            let transfer = min(avail > Self.downgradeCapsSlack ? avail - Self.downgradeCapsSlack : 0, assigned - configured)
+            component.image.capsQuota = assigned - transfer
+        }
+        syncImage(component)
+    }
 }
