@@ -19,6 +19,18 @@ import PhantomWasm
 /// (`Instance.setMemoryLimit`), and the thread is scheduled again — a call
 /// it was blocked in is re-executed, as after a restore (invariant 5).
 extension Kernel {
+    /// RAM a child uses (the state report's `used`): its linear memory and
+    /// what it donated with its sessions. Lock held.
+    func ramUsed(by id: UInt64) -> UInt64 {
+        (components[id]?.memoryBytes ?? 0)
+            + image.sessions.filter { $0.client == id }.reduce(UInt64(0)) { $0 + $1.ramQuota }
+    }
+
+    /// Caps a child uses: the sessions it holds. Lock held.
+    func capsUsed(by id: UInt64) -> UInt64 {
+        UInt64(image.sessions.count { $0.client == id })
+    }
+
     /// Genode's `preserved` RAM in `apply_downgrade`.
     static let downgradeSlack: UInt64 = 16 * 1024
 
@@ -32,8 +44,7 @@ extension Kernel {
             let grant = Quota.upgrade(configured: configured, assigned: assigned, limit: ramAvailable())
             newQuota = assigned + grant.granted
         } else {
-            let used = component.memoryBytes
-                + image.sessions.filter { $0.client == component.id }.reduce(UInt64(0)) { $0 + $1.ramQuota }
+            let used = ramUsed(by: component.id)
             let avail = assigned > used ? assigned - used : 0
             let transfer = min(avail > Self.downgradeSlack ? avail - Self.downgradeSlack : 0, assigned - configured)
             newQuota = assigned - transfer
@@ -87,7 +98,7 @@ extension Kernel {
         if configured > assigned {
             component.image.capsQuota = configured
         } else {
-            let used = UInt64(image.sessions.count { $0.client == component.id })
+            let used = capsUsed(by: component.id)
             let avail = assigned > used ? assigned - used : 0
             let transfer = min(avail > Self.downgradeCapsSlack ? avail - Self.downgradeCapsSlack : 0, assigned - configured)
             component.image.capsQuota = assigned - transfer

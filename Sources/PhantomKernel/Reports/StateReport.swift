@@ -65,14 +65,13 @@ extension Kernel {
             if options.childRAM {
                 // Donations: what this child gave with its sessions is used;
                 // what clients gave it is part of its quota while they last.
-                let used = (component?.memoryBytes ?? 0)
-                    + image.sessions.filter { $0.client == stored.id }.reduce(UInt64(0)) { $0 + $1.ramQuota }
+                let used = ramUsed(by: stored.id)
                 let quota = stored.ramQuota + receivedQuota(of: stored.id)
                 let avail = quota > used ? quota - used : 0
                 out += "\t\t<ram assigned=\"\(NumberOfBytes(stored.ramQuota))\" quota=\"\(NumberOfBytes(quota))\" used=\"\(NumberOfBytes(used))\" avail=\"\(NumberOfBytes(avail))\"/>\n"
             }
             if options.childCaps {
-                let used = UInt64(image.sessions.filter { $0.client == stored.id }.count)
+                let used = capsUsed(by: stored.id)
                 let avail = stored.capsQuota > used ? stored.capsQuota - used : 0
                 out += "\t\t<caps assigned=\"\(stored.capsQuota)\" quota=\"\(stored.capsQuota)\" used=\"\(used)\" avail=\"\(avail)\"/>\n"
             }
