@@ -3,6 +3,7 @@ import PhantomEngine
 import PhantomSpace
 import PhantomStore
 import PhantomWasm
+import Synchronization
 
 /// Genode's init on the persistent object space: the component tree started
 /// from an init config, the sessions between components and services, their
@@ -75,6 +76,17 @@ public final class Kernel: @unchecked Sendable {
     let reporterWake = NSCondition()
     /// Wakes the heartbeat monitor (on stop and on a new config).
     let heartbeatWake = NSCondition()
+    /// Wakes the nested-init monitor (`Kernel+Scopes.swift`). It may be taken
+    /// while `lock` is held, so the monitor never takes `lock` while it holds
+    /// this one; `nestedConfigPending` is reached only with it locked.
+    let nestedConfigWake = NSCondition()
+    var nestedConfigPending = false
+    /// Wakes the test-init driver (`TestInit/`), under the same rule as
+    /// `nestedConfigWake`; `testInitPending` is reached only with it locked.
+    let testInitWake = NSCondition()
+    var testInitPending = false
+    /// Set once by `stop`; read by background threads without the kernel's lock.
+    let stopRequested = Atomic<Bool>(false)
     /// Events to signal once `lock` is released (collected by code that
     /// runs with it held). Lock held.
     var pendingSignals: [KernelEvent] = []
@@ -129,8 +141,17 @@ public final class Kernel: @unchecked Sendable {
         lock.unlock()
         for component in restored { schedule(component) }
         reconcile()
+        // Every nested init too: a snapshot may hold a config it had taken
+        // but not yet acted on (reconciling is idempotent).
+        lock.lock()
+        let nested = nestedInits.map(\.id)
+        lock.unlock()
+        for scope in nested { reconcile(scope: scope) }
         startStateReporter()
         startHeartbeatMonitor()
+        startNestedInitMonitor()
+        startTestInitDriver()
+        nestedConfigsMayHaveChanged()
     }
 
     /// Stops every thread at its next slice boundary; the tree stays in the
@@ -139,7 +160,10 @@ public final class Kernel: @unchecked Sendable {
         lock.lock()
         stopping = true
         lock.unlock()
+        stopRequested.store(true, ordering: .relaxed)
         wakeBackgroundThreads()
+        nestedConfigsMayHaveChanged()
+        wakeTestInits()
         scheduler.stop()
     }
 

@@ -23,6 +23,7 @@ struct Phantom: ParsableCommand {
         subcommands: [
             Boot.self, Ps.self, Log.self, SnapshotCommand.self, GenerationsCommand.self, RollbackCommand.self,
             ConfigCommand.self, Stop.self, Demo.self, Run.self, Resume.self, ImageCommand.self, Bench.self,
+            TestInitCommand.self,
         ],
         defaultSubcommand: Boot.self)
 

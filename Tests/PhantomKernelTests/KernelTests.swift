@@ -301,10 +301,11 @@ import WAT
         #expect(harness.waitForLine { $0 == "[init -> server] echo: open client -> quota" } != nil)
         while case .block = answer { answer = kernel.sessionOpen(client: UInt64(client), service: "Echo", label: "quota", ram: 512 << 10, pending: &pending) }
         guard case let .value(handle) = answer, handle > 0 else { Issue.record("open failed: \(answer)"); return }
-        #expect(ram(of: "server")?.contains("assigned=\"2M\" quota=\"2560K\"") == true, "\(ram(of: "server") ?? "")")
-        #expect(ram(of: "client")?.contains("quota=\"2M\"") == true)
+        #expect(ram(of: "server")?.contains("assigned=\"2M\" quota=\"2528K\"") == true, "\(ram(of: "server") ?? "")")
+        // 2M less 8K for each of its five environment sessions (its clock opened a Timer session).
+        #expect(ram(of: "client")?.contains("quota=\"2008K\"") == true, "\(ram(of: "client") ?? "")")
         #expect(kernel.sessionClose(client: UInt64(client), handle: UInt64(handle)) == 0)
-        #expect(ram(of: "server")?.contains("assigned=\"2M\" quota=\"2M\"") == true, "\(ram(of: "server") ?? "")")
+        #expect(ram(of: "server")?.contains("assigned=\"2M\" quota=\"2016K\"") == true, "\(ram(of: "server") ?? "")")
     }
 }
 
@@ -323,7 +324,7 @@ import WAT
         harness.kernel.lock.unlock()
         let report = try #require(state)
         #expect(report.contains("<child name=\"a\" binary=\"counter.wasm\" version=\"7\">"), "\(report)")
-        #expect(report.contains("<ram assigned=\"4M\" quota=\"4M\""))
+        #expect(report.contains("<ram assigned=\"4M\" quota=\"4064K\""), "\(report)")
         #expect(report.contains("<session service=\"PD\" label=\"a\" state=\"CAP_HANDED_OUT\" ram=\"0\" caps=\"0\"/>"), "\(report)")
         #expect(!report.contains("<caps") && !report.contains("<provided") && !report.contains(" id=\""))
         // `phantom ps` asks for everything.
@@ -623,7 +624,7 @@ import WAT
             mark = second?.sequence ?? mark
             #expect(harness.kernel.stateReport().contains("<ram assigned=\"\(ram)\""), "\(harness.kernel.stateReport())")
             let limit = harness.kernel.lock.withLock { harness.kernel.components.values.first { $0.name == "counter" }?.instance?.memoryLimitPages }
-            #expect(limit == UInt64(NumberOfBytes(parsing: ram)!.value / 65536), "ram=\(ram)")
+            #expect(limit == Kernel.memoryPages(forQuota: NumberOfBytes(parsing: ram)!.value), "ram=\(ram)")
         }
         let lines = harness.log.lines().map(\.text)
         let counts = lines.compactMap(count)

@@ -21,6 +21,11 @@ final class Component: @unchecked Sendable {
     var skippedHeartbeats: UInt64 = 0
     /// `liveness.entries` at the last heartbeat (kernel lock).
     var entriesAtLastHeartbeat: UInt64 = 0
+    /// A nested init's parsed config (kernel lock); rebuilt from
+    /// `image.initConfigText` after a restore.
+    var initModel: InitModel?
+    /// A native test-init's script and timers (kernel lock).
+    var testInit: TestInitRuntime?
 
     init(image: ComponentImage, instance: Instance?, thread: EngineThread?, wasi: WASI?, liveness: Liveness = Liveness()) {
         self.image = image

@@ -41,6 +41,15 @@ extension Kernel {
         return image.components.map(ComponentSummary.init)
     }
 
+    /// How the root init's child `name` ended; nil while it runs (or when
+    /// there is none).
+    public func endState(of name: String) -> ComponentSummary.State? {
+        lock.lock(); defer { lock.unlock() }
+        guard let stored = image.components.last(where: { $0.name == name && $0.parent == nil }) else { return nil }
+        let summary = ComponentSummary(stored)
+        return summary.state == .running ? nil : summary.state
+    }
+
     /// Waits until no component runs any more, or `stop()` says so (checked
     /// at least every 50 ms).
     public func waitUntilAllEnded(stop: () -> Bool) {

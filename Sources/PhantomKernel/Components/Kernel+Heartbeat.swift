@@ -17,36 +17,57 @@ import Foundation
 /// (`Liveness`). An endless loop, a sleep (`poll_oneoff` on clocks alone),
 /// and a call blocked on its reply do not answer.
 extension Kernel {
+    /// One thread for every init's heartbeats: it sleeps until the next
+    /// init's period is due (each init keeps its own `rate_ms`).
     func startHeartbeatMonitor() {
         let thread = Thread { [weak self] in
+            var lastBeat: [UInt64: Date] = [:]
             while let self {
                 self.lock.lock()
-                let rate = self.config.initConfig.heartbeat?.rateMs
+                var rates: [UInt64: UInt64] = [:]
+                for scope in [Self.rootScope] + self.nestedInits.map(\.id) {
+                    if let rate = self.model(of: scope)?.initConfig.heartbeat?.rateMs { rates[scope] = max(rate, 1) }
+                }
                 let stopping = self.stopping
                 self.lock.unlock()
                 if stopping { return }
+                let now = Date()
+                var due: [UInt64] = []
+                var next: Date?
+                for (scope, rate) in rates {
+                    let period = Double(rate) / 1000
+                    guard let last = lastBeat[scope] else { lastBeat[scope] = now; next = min(next ?? .distantFuture, now + period); continue }
+                    if now.timeIntervalSince(last) >= period {
+                        due.append(scope)
+                        lastBeat[scope] = now
+                        next = min(next ?? .distantFuture, now + period)
+                    } else {
+                        next = min(next ?? .distantFuture, last + period)
+                    }
+                }
+                lastBeat = lastBeat.filter { rates[$0.key] != nil }
+                for scope in due.sorted() { self.heartbeat(scope: scope) }
                 self.heartbeatWake.lock()
-                if let rate {
-                    _ = self.heartbeatWake.wait(until: Date(timeIntervalSinceNow: Double(max(rate, 1)) / 1000))
+                if let next {
+                    _ = self.heartbeatWake.wait(until: next)
                 } else {
                     self.heartbeatWake.wait() // until a config with a <heartbeat> node, or the stop
                 }
                 self.heartbeatWake.unlock()
-                if rate != nil { self.heartbeat() }
             }
         }
         thread.name = "phantom-heartbeat"
         thread.start()
     }
 
-    /// One heartbeat to every watched child.
-    func heartbeat() {
+    /// One heartbeat to every watched child of init `scope`.
+    func heartbeat(scope: UInt64 = Kernel.rootScope) {
         lock.lock()
-        guard !stopping, config.initConfig.heartbeat != nil else { lock.unlock(); return }
-        let specs = Dictionary(config.starts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        guard !stopping, let model = model(of: scope), model.initConfig.heartbeat != nil else { lock.unlock(); return }
+        let specs = Dictionary(model.starts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var toRestart: [(Component, StartSpec)] = []
         var changed = false
-        for component in components.values where component.isRunning {
+        for component in children(of: scope) where component.isRunning {
             guard let spec = specs[component.name], spec.heartbeat else {
                 component.skippedHeartbeats = 0
                 continue
@@ -61,12 +82,16 @@ extension Kernel {
                 toRestart.append((component, spec))
             }
         }
+        for (component, _) in toRestart {
+            say("child \"\(component.name)\" skipped \(component.skippedHeartbeats) heartbeats, restarting it", in: scope)
+        }
+        let signals = takePendingSignals()
         lock.unlock()
+        for event in signals { scheduler.signal(event) }
         if changed { scheduler.signal(Events.report("state")) }
         for (component, spec) in toRestart {
-            say("child \"\(component.name)\" skipped \(component.skippedHeartbeats) heartbeats, restarting it")
             tearDown(component)
-            start(spec)
+            start(spec, in: scope)
         }
     }
 }

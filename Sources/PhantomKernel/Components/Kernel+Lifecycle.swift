@@ -5,18 +5,21 @@ import PhantomStore
 import PhantomWasm
 
 extension Kernel {
-    /// Brings the running tree in line with the config: starts missing
-    /// children, tears down removed ones, restarts changed ones.
-    func reconcile() {
+    /// Brings the running tree of init `scope` in line with its config:
+    /// starts missing children, tears down removed ones, restarts changed
+    /// ones. A nested init without a config yet has no children.
+    func reconcile(scope: UInt64 = Kernel.rootScope) {
         space.safepoints.register()
         lock.lock()
-        let specs = config.starts
+        let specs = model(of: scope)?.starts ?? []
+        let siblings = children(of: scope)
         var toStop: [Component] = []
         var toStart: [StartSpec] = []
         var configChanged: [UInt64] = []
+        var nestedChanged = false
         var resized: [(Component, UInt64)] = []
         var recapped: [(Component, UInt64)] = []
-        let byName = Dictionary(components.values.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let byName = Dictionary(siblings.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for spec in specs {
             if let existing = byName[spec.name] {
                 if existing.image.binary != spec.binary || existing.image.version != spec.version {
@@ -26,7 +29,9 @@ extension Kernel {
                     if existing.image.configText != spec.configText {
                         existing.image.configText = spec.configText
                         existing.image.configVersion += 1
+                        syncImage(existing)
                         configChanged.append(existing.id)
+                        if existing.image.native == NativeComponents.initBinary { nestedChanged = true }
                         dirty = true
                     }
                     if existing.isRunning && existing.image.ramQuota != spec.ram { resized.append((existing, spec.ram)) }
@@ -37,29 +42,58 @@ extension Kernel {
             }
         }
         let wanted = Set(specs.map(\.name))
-        toStop += components.values.filter { !wanted.contains($0.name) }
+        toStop += siblings.filter { !wanted.contains($0.name) }
+        // An incomplete child (an environment session was denied) is tried
+        // again once its routes lead somewhere.
+        for component in siblings where component.image.state.isIncomplete && !toStop.contains(where: { $0 === component }) {
+            guard let spec = specs.first(where: { $0.name == component.name }) else { continue }
+            if environmentRoutesResolve(for: component) {
+                toStop.append(component)
+                toStart.append(spec)
+            }
+        }
         // Genode restarts a child whose sessions the new config routes to
         // another server (or denies); one whose server is merely missing now
         // keeps waiting.
-        for component in components.values where component.isRunning && !toStop.contains(where: { $0 === component }) {
+        for component in siblings where component.isRunning && !toStop.contains(where: { $0 === component }) {
             guard let spec = specs.first(where: { $0.name == component.name }) else { continue }
             if routesChanged(for: component) {
                 toStop.append(component)
                 toStart.append(spec)
             }
         }
+        // Genode: a child whose environment sessions a restarted or removed
+        // child served is restarted with it (its environment is gone).
+        var grew = true
+        while grew {
+            grew = false
+            let stopping = Set(toStop.map(\.id))
+            for component in siblings where component.isRunning && !stopping.contains(component.id) {
+                let dependsOnStopped = image.sessions.contains { session in
+                    guard session.client == component.id, session.environment, case let .component(server) = session.server else { return false }
+                    return stopping.contains(server)
+                }
+                guard dependsOnStopped, let spec = specs.first(where: { $0.name == component.name }) else { continue }
+                toStop.append(component)
+                toStart.append(spec)
+                grew = true
+            }
+        }
         lock.unlock()
         space.safepoints.unregister()
 
         for id in configChanged { scheduler.signal(Events.rom(component: id, name: "config")) }
+        // Genode's order: removed children give their quota back first, so
+        // that an upgrade of another can use it.
+        for component in toStop { tearDown(component) }
         for (component, ram) in resized where !toStop.contains(where: { $0 === component }) {
             applyRamChange(component, configured: ram)
         }
         for (component, caps) in recapped where !toStop.contains(where: { $0 === component }) {
             applyCapsChange(component, configured: caps)
         }
-        for component in toStop { tearDown(component) }
-        for spec in toStart { start(spec) }
+        for spec in toStart { start(spec, in: scope) }
+        if nestedChanged { nestedConfigsMayHaveChanged() }
     }
 
     /// Whether any session of `component` would now be routed elsewhere. Lock held.
@@ -80,23 +114,44 @@ extension Kernel {
         return false
     }
 
-    /// Starts one child: reads its binary, lays out its WASI state, instantiates
-    /// it with its own imports, and schedules its main thread.
-    func start(_ spec: StartSpec) {
+    /// Starts one child of init `scope`: reads its binary, lays out its WASI
+    /// state, instantiates it with its own imports, and schedules its main
+    /// thread.
+    func start(_ spec: StartSpec, in scope: UInt64 = Kernel.rootScope) {
         space.safepoints.register()
         lock.lock()
         let id = image.nextComponent
         image.nextComponent += 1
         dirty = true
-        let available = ramAvailable()
-        lock.unlock()
+        let available = ramAvailable(in: scope)
         let grant = Quota.initialRam(child: spec.name, configured: NumberOfBytes(spec.ram), available: NumberOfBytes(available))
-        if let message = grant.message { say(message.description) }
+        if let message = grant.message { say(message.description, in: scope) }
+        var caps = spec.caps
+        if let availableCaps = capsAvailable(in: scope) {
+            let capsGrant = Quota.initialCaps(child: spec.name, configured: spec.caps, available: availableCaps)
+            if let message = capsGrant.message { say(message.description, in: scope) }
+            caps = capsGrant.granted
+        }
+        // Ours (`<phantom><file_system>`): the policies of the child's own
+        // init, else the root's.
+        let fileSystemPolicies = model(of: scope)?.fileSystemPolicies ?? config.fileSystemPolicies
+        // Genode counts each init's children on their own.
+        var childID: UInt64?
+        if scope != Self.rootScope, let parentInit = components[scope] {
+            childID = parentInit.image.nextChildID ?? 1
+            parentInit.image.nextChildID = (childID ?? 1) + 1
+            syncImage(parentInit)
+        }
+        lock.unlock()
         let ram = grant.granted.value
         var componentImage = ComponentImage(
             id: id, name: spec.name, binary: spec.binary, version: spec.version, moduleChecksum: 0,
-            ramQuota: ram, capsQuota: spec.caps, configText: spec.configText, configVersion: 1,
+            ramQuota: ram, capsQuota: caps, configText: spec.configText, configVersion: 1,
             instance: 0, thread: 0, wasiState: 0, state: .running)
+        if scope != Self.rootScope {
+            componentImage.parent = scope
+            componentImage.childID = childID
+        }
         let component: Component
         if NativeComponents.names.contains(spec.binary) && services.romFile(named: spec.binary) == nil {
             // Served by the kernel itself: no module, no thread; it announces
@@ -104,20 +159,28 @@ extension Kernel {
             componentImage.native = spec.binary
             componentImage.announced = spec.provides
             component = Component(image: componentImage, instance: nil, thread: nil, wasi: nil)
+            // A nested init with an inline config has it from the start, so
+            // that requests to its services find their policies at once.
+            if spec.binary == NativeComponents.initBinary, !spec.configText.isEmpty,
+               let model = try? InitModel.parse(spec.configText, source: "config of \(spec.name)") {
+                component.image.initConfigText = spec.configText
+                component.image.initConfigGeneration = 1
+                component.initModel = model
+            }
         } else { do {
             let bytes = try services.binary(named: spec.binary)
             componentImage.moduleChecksum = CRC32C.checksum(bytes)
             let module = try sharedModule(bytes: bytes, checksum: componentImage.moduleChecksum)
             let preopens = try options.hostPreopens + spec.fileSystems.map { entry in
                 (host: try services.fileSystemDirectory(label: "\(spec.name) -> \(entry.label)", root: options.fileSystemRoot,
-                                                        policies: config.fileSystemPolicies), guest: entry.guest)
+                                                        policies: fileSystemPolicies), guest: entry.guest)
             }
             // Genode's libc: the `<arg>` values are the whole argv (argv[0] first);
             // without any, argv is just the binary's name.
             let state = try WASIState.create(in: space, args: spec.arguments.isEmpty ? [spec.binary] : spec.arguments,
                                              environment: spec.environment, preopens: preopens, romDirectory: "/rom")
             lock.lock()
-            let console = reachesConsole(spec.name)
+            let console = scope == Self.rootScope && reachesConsole(spec.name)
             lock.unlock()
             let liveness = Liveness()
             let wasi = try WASI(space: space, stateOffset: state, io: personalityIO(component: id, console: console),
@@ -127,7 +190,7 @@ extension Kernel {
             // The RAM quota caps linear memory, and each table at an eighth of
             // it in 8-byte references (Genode charges a child's every
             // allocation to its PD; our tables live in the space like memory).
-            let quotaPages = max(1, ram / 65536)
+            let quotaPages = Kernel.memoryPages(forQuota: ram)
             let tableElements = max(1024, ram / 64)
             let instance = try Instance.instantiate(module, in: space, imports: imports,
                                                     options: InstanceOptions(memoryQuotaPages: quotaPages, tableQuota: tableElements))
@@ -139,24 +202,37 @@ extension Kernel {
         } catch {
             componentImage.state = .failed(reason: "\(error)")
             component = Component(image: componentImage, instance: nil, thread: nil, wasi: nil)
-            say("Error: \(spec.name): cannot start: \(error)")
+            lock.lock()
+            say("Error: \(spec.name): cannot start: \(error)", in: scope)
+            lock.unlock()
         } }
         lock.lock()
         components[id] = component
         image.components.append(component.image)
         openEnvironmentSessions(for: component)
-        if component.image.native != nil {
+        if !component.isRunning {
+            // Incomplete (an environment session was denied): it never runs.
+            retireEngineState(of: component)
+            syncImage(component)
+        }
+        if component.image.native != nil && component.isRunning {
             // Requests that waited for its services go to it now.
             var events: [KernelEvent] = []
             retryPendingSessions(events: &events)
             pendingSignals += events
         }
-        let signals = pendingSignals
-        pendingSignals.removeAll()
+        let signals = takePendingSignals()
         lock.unlock()
         for event in signals { scheduler.signal(event) }
         space.safepoints.unregister()
         if component.isRunning { schedule(component) }
+        if component.image.native == NativeComponents.initBinary {
+            if let model = component.initModel {
+                for message in model.initConfig.messages { say(message.description, in: id, locking: true) }
+                reconcile(scope: id)
+            }
+            nestedConfigsMayHaveChanged()
+        }
     }
 
     /// One `WasmModule` per distinct binary: components started from the same
@@ -217,6 +293,12 @@ extension Kernel {
             components[stored.id] = Component(image: stored, instance: instance, thread: thread, wasi: wasis[stored.id],
                                               liveness: livenesses[stored.id] ?? Liveness())
         }
+        // Nested inits find their config as they last applied it.
+        for component in components.values where component.image.native == NativeComponents.initBinary {
+            if let text = component.image.initConfigText {
+                component.initModel = try? InitModel.parse(text, source: "config of \(component.name)")
+            }
+        }
         space.safepoints.register()
         lock.lock()
         for component in toRetire {
@@ -256,10 +338,10 @@ extension Kernel {
         switch outcome {
         case let .exited(code):
             component.image.state = .exited(code: code)
-            say("child \"\(component.name)\" exited with exit value \(code)")
+            say("child \"\(component.name)\" exited with exit value \(code)", in: scope(of: component))
         case let .trapped(message):
             component.image.state = .trapped(message: message)
-            say("Error: child \"\(component.name)\" trapped: \(message)")
+            say("Error: child \"\(component.name)\" trapped: \(message)", in: scope(of: component))
         case .yielded, .blocked:
             break
         }
@@ -268,17 +350,24 @@ extension Kernel {
         let events = closeSessions(of: component)
         if !component.isRunning { retireEngineState(of: component) }
         syncImage(component)
+        let signals = events + takePendingSignals()
         lock.unlock()
         space.safepoints.unregister()
-        for event in events { scheduler.signal(event) }
+        for event in signals { scheduler.signal(event) }
         ends.lock()
         ends.broadcast()
         ends.unlock()
     }
 
     /// Removes a component: stops its thread, closes its sessions in reverse
-    /// order of opening, returns its RAM and frees its engine state.
+    /// order of opening, returns its RAM and frees its engine state. A nested
+    /// init's children go first, as Genode's init destroys its children
+    /// before it exits.
     func tearDown(_ component: Component) {
+        lock.lock()
+        let descendants = children(of: component.id)
+        lock.unlock()
+        for child in descendants.reversed() { tearDown(child) }
         if let task = component.task { scheduler.cancel(task) }
         space.safepoints.register()
         lock.lock()
@@ -332,11 +421,19 @@ extension Kernel {
         dirty = true
     }
 
-    /// RAM not yet assigned to a child. Lock held. The kernel's own budget is
-    /// the space limit; children's quotas and session donations come out of it.
-    func ramAvailable() -> UInt64 {
-        let assigned = components.values.reduce(UInt64(0)) { $0 + $1.image.ramQuota }
-        let total = config.totalRAM(spaceLimit: space.limitBytes)
+    /// RAM init `scope` has not yet assigned to a child. Lock held. The root
+    /// init's budget is the space limit; a nested init's is its own quota.
+    /// Both keep back their `resource RAM preserve`.
+    func ramAvailable(in scope: UInt64 = Kernel.rootScope) -> UInt64 {
+        let assigned = children(of: scope).reduce(UInt64(0)) { $0 + $1.image.ramQuota }
+        let total = ramBudget(of: scope)
         return total > assigned ? total - assigned : 0
+    }
+
+    /// What init `scope` may hand out to its children. Lock held.
+    func ramBudget(of scope: UInt64) -> UInt64 {
+        guard let model = model(of: scope) else { return 0 }
+        if scope == Self.rootScope { return model.totalRAM(spaceLimit: space.limitBytes) }
+        return model.totalRAM(spaceLimit: components[scope]?.image.ramQuota ?? 0)
     }
 }

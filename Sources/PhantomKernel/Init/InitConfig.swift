@@ -149,6 +149,13 @@ public struct InitConfig: Sendable, Hashable {
                 reader.messages.append(.error("unknown config element type <\(node.type)>", at: node.location))
             }
         }
+        // Genode's sandbox, creating a child with an `<affinity>` but no
+        // affinity space to place it in.
+        if affinitySpace == nil {
+            for start in starts where start.node.child(ofType: "affinity") != nil {
+                reader.messages.append(.warning("affinity-space configuration missing, but affinity defined for child \(start.name)"))
+            }
+        }
         messages = reader.messages
     }
 

@@ -37,6 +37,14 @@ struct ComponentImage: Codable, Equatable {
         case trapped(message: String)
         /// Could not be started (unlinkable module, missing binary); says why.
         case failed(reason: String)
+
+        /// The reason of a child whose environment could not be set up
+        /// (Genode's "incomplete"): init tries it again when its routes change.
+        static let incompletePrefix = "incomplete: "
+        var isIncomplete: Bool {
+            if case let .failed(reason) = self { return reason.hasPrefix(Self.incompletePrefix) }
+            return false
+        }
     }
 
     var id: UInt64
@@ -66,6 +74,19 @@ struct ComponentImage: Codable, Equatable {
     var native: String?
     /// A native report_rom's reports, by the Report session's label.
     var reports: [String: ReportImage]?
+    /// The init whose child this is (`Kernel+Scopes.swift`); nil: the root init.
+    var parent: UInt64?
+    /// A nested init's config as it last applied it, and how often it changed
+    /// (its state report's version counts on it).
+    var initConfigText: String?
+    var initConfigGeneration: UInt64?
+    /// A native test-init's progress.
+    var testInit: TestInitImage?
+    /// The id its init reports for it (Genode counts children per init; a
+    /// child of the root init reports its component id, so nil).
+    var childID: UInt64?
+    /// A nested init's next child id (it counts every start and restart).
+    var nextChildID: UInt64?
 }
 
 struct SessionImage: Codable, Equatable {

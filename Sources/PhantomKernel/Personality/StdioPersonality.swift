@@ -20,7 +20,8 @@ extension Kernel {
         return WASIHostIO(write: write, input: { _ in .endOfFile }, inputReady: { true }, stdinDescriptor: -1)
     }
 
-    /// Whether `name`'s routes lead a Terminal session to init's console. Lock held.
+    /// Whether `name`'s routes lead a Terminal session to init's console (a
+    /// child of the root init only). Lock held.
     func reachesConsole(_ name: String) -> Bool {
         var state = RoutingState(parentServices: config.parentProvides, aliases: config.initConfig.aliasTable)
         state.childServices = []
@@ -44,10 +45,14 @@ extension Kernel {
     func componentOutput(_ id: UInt64, descriptor: Int32, bytes: [UInt8]) {
         lock.lock()
         var signals: [KernelEvent] = []
-        defer {
-            lock.unlock()
-            for event in signals { scheduler.signal(event) }
-        }
+        componentOutputLocked(id, descriptor: descriptor, bytes: bytes, signals: &signals)
+        signals += takePendingSignals()
+        lock.unlock()
+        for event in signals { scheduler.signal(event) }
+    }
+
+    /// Lock held; `signals` collects the servers to wake.
+    func componentOutputLocked(_ id: UInt64, descriptor: Int32, bytes: [UInt8], signals: inout [KernelEvent]) {
         guard let component = components[id] else { return }
         // Its LOG session: init's own (the system log), or a child's LOG
         // service, to which each line becomes a call nobody waits for.
@@ -57,7 +62,11 @@ extension Kernel {
             if byte == 10 {
                 // Lines written before the server answered the open wait behind it
                 // in its queue (server 0: not routed yet; they move with the session).
-                if let logSession, case let .component(server) = logSession.server,
+                if let logSession, case let .component(server) = logSession.server, server != 0,
+                   let native = components[server], native.image.native != nil {
+                    // A LOG server the kernel implements (test-init) takes the line now.
+                    nativeLogLine(server: native, label: logSession.label, text: String(decoding: partial, as: UTF8.self))
+                } else if let logSession, case let .component(server) = logSession.server,
                    logSession.state == .available || logSession.state == .creating {
                     let queued = image.requests.count { $0.session == logSession.id }
                     if queued < 4096 {

@@ -56,14 +56,14 @@ extension Kernel {
             // Genode's own words when its route model has any ("no route to
             // service"); a denial it makes silently gets ours.
             if messages.isEmpty {
-                say(InitMessage.warning("\(component.name): Timer session denied (label=\"\(label)\"), its clocks and sleeps fail with ENOTCAPABLE").description)
+                say(InitMessage.warning("\(component.name): Timer session denied (label=\"\(label)\"), its clocks and sleeps fail with ENOTCAPABLE").description, in: scope(of: component))
             }
-            for message in messages { say(message) }
+            for message in messages { say(message, in: scope(of: component)) }
         case let .child(server, _):
             let name = components[server]?.name ?? "?"
-            say(InitMessage.warning("\(component.name): Timer session routed to child \"\(name)\" (label=\"\(label)\"): WASI clocks use init's Timer only, they fail with ENOTCAPABLE").description)
+            say(InitMessage.warning("\(component.name): Timer session routed to child \"\(name)\" (label=\"\(label)\"): WASI clocks use init's Timer only, they fail with ENOTCAPABLE").description, in: scope(of: component))
         case .pending:
-            say(InitMessage.warning("\(component.name): Timer session routed to a child that does not serve it (label=\"\(label)\"): WASI clocks use init's Timer only, they fail with ENOTCAPABLE").description)
+            say(InitMessage.warning("\(component.name): Timer session routed to a child that does not serve it (label=\"\(label)\"): WASI clocks use init's Timer only, they fail with ENOTCAPABLE").description, in: scope(of: component))
         }
         image.sessions.append(session)
         return session.state == .available

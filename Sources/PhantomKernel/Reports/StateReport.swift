@@ -32,23 +32,29 @@ extension Kernel {
         return stateReportLocked(options)
     }
 
-    /// Lock held.
-    func stateReportLocked(_ options: ReportOptions) -> String {
-        var out = "<state version=\"\(xmlEscape(config.initConfig.version ?? ""))\">\n"
+    /// The report of init `scope` (the root, or a nested init). Lock held.
+    func stateReportLocked(_ options: ReportOptions, scope: UInt64 = Kernel.rootScope) -> String {
+        let model = model(of: scope)
+        var out = "<state version=\"\(xmlEscape(model?.initConfig.version ?? ""))\">\n"
+        let running = children(of: scope).filter(\.isRunning)
         if options.initRAM {
-            let total = config.totalRAM(spaceLimit: space.limitBytes)
-            let assigned = components.values.filter(\.isRunning).reduce(UInt64(0)) { $0 + $1.image.ramQuota }
+            let total = ramBudget(of: scope)
+            let assigned = running.reduce(UInt64(0)) { $0 + $1.image.ramQuota }
             out += "\t<ram quota=\"\(NumberOfBytes(total))\" used=\"\(NumberOfBytes(assigned))\" avail=\"\(NumberOfBytes(total > assigned ? total - assigned : 0))\"/>\n"
         }
         if options.initCaps {
-            let assigned = components.values.filter(\.isRunning).reduce(UInt64(0)) { $0 + $1.image.capsQuota }
-            out += "\t<caps used=\"\(assigned)\"/>\n"
+            let assigned = running.reduce(UInt64(0)) { $0 + $1.image.capsQuota }
+            if let avail = capsAvailable(in: scope) {
+                out += "\t<caps quota=\"\(capsQuota(of: scope))\" used=\"\(assigned)\" avail=\"\(avail)\"/>\n"
+            } else {
+                out += "\t<caps used=\"\(assigned)\"/>\n"
+            }
         }
-        for stored in image.components {
+        for stored in image.components where (stored.parent ?? Self.rootScope) == scope {
             let component = components[stored.id]
             var attributes = "name=\"\(xmlEscape(stored.name))\" binary=\"\(xmlEscape(stored.binary))\""
             if let version = stored.version { attributes += " version=\"\(xmlEscape(version))\"" }
-            if options.ids { attributes += " id=\"\(stored.id)\"" }
+            if options.ids { attributes += " id=\"\(stored.childID ?? stored.id)\"" }
             switch stored.state {
             case .running:
                 // Genode: only while heartbeats are expected and some were skipped.
@@ -66,14 +72,15 @@ extension Kernel {
                 // Donations: what this child gave with its sessions is used;
                 // what clients gave it is part of its quota while they last.
                 let used = ramUsed(by: stored.id)
-                let quota = stored.ramQuota + receivedQuota(of: stored.id)
+                let quota = ramQuota(of: stored.id)
                 let avail = quota > used ? quota - used : 0
                 out += "\t\t<ram assigned=\"\(NumberOfBytes(stored.ramQuota))\" quota=\"\(NumberOfBytes(quota))\" used=\"\(NumberOfBytes(used))\" avail=\"\(NumberOfBytes(avail))\"/>\n"
             }
             if options.childCaps {
                 let used = capsUsed(by: stored.id)
-                let avail = stored.capsQuota > used ? stored.capsQuota - used : 0
-                out += "\t\t<caps assigned=\"\(stored.capsQuota)\" quota=\"\(stored.capsQuota)\" used=\"\(used)\" avail=\"\(avail)\"/>\n"
+                let quota = capsQuota(of: stored.id)
+                let avail = quota > used ? quota - used : 0
+                out += "\t\t<caps assigned=\"\(stored.capsQuota)\" quota=\"\(quota)\" used=\"\(used)\" avail=\"\(avail)\"/>\n"
             }
             if options.requested {
                 let requested = image.sessions.filter { $0.client == stored.id }
@@ -93,9 +100,16 @@ extension Kernel {
         return out
     }
 
-    /// Genode's `Session_state::generate_client_side_info`.
+    /// Genode's `Session_state::generate_client_side_info`. A nested init's
+    /// child's session shows the label its own init gave it (the session's
+    /// `label` is what the server at the end of the route sees).
     private func sessionAttributes(_ session: SessionImage) -> String {
-        "service=\"\(xmlEscape(session.service))\" label=\"\(xmlEscape(session.label))\" state=\"\(Self.genodePhase(session.state))\" ram=\"\(NumberOfBytes(session.ramQuota))\" caps=\"\(session.environment ? 0 : 1)\""
+        var label = session.label
+        if let client = components[session.client], scope(of: client) != Self.rootScope, let requested = session.requested,
+           let local = localLabel(client: client, service: session.service, label: requested) {
+            label = local
+        }
+        return "service=\"\(xmlEscape(session.service))\" label=\"\(xmlEscape(label))\" state=\"\(Self.genodePhase(session.state))\" ram=\"\(NumberOfBytes(session.ramQuota))\" caps=\"\(session.environment ? 0 : 1)\""
     }
 
     /// Genode's session phases for ours.

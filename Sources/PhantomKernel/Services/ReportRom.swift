@@ -4,7 +4,11 @@ import PhantomEngine
 /// any other (their `binary` names them) when the ROM directory has no module
 /// of that name.
 enum NativeComponents {
-    static let names: Set<String> = ["report_rom"]
+    static let names: Set<String> = ["report_rom", initBinary, testInitBinary]
+    /// A nested init (`Kernel+Scopes.swift`).
+    static let initBinary = "init"
+    /// Genode's init test driver (`TestInit/`).
+    static let testInitBinary = "test-init"
 }
 
 /// Genode's `report_rom` (repos/os/src/server/report_rom): a Report service
@@ -18,12 +22,10 @@ extension Kernel {
         guard let server = components[id] else { return (.value(SessionStatus.closed.rawValue), nil) }
         switch session.service {
         case "Report":
-            var reports = server.image.reports ?? [:]
-            let version = (reports[session.label]?.version ?? 0) + 1
-            reports[session.label] = ReportImage(content: payload, version: version)
-            server.image.reports = reports
-            syncImage(server)
-            scheduler.signal(Events.report(Self.reportKey(server: id, label: session.label)))
+            publish(report: payload, label: session.label, to: server)
+            return (.value(0), [])
+        case "LOG":
+            nativeLogLine(server: server, label: session.label, text: String(decoding: payload, as: UTF8.self))
             return (.value(0), [])
         case "ROM":
             let (content, version, event) = reportRomModule(server: server, label: session.label)
@@ -40,11 +42,38 @@ extension Kernel {
         }
     }
 
+    /// Stores a report in a native report_rom and wakes its readers: ROM
+    /// clients, and nested inits whose config may be this report. Lock held.
+    func publish(report content: [UInt8], label: String, to server: Component) {
+        var reports = server.image.reports ?? [:]
+        let version = (reports[label]?.version ?? 0) + 1
+        reports[label] = ReportImage(content: content, version: version)
+        server.image.reports = reports
+        syncImage(server)
+        scheduler.signal(Events.report(Self.reportKey(server: server.id, label: label)))
+        nestedConfigsMayHaveChanged()
+        reportPublished(to: server)
+    }
+
+    /// A line written to a LOG session a native component serves. Lock held.
+    func nativeLogLine(server: Component, label: String, text: String) {
+        var text = text
+        if text.hasSuffix("\n") { text.removeLast() }
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            switch server.image.native {
+            case NativeComponents.testInitBinary?:
+                testInitReceived(line: String(line), label: label, server: server)
+            default:
+                log.append("[init -> \(server.name)] [\(label)] \(line)")
+            }
+        }
+    }
+
     /// The report a ROM label selects by the server's policies: its content,
     /// version (0 while nothing was reported) and the event its change
     /// signals (nil when no policy selects one). Lock held.
     func reportRomModule(server: Component, label: String) -> (content: [UInt8], version: UInt64, event: KernelEvent?) {
-        let policies = config.starts.first { $0.name == server.name }?.node.child(ofType: "config") ?? ConfigNode(type: "config")
+        let policies = model(of: scope(of: server))?.starts.first { $0.name == server.name }?.node.child(ofType: "config") ?? ConfigNode(type: "config")
         let policy: ConfigNode
         switch SessionPolicy.select(label: SessionLabel(label), in: policies) {
         case let .policy(_, node): policy = node

@@ -38,7 +38,11 @@ extension Kernel {
                 image.sessions.append(SessionImage(id: id, service: service, label: rewritten, client: component.id,
                                                    server: .builtin(service), state: .available, ramQuota: 0, environment: true, requested: full))
             case let .denied(messages):
-                for message in messages { say(message) }
+                for message in messages { say(message, in: scope(of: component)) }
+                // Genode: the child stays incomplete and never runs.
+                image.sessions.append(SessionImage(id: id, service: service, label: full, client: component.id,
+                                                   server: .builtin(service), state: .denied, ramQuota: 0, environment: true, requested: full))
+                component.image.state = .failed(reason: ComponentImage.State.incompletePrefix + "its \(service) session is denied")
             case let .child(server, rewritten) where components[server]?.image.native != nil:
                 image.sessions.append(SessionImage(id: id, service: service, label: rewritten, client: component.id,
                                                    server: .component(server), state: .available, ramQuota: 0, environment: true, requested: full))
@@ -54,6 +58,16 @@ extension Kernel {
             }
         }
         dirty = true
+    }
+
+    /// Whether every environment session of `component` would now be routed
+    /// (served or waiting for its server), none denied. Lock held.
+    func environmentRoutesResolve(for component: Component) -> Bool {
+        let terminal = scope(of: component) == Self.rootScope && reachesConsole(component.name) ? ["Terminal"] : []
+        for service in ["PD", "CPU", "LOG", "ROM"] + terminal {
+            if case .denied = route(client: component, service: service, label: Kernel.prefixed("", by: component.name)) { return false }
+        }
+        return true
     }
 
     /// Closes every session a component holds as client, and as server
@@ -110,8 +124,9 @@ extension Kernel {
         lock.lock()
         var events: [KernelEvent] = []
         defer {
+            let all = events + takePendingSignals()
             lock.unlock()
-            for event in events { scheduler.signal(event) }
+            for event in all { scheduler.signal(event) }
         }
         guard let client = components[id] else { return .value(SessionStatus.invalid.rawValue) }
         if pending != 0 {
@@ -137,7 +152,7 @@ extension Kernel {
         let full = Kernel.prefixed(label, by: client.name)
         let used = image.sessions.filter { $0.client == id && !$0.environment }.count
         if client.image.capsQuota > 0 && UInt64(used) >= client.image.capsQuota {
-            say("Warning: \(client.name): out of caps for session \(service) (label=\"\(full)\")")
+            say("Warning: \(client.name): out of caps for session \(service) (label=\"\(full)\")", in: scope(of: client))
             return .value(SessionStatus.quota.rawValue)
         }
         if ram > 0 {
@@ -151,7 +166,7 @@ extension Kernel {
         dirty = true
         switch route(client: client, service: service, label: full) {
         case let .denied(messages):
-            for message in messages { say(message) }
+            for message in messages { say(message, in: scope(of: client)) }
             return .value(SessionStatus.denied.rawValue)
         case let .parent(service, rewritten):
             image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
@@ -207,7 +222,7 @@ extension Kernel {
             events.append(Events.session(session.id))
             return true
         case let .denied(messages):
-            for message in messages { say(message) }
+            for message in messages { say(message, in: scope(of: client)) }
             image.sessions[index].state = .denied
             events.append(Events.session(session.id))
             return true
@@ -229,8 +244,9 @@ extension Kernel {
         lock.lock()
         var events: [KernelEvent] = []
         defer {
+            let all = events + takePendingSignals()
             lock.unlock()
-            for event in events { scheduler.signal(event) }
+            for event in all { scheduler.signal(event) }
         }
         guard let index = image.sessions.firstIndex(where: { $0.id == handle && $0.client == id && !$0.environment }) else {
             return SessionStatus.invalid.rawValue
@@ -251,8 +267,9 @@ extension Kernel {
         lock.lock()
         var events: [KernelEvent] = []
         defer {
+            let all = events + takePendingSignals()
             lock.unlock()
-            for event in events { scheduler.signal(event) }
+            for event in all { scheduler.signal(event) }
         }
         // Only sessions it opened itself: environment sessions are the kernel's
         // (its personality uses them), never handed to the component.
@@ -294,13 +311,14 @@ extension Kernel {
         lock.lock()
         var events: [KernelEvent] = []
         defer {
+            let all = events + takePendingSignals()
             lock.unlock()
-            for event in events { scheduler.signal(event) }
+            for event in all { scheduler.signal(event) }
         }
         guard let component = components[id], !service.isEmpty else { return SessionStatus.invalid.rawValue }
         // Genode: a child may announce only what its start node `provides`.
-        guard config.initConfig.start(named: component.name)?.provides.contains(service) == true else {
-            say("Error: \(component.name): illegal announcement of service \"\(service)\"")
+        guard model(of: scope(of: component))?.initConfig.start(named: component.name)?.provides.contains(service) == true else {
+            say("Error: \(component.name): illegal announcement of service \"\(service)\"", in: scope(of: component))
             return SessionStatus.denied.rawValue
         }
         if !component.image.announced.contains(service) {
@@ -332,8 +350,9 @@ extension Kernel {
         lock.lock()
         var events: [KernelEvent] = []
         defer {
+            let all = events + takePendingSignals()
             lock.unlock()
-            for event in events { scheduler.signal(event) }
+            for event in all { scheduler.signal(event) }
         }
         // A request still queued may be answered too: a server that cannot
         // take an event (too big for any buffer it can have) refuses it so.

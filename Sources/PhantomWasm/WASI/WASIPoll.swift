@@ -108,6 +108,12 @@ extension WASI {
                     events.append(event(.clock, .inval))
                     continue
                 }
+                // A relative timeout of 0 (a poll that must not block) has
+                // expired without reading any clock, so it needs no Timer.
+                if flags & WASISubclockflags.abstime == 0 && timeout == 0 {
+                    events.append(event(.clock))
+                    continue
+                }
                 // The Timer session: without one, this subscription's event is ENOTCAPABLE.
                 do throws(WASIErrno) { try timer.withClocks { _ in } } catch {
                     events.append(event(.clock, error))

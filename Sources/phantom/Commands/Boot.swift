@@ -40,6 +40,8 @@ struct Boot: ParsableCommand {
     var spaceLimit = ByteSize(bytes: 64 << 30)
     @Flag(help: "Report every committed snapshot on stderr.")
     var verbose = false
+    @Option(help: ArgumentHelp("Stop once the root init's child NAME has ended, and exit with its exit value (1 if it trapped or could not start).", valueName: "NAME"))
+    var untilExit: String?
 
     /// The repository's `system/` directory, found from this source file's
     /// place at build time (a fresh clone's `swift run phantom` boots it).
@@ -137,8 +139,13 @@ struct Boot: ParsableCommand {
         let started = DispatchTime.now().uptimeNanoseconds
         // The main thread only waits for a reason to stop; components run on
         // the kernel's workers.
+        var watchedEnd: ComponentSummary.State?
         while !stop.requested && daemon.failure == nil && booted.requestedEnding == nil {
             if let duration, DispatchTime.now().uptimeNanoseconds - started >= duration.nanoseconds { break }
+            if let untilExit, let end = kernel.endState(of: untilExit) {
+                watchedEnd = end
+                break
+            }
             if standardOutputFailed() { break }
             usleep(50_000)
         }
@@ -175,5 +182,13 @@ struct Boot: ParsableCommand {
         }
         if standardOutputFailed() { throw ExitCode(ExitStatus.outputClosed) }
         if let signal = stop.signal { throw ExitCode(ExitStatus.stopped(by: signal)) }
+        switch watchedEnd {
+        case let .exited(code)? where code != 0:
+            throw ExitCode(Int32(truncatingIfNeeded: code))
+        case .trapped?, .failed?:
+            throw ExitCode(1)
+        default:
+            break
+        }
     }
 }

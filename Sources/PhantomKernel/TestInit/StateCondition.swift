@@ -1,5 +1,3 @@
-@testable import PhantomKernel
-
 /// The condition language of test-init's `expect_init_state`, on our node
 /// model (Genode: `xml_matches` and `xml_attribute_matches` in
 /// repos/os/src/test/init/main.cc). A condition node holds, in any order:
