@@ -125,20 +125,42 @@ int32_t session_call(int32_t handle,
 PHANTOM_SESSION_IMPORT("session_close")
 int32_t session_close(int32_t handle);
 
+/*
+ * Give `ram_quota` more bytes of this component's quota to an open session
+ * (Genode's session quota upgrade). The server gets a PHANTOM_EVENT_UPGRADE
+ * event behind the session's earlier requests; it cannot refuse it. The
+ * quota comes back when the session is closed. Returns 0, PHANTOM_QUOTA
+ * (this component cannot give that much; nothing moves), PHANTOM_INVALID
+ * (bad handle) or PHANTOM_CLOSED. Never blocks.
+ */
+PHANTOM_SESSION_IMPORT("session_upgrade")
+int32_t session_upgrade(int32_t handle, uint64_t ram_quota);
+
+/*
+ * Ask the parent for `ram_quota` more bytes and `caps` more capabilities
+ * (Genode's resource request) and wait until it changed this component's
+ * quota; then try again what failed. The state report shows the request
+ * (`requested`) until then. Returns 0 once the quota changed. A wait pending
+ * at a snapshot is re-executed after a restart and goes on waiting.
+ */
+PHANTOM_SESSION_IMPORT("parent_resource_request")
+int32_t parent_resource_request(uint64_t ram_quota, uint64_t caps);
+
 /* ---- server ---------------------------------------------------------------- */
 
 /* Event kinds in phantom_request_t.kind */
 #define PHANTOM_EVENT_OPEN  1u  /* buffer = the client's label ("client -> label") */
 #define PHANTOM_EVENT_CALL  2u  /* buffer = the request payload */
 #define PHANTOM_EVENT_CLOSE 3u  /* session ended (closed by the client, or the client is gone) */
+#define PHANTOM_EVENT_UPGRADE 4u /* the client gave the session ram_quota more bytes; no answer */
 
 /* What service_next delivers: 24 bytes, little-endian, natural alignment. */
 typedef struct {
-    uint32_t kind;       /* PHANTOM_EVENT_OPEN / _CALL / _CLOSE */
+    uint32_t kind;       /* PHANTOM_EVENT_OPEN / _CALL / _CLOSE / _UPGRADE */
     uint32_t session;    /* server-side session id (the same for open, its calls and close) */
     uint32_t request;    /* id to pass to service_reply (open and call) */
     uint32_t length;     /* bytes of label/payload in the buffer (or needed, on PHANTOM_TOO_BIG) */
-    uint64_t ram_quota;  /* open: RAM donated by the client */
+    uint64_t ram_quota;  /* open: RAM donated by the client; upgrade: the bytes added */
 } phantom_request_t;
 
 #ifdef __cplusplus

@@ -125,6 +125,16 @@ int32_t session_close(int32_t handle) {
     return 0;
 }
 
+int32_t parent_resource_request(uint64_t ram_quota, uint64_t caps) {
+    printf("stub: resource request ram %llu caps %llu\n", (unsigned long long)ram_quota, (unsigned long long)caps);
+    return PHANTOM_DENIED;
+}
+
+int32_t session_upgrade(int32_t handle, uint64_t ram_quota) {
+    printf("stub: upgrade %d by %llu\n", handle, (unsigned long long)ram_quota);
+    return 0;
+}
+
 int32_t service_announce(const char *service, uint32_t len) {
     printf("stub: announce %.*s\n", (int)len, service);
     return 0;
@@ -499,7 +509,8 @@ static const scenario_t scenarios[] = {
       "started\n"
       "going to create 1 LOG connections\n"
       "stub: open LOG \"0\" ram 0 -> 1\n"
-      "Warning: cannot upgrade connection 0 by 3M: the session ABI has no quota upgrade\n"
+      "upgrade connection 0\n"
+      "stub: upgrade 1 by 3145728\n"
       "created all LOG connections\n"
       "config 2: two\n"
       "stub: close 1\n"
@@ -600,7 +611,8 @@ static const scenario_t scenarios[] = {
       "config 3: 3\n"
       "release 64M bytes of memory\n"
       "consume 16G bytes of memory\n"
-      "Error: cannot consume 16G bytes of memory: out of RAM (the session ABI has no resource request)\n"
+      "stub: resource request ram 17179869184 caps 0\n"
+      "Error: cannot consume 16G bytes of memory: out of RAM\n"
       "going to create 3 LOG connections\n"
       "stub: open LOG \"0\" ram 0 -> -3\n"
       "Error: LOG connection 0 failed: -3 (quota)\n"

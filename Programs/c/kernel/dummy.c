@@ -19,6 +19,8 @@
  * | exit                                         | exits with value 0                          |
  * | create_log_connections count (0) ram_upgrade | "going to create N LOG connections", opens  |
  * |                                              | N sessions LOG labelled "0", "1", ...,      |
+ * |                                              | each upgraded by ram_upgrade ("upgrade      |
+ * |                                              | connection I", session_upgrade),            |
  * |                                              | "created all LOG connections" (held ones    |
  * |                                              | are destroyed first)                        |
  * | destroy_log_connections                      | closes them, newest first; "destroyed all   |
@@ -44,11 +46,14 @@
  * with label L" and "closing session with label L"; every close first logs
  * "delay close by N ms" and sleeps N ms, or "close session without delay".
  *
+ * As a LOG server it logs "received session quota upgrade" for each
+ * upgrade event of a session.
+ *
+ * consume_ram and consume_caps that run out of quota ask the parent for more
+ * (parent_resource_request) and try again once it answered.
+ *
  * Not in the session ABI yet, so not done (docs/SESSION-ABI.md, "Proposed"):
- * `ram_upgrade` (a session quota upgrade; a warning per connection instead
- * of Genode's "upgrade connection I"), resource yield requests
- * (handle_yield_requests), resource requests when consume_ram/consume_caps
- * run out of quota (an error line instead), heartbeats, and the deferred
+ * resource yield requests (handle_yield_requests), heartbeats, and the deferred
  * close that delay_close_ms delays in Genode.
  *
  * The main loop: without a service, the component blocks in poll_oneoff on
@@ -254,8 +259,12 @@ static void create_log_connections(const cn_doc_t *doc, int32_t node) {
         }
         log_connections[log_connection_count++] = h;
         if (upgrade > 0) {
-            pio_s("Warning: cannot upgrade connection "); pio_u(i); pio_s(" by "); pio_bytes(upgrade);
-            pio_s(": the session ABI has no quota upgrade"); pio_end();
+            pio_s("upgrade connection "); pio_u(i); pio_end();
+            int32_t r = session_upgrade(h, upgrade);
+            if (r != 0) {
+                pio_s("Warning: cannot upgrade connection "); pio_u(i); pio_s(" by "); pio_bytes(upgrade);
+                pio_s(": "); pio_i(r); pio_s(" ("); pio_s(phantom_strerror(r)); pio_c(')'); pio_end();
+            }
         }
     }
     pio_line_s("created all LOG connections");
@@ -279,9 +288,16 @@ static void consume_ram(uint64_t amount) {
     pio_s("consume "); pio_bytes(amount); pio_s(" bytes of memory"); pio_end();
     if (amount == 0) return;
     uint8_t *p = amount <= (uint64_t)SIZE_MAX ? malloc((size_t)amount) : 0;
+    /* Out of RAM: ask the parent for more and try again once it answered
+     * (Genode's base library does so when an allocation fails). */
+    while (!p && amount <= (uint64_t)SIZE_MAX) {
+        int32_t r = parent_resource_request(amount, 0);
+        if (r != 0) break;
+        p = malloc((size_t)amount);
+    }
     if (!p) {
         pio_s("Error: cannot consume "); pio_bytes(amount);
-        pio_s(" bytes of memory: out of RAM (the session ABI has no resource request)"); pio_end();
+        pio_s(" bytes of memory: out of RAM"); pio_end();
         return;
     }
     /* touch every 4 KiB page, and the last byte */
@@ -313,9 +329,12 @@ static void consume_caps(uint64_t amount) {
         do { t[m++] = (char)('0' + x % 10); x /= 10; } while (x);
         while (m) label[n++] = t[--m];
         int32_t h = session_open("PD", 2, label, (uint32_t)n, 0);
+        /* Out of caps: ask the parent for the rest and try again. */
+        while (h == PHANTOM_QUOTA && parent_resource_request(0, want - i) == 0)
+            h = session_open("PD", 2, label, (uint32_t)n, 0);
         if (h < 0) {
             pio_s("Error: cannot consume cap "); pio_u(i); pio_s(": "); pio_i(h);
-            pio_s(" ("); pio_s(phantom_strerror(h)); pio_s(", the session ABI has no resource request)"); pio_end();
+            pio_s(" ("); pio_s(phantom_strerror(h)); pio_c(')'); pio_end();
             break;
         }
         caps[caps_held++] = h;
@@ -441,6 +460,7 @@ static int32_t serve(int64_t timeout_ns) {
         case PHANTOM_EVENT_OPEN: log_session_open(&info, (const char *)event_buf); break;
         case PHANTOM_EVENT_CALL: log_session_write(&info, (const char *)event_buf); break;
         case PHANTOM_EVENT_CLOSE: log_session_close(&info); break;
+        case PHANTOM_EVENT_UPGRADE: pio_line_s("received session quota upgrade"); break;
         default: break;
         }
         return 0;

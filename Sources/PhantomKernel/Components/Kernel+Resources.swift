@@ -126,6 +126,7 @@ extension Kernel {
         syncImage(component)
         lock.unlock()
         space.safepoints.unregister()
+        scheduler.signal(Events.resources(component.id))
         if movesMemory && task != nil { schedule(component) }
     }
 
@@ -156,5 +157,6 @@ extension Kernel {
             component.image.capsQuota = assigned - transfer
         }
         syncImage(component)
+        scheduler.signal(Events.resources(component.id))
     }
 }

@@ -87,6 +87,9 @@ struct ComponentImage: Codable, Equatable {
     var childID: UInt64?
     /// A nested init's next child id (it counts every start and restart).
     var nextChildID: UInt64?
+    /// A pending resource request (`Kernel+ResourceRequest.swift`).
+    var requestedRam: UInt64?
+    var requestedCaps: UInt64?
 }
 
 struct SessionImage: Codable, Equatable {
@@ -120,7 +123,7 @@ struct SessionImage: Codable, Equatable {
 }
 
 struct RequestImage: Codable, Equatable {
-    enum Kind: UInt32, Codable { case open = 1, call = 2, close = 3 }
+    enum Kind: UInt32, Codable { case open = 1, call = 2, close = 3, upgrade = 4 }
     var id: UInt64
     var session: UInt64
     var server: UInt64
@@ -133,6 +136,8 @@ struct RequestImage: Codable, Equatable {
     /// A call nobody waits for (a LOG line written through stdout): its
     /// reply is dropped when it comes.
     var discardReply: Bool?
+    /// An upgrade: the bytes the client added to the session.
+    var upgradeRam: UInt64?
 }
 
 struct ReportImage: Codable, Equatable {

@@ -54,6 +54,14 @@ struct SessionABI: HostModuleResolver {
             return HostFunction(parameters: [i], results: [i]) { _, a in
                 .returned([RawValue(UInt32(bitPattern: kernel.sessionClose(client: id, handle: UInt64(UInt32(truncatingIfNeeded: a[0])))))])
             }
+        case "session_upgrade":
+            return HostFunction(parameters: [i, l], results: [i]) { _, a in
+                .returned([RawValue(UInt32(bitPattern: kernel.sessionUpgrade(client: id, handle: UInt64(UInt32(truncatingIfNeeded: a[0])), ram: a[1])))])
+            }
+        case "parent_resource_request":
+            return HostFunction(parameters: [l, l], results: [i]) { context, a in
+                answer(kernel.resourceRequest(client: id, ram: a[0], caps: a[1], pending: &context.pendingCallState))
+            }
         case "service_announce":
             return HostFunction(parameters: [i, i], results: [i]) { context, a in
                 guard let memory = context.memory else { return .trap(Trap("phantom_session: the component has no memory")) }
@@ -82,7 +90,7 @@ struct SessionABI: HostModuleResolver {
                         put(request.session, at: 4, bytes: 4)
                         put(request.id, at: 8, bytes: 4)
                         put(UInt64(data.count), at: 12, bytes: 4)
-                        put(kernel.sessionQuota(request.session), at: 16, bytes: 8)
+                        put(request.upgradeRam ?? kernel.sessionQuota(request.session), at: 16, bytes: 8)
                         try memory.write(info, at: a[2])
                         guard label != nil || request.kind != .open, data.count <= capacity else {
                             return .returned([RawValue(UInt32(bitPattern: SessionStatus.tooBig.rawValue))])

@@ -74,13 +74,15 @@ extension Kernel {
                 let used = ramUsed(by: stored.id)
                 let quota = ramQuota(of: stored.id)
                 let avail = quota > used ? quota - used : 0
-                out += "\t\t<ram assigned=\"\(NumberOfBytes(stored.ramQuota))\" quota=\"\(NumberOfBytes(quota))\" used=\"\(NumberOfBytes(used))\" avail=\"\(NumberOfBytes(avail))\"/>\n"
+                let requested = stored.requestedRam.map { " requested=\"\(NumberOfBytes($0))\"" } ?? ""
+                out += "\t\t<ram assigned=\"\(NumberOfBytes(stored.ramQuota))\" quota=\"\(NumberOfBytes(quota))\" used=\"\(NumberOfBytes(used))\" avail=\"\(NumberOfBytes(avail))\"\(requested)/>\n"
             }
             if options.childCaps {
                 let used = capsUsed(by: stored.id)
                 let quota = capsQuota(of: stored.id)
                 let avail = quota > used ? quota - used : 0
-                out += "\t\t<caps assigned=\"\(stored.capsQuota)\" quota=\"\(quota)\" used=\"\(used)\" avail=\"\(avail)\"/>\n"
+                let requested = stored.requestedCaps.map { " requested=\"\($0)\"" } ?? ""
+                out += "\t\t<caps assigned=\"\(stored.capsQuota)\" quota=\"\(quota)\" used=\"\(used)\" avail=\"\(avail)\"\(requested)/>\n"
             }
             if options.requested {
                 let requested = image.sessions.filter { $0.client == stored.id }

@@ -10,6 +10,8 @@ enum Events {
         for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return KernelEvent(4 << 56 | (component << 24) | (hash & 0xFF_FFFF))
     }
+    /// A child's assigned RAM or caps changed (its resource request is answered).
+    static func resources(_ component: UInt64) -> KernelEvent { KernelEvent(6 << 56 | component) }
     static func report(_ label: String) -> KernelEvent {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in label.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }

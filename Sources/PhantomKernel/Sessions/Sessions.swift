@@ -91,7 +91,7 @@ extension Kernel {
             image.requests[index].replyStatus = SessionStatus.closed.rawValue
             events.append(Events.reply(image.requests[index].id))
         }
-        image.requests.removeAll { $0.server == component.id && $0.kind == .close }
+        image.requests.removeAll { $0.server == component.id && ($0.kind == .close || $0.kind == .upgrade) }
         component.image.announced = []
         dirty = true
         return events
@@ -151,13 +151,12 @@ extension Kernel {
         }
         let full = Kernel.prefixed(label, by: client.name)
         let used = image.sessions.filter { $0.client == id && !$0.environment }.count
-        if client.image.capsQuota > 0 && UInt64(used) >= client.image.capsQuota {
+        if client.image.capsQuota > 0 && UInt64(used) >= capsQuota(of: id) {
             say("Warning: \(client.name): out of caps for session \(service) (label=\"\(full)\")", in: scope(of: client))
             return .value(SessionStatus.quota.rawValue)
         }
         if ram > 0 {
-            let donated = image.sessions.filter { $0.client == id }.reduce(UInt64(0)) { $0 + $1.ramQuota }
-            if donated + ram + client.memoryBytes > client.image.ramQuota {
+            if ramUsed(by: id) + ram > ramQuota(of: id) {
                 return .value(SessionStatus.quota.rawValue)
             }
         }
@@ -260,6 +259,37 @@ extension Kernel {
         return 0
     }
 
+    /// `session_upgrade`: Genode's `Parent::upgrade` of a session's RAM
+    /// quota. The client's quota must cover it; the session's donation grows
+    /// (so the server's quota does, and a close returns it), and a server
+    /// that is a component gets an upgrade event behind the session's
+    /// earlier requests.
+    func sessionUpgrade(client id: UInt64, handle: UInt64, ram: UInt64) -> Int32 {
+        lock.lock()
+        var events: [KernelEvent] = []
+        defer {
+            let all = events + takePendingSignals()
+            lock.unlock()
+            for event in all { scheduler.signal(event) }
+        }
+        guard let index = image.sessions.firstIndex(where: { $0.id == handle && $0.client == id && !$0.environment }) else {
+            return SessionStatus.invalid.rawValue
+        }
+        let session = image.sessions[index]
+        guard session.state == .available || session.state == .creating else { return SessionStatus.closed.rawValue }
+        let used = ramUsed(by: id)
+        guard ram <= UInt64(Int64.max), used + ram <= ramQuota(of: id) else { return SessionStatus.quota.rawValue }
+        image.sessions[index].ramQuota += ram
+        dirty = true
+        if case let .component(server) = session.server, server != 0, components[server]?.image.native == nil {
+            var request = RequestImage(id: nextRequestID(), session: session.id, server: server, kind: .upgrade, payload: [])
+            request.upgradeRam = ram
+            enqueue(request)
+            events.append(Events.server(server))
+        }
+        return 0
+    }
+
     /// `session_call` to a child's service: queues the request once (its id
     /// in the call's scratch slot) and waits for the reply; a re-executed call
     /// after a restore finds the same request.
@@ -336,7 +366,7 @@ extension Kernel {
         guard let index = image.requests.firstIndex(where: { $0.server == id && !$0.delivered }) else { return nil }
         let request = image.requests[index]
         if request.payload.count > capacity { return (request, nil) }
-        if request.kind == .close {
+        if request.kind == .close || request.kind == .upgrade {
             image.requests.remove(at: index)
         } else {
             image.requests[index].delivered = true
@@ -356,7 +386,7 @@ extension Kernel {
         }
         // A request still queued may be answered too: a server that cannot
         // take an event (too big for any buffer it can have) refuses it so.
-        guard let index = image.requests.firstIndex(where: { $0.id == requestID && $0.server == id && $0.replyStatus == nil && $0.kind != .close }) else {
+        guard let index = image.requests.firstIndex(where: { $0.id == requestID && $0.server == id && $0.replyStatus == nil && $0.kind != .close && $0.kind != .upgrade }) else {
             return SessionStatus.invalid.rawValue
         }
         let request = image.requests[index]
@@ -374,7 +404,7 @@ extension Kernel {
             image.requests[index].replyStatus = status
             image.requests[index].reply = data
             events.append(Events.reply(requestID))
-        case .close:
+        case .close, .upgrade:
             image.requests.remove(at: index)
         }
         return 0

@@ -220,7 +220,9 @@ extension Kernel {
     func testInitReceived(line: String, label: String, server: Component) {
         let message = "[\(label)] \(TestInitScript.withoutColours(line))"
         var verdict = "ignored"
-        if server.isRunning, let runtime = server.testInit, var progress = server.image.testInit,
+        // After a restore a line may come before the driver looked at the
+        // script: read it now, so that the line is not lost.
+        if server.isRunning, let runtime = testInitRuntime(of: server), var progress = server.image.testInit,
            progress.step < runtime.script.steps.count {
             let step = runtime.script.steps[progress.step]
             if step.type == "expect_log" || step.type == "expect_warning", TestInitScript.matcher(for: step)(message) {
