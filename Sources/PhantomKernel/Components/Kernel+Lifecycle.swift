@@ -100,6 +100,9 @@ extension Kernel {
     func routesChanged(for component: Component) -> Bool {
         for session in image.sessions where session.client == component.id && session.state != .denied {
             guard let requested = session.requested else { continue }
+            // Still waiting for its server: routing it now is no change
+            // (`retryPendingSessions` delivers it).
+            if session.state == .creating && session.server == .component(0) { continue }
             switch route(client: component, service: session.service, label: requested) {
             case let .parent(service, _):
                 if session.server != .builtin(service) { return true }

@@ -74,7 +74,17 @@ enum StateCondition {
                 if let first = meant.first, let why = try mismatch(part, in: first) {
                     return "\(described) (line \(part.location.line)): \(why)"
                 }
-                return "no <\(type)> in <\(describe(node))> is \(described) (line \(part.location.line))"
+                // Name the nodes that meet its first attribute condition (a
+                // `name`, usually) and how they differ.
+                var near = ""
+                if let first = part.children(ofType: "attribute").first {
+                    let similar = candidates.filter { attributeMismatch(first, in: $0) == nil }
+                    let whys = similar.prefix(3).compactMap { candidate in
+                        part.children(ofType: "attribute").compactMap { attributeMismatch($0, in: candidate) }.first
+                    }
+                    if !whys.isEmpty { near = ": " + whys.joined(separator: "; ") }
+                }
+                return "no <\(type)> in <\(describe(node))> is \(described) (line \(part.location.line))\(near)"
             case "not":
                 if try mismatch(part, in: node) == nil {
                     return "<\(describe(node))> meets what the `not` at line \(part.location.line) excludes"
