@@ -146,6 +146,16 @@ int32_t session_upgrade(int32_t handle, uint64_t ram_quota);
 PHANTOM_SESSION_IMPORT("parent_resource_request")
 int32_t parent_resource_request(uint64_t ram_quota, uint64_t caps);
 
+/*
+ * Zero the whole 64 KiB pages inside [start, start + len) of this component's
+ * memory and stop having them charged to its quota while they stay zero
+ * (a WebAssembly memory never shrinks; this is how freed memory goes back to
+ * the parent, e.g. when answering a yield request). Returns the bytes
+ * uncharged.
+ */
+PHANTOM_SESSION_IMPORT("memory_discard")
+int32_t memory_discard(void *start, uint32_t len);
+
 /* ---- server ---------------------------------------------------------------- */
 
 /* Event kinds in phantom_request_t.kind */
@@ -153,10 +163,13 @@ int32_t parent_resource_request(uint64_t ram_quota, uint64_t caps);
 #define PHANTOM_EVENT_CALL  2u  /* buffer = the request payload */
 #define PHANTOM_EVENT_CLOSE 3u  /* session ended (closed by the client, or the client is gone) */
 #define PHANTOM_EVENT_UPGRADE 4u /* the client gave the session ram_quota more bytes; no answer */
+#define PHANTOM_EVENT_YIELD 5u   /* the parent wants quota back: buffer = u64 RAM, u64 caps (little-endian);
+                                  * delivered even to a component that serves nothing; answer with
+                                  * service_reply(request, 0, 0, 0) once freed (Genode's yield_response) */
 
 /* What service_next delivers: 24 bytes, little-endian, natural alignment. */
 typedef struct {
-    uint32_t kind;       /* PHANTOM_EVENT_OPEN / _CALL / _CLOSE / _UPGRADE */
+    uint32_t kind;       /* PHANTOM_EVENT_OPEN / _CALL / _CLOSE / _UPGRADE / _YIELD */
     uint32_t session;    /* server-side session id (the same for open, its calls and close) */
     uint32_t request;    /* id to pass to service_reply (open and call) */
     uint32_t length;     /* bytes of label/payload in the buffer (or needed, on PHANTOM_TOO_BIG) */

@@ -125,6 +125,12 @@ int32_t session_close(int32_t handle) {
     return 0;
 }
 
+int32_t memory_discard(void *start, uint32_t len) {
+    (void)start;
+    printf("stub: discard %u bytes\n", len);
+    return 0;
+}
+
 int32_t parent_resource_request(uint64_t ram_quota, uint64_t caps) {
     printf("stub: resource request ram %llu caps %llu\n", (unsigned long long)ram_quota, (unsigned long long)caps);
     return PHANTOM_DENIED;
@@ -590,14 +596,15 @@ static const scenario_t scenarios[] = {
       "config 1: 1\n"
       "consume 2M bytes of memory\n"
       "release 2M bytes of memory\n"
+      "stub: discard 2097152 bytes\n"
       "consume 2359K bytes of memory\n"
       "release 2359K bytes of memory\n"
+      "stub: discard 2415616 bytes\n"
       "consume 1000 bytes of memory\n"
       "consume 3 caps\n"
       "stub: open PD \"cap 0\" ram 0 -> 1\n"
       "stub: open PD \"cap 1\" ram 0 -> 2\n"
       "stub: open PD \"cap 2\" ram 0 -> 3\n"
-      "Warning: handle_yield_requests: the session ABI has no resource yield requests\n"
       "config 2: 2\n"
       "release 3 caps\n"
       "stub: close 3\n"
@@ -606,10 +613,12 @@ static const scenario_t scenarios[] = {
       "consume 150 caps\n"
       "CAPS\n"
       "release 1000 bytes of memory\n"
+      "stub: discard 1000 bytes\n"
       "consume 0 bytes of memory\n"
       "consume 64M bytes of memory\n"
       "config 3: 3\n"
       "release 64M bytes of memory\n"
+      "stub: discard 67108864 bytes\n"
       "consume 16G bytes of memory\n"
       "stub: resource request ram 17179869184 caps 0\n"
       "Error: cannot consume 16G bytes of memory: out of RAM\n"

@@ -34,7 +34,9 @@
  * |                                              | (at most 100, as Genode's objects) to PD,   |
  * |                                              | labelled "cap 0", ...; a held amount is     |
  * |                                              | released first ("release N caps")           |
- * | handle_yield_requests                        | a warning: the ABI has no yield requests    |
+ * | handle_yield_requests                        | answers yield requests: "got yield request",|
+ * |                                              | releases its RAM (free + memory_discard)    |
+ * |                                              | and caps, then service_reply                |
  *
  * A cap: the kernel's `caps` quota limits the sessions a child holds
  * (docs/INIT.md), so a consumed cap is one session held open, to the
@@ -53,7 +55,7 @@
  * (parent_resource_request) and try again once it answered.
  *
  * Not in the session ABI yet, so not done (docs/SESSION-ABI.md, "Proposed"):
- * resource yield requests (handle_yield_requests), heartbeats, and the deferred
+ * heartbeats, and the deferred
  * close that delay_close_ms delays in Genode.
  *
  * The main loop: without a service, the component blocks in poll_oneoff on
@@ -272,12 +274,18 @@ static void create_log_connections(const cn_doc_t *doc, int32_t node) {
 
 /* ---- RAM and caps ----------------------------------------------------------------------- */
 
+/* Set by handle_yield_requests: answer the parent's yield requests. */
+static int handle_yield;
+
 static uint8_t *ram_block;
 static uint64_t ram_amount;
 
 static void release_ram(void) {
     if (!ram_amount) return;
     pio_s("release "); pio_bytes(ram_amount); pio_s(" bytes of memory"); pio_end();
+    /* Its pages go back to the parent only once zeroed and discarded: a
+     * WebAssembly memory never shrinks. */
+    memory_discard(ram_block, (uint32_t)(ram_amount < UINT32_MAX ? ram_amount : UINT32_MAX));
     free(ram_block);
     ram_block = 0;
     ram_amount = 0;
@@ -461,6 +469,14 @@ static int32_t serve(int64_t timeout_ns) {
         case PHANTOM_EVENT_CALL: log_session_write(&info, (const char *)event_buf); break;
         case PHANTOM_EVENT_CLOSE: log_session_close(&info); break;
         case PHANTOM_EVENT_UPGRADE: pio_line_s("received session quota upgrade"); break;
+        case PHANTOM_EVENT_YIELD:
+            /* Genode's dummy: give back what it consumed, then respond. */
+            if (!handle_yield) break;
+            pio_line_s("got yield request");
+            release_ram();
+            release_caps();
+            service_reply(info.request, 0, 0, 0);
+            break;
         default: break;
         }
         return 0;
@@ -474,7 +490,6 @@ static char *config_text;
 static uint32_t config_len, config_cap;
 static uint32_t config_count;
 static char config_version[DUMMY_STRING_MAX + 1];
-static int yield_warned;
 
 /* Reads the whole config ROM from its start (which also tells the kernel
  * that this version has been seen). 0, or -1 (the text is then empty). */
@@ -517,8 +532,7 @@ static void execute(const cn_doc_t *doc, int32_t node) {
     else if (cn_type_is(doc, node, "consume_ram")) consume_ram(attr_bytes(doc, node, "amount"));
     else if (cn_type_is(doc, node, "consume_caps")) consume_caps(attr_unsigned(doc, node, "amount", 0, UINT64_MAX));
     else if (cn_type_is(doc, node, "handle_yield_requests")) {
-        if (!yield_warned) pio_line_s("Warning: handle_yield_requests: the session ABI has no resource yield requests");
-        yield_warned = 1;
+        handle_yield = 1;
     } else if (cn_type_is(doc, node, "sleep")) dummy_sleep_ms(attr_unsigned(doc, node, "ms", 100, UINT64_MAX / 1000000));
     else if (cn_type_is(doc, node, "sleep_forever")) dummy_sleep_forever();
     else if (cn_type_is(doc, node, "log")) {
@@ -577,7 +591,7 @@ int main(void) {
     handle_config();
     for (;;) {
         int changed = 0;
-        if (log_service_announced) {
+        if (log_service_announced || handle_yield) {
             int32_t r = serve(DUMMY_SERVE_SLICE_NS);
             if (r != 0 && r != PHANTOM_TIMEOUT) {
                 comp_report_error("Error: dummy", "service_next", r);

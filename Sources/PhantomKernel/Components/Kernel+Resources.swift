@@ -51,7 +51,9 @@ extension Kernel {
     /// RAM a child uses (the state report's `used`): its linear memory and
     /// what it donated with the sessions it opened itself. Lock held.
     func ramUsed(by id: UInt64) -> UInt64 {
-        (components[id]?.memoryBytes ?? 0)
+        let memory = components[id]?.memoryBytes ?? 0
+        let discarded = discardedBytes(of: id)
+        return (memory > discarded ? memory - discarded : 0)
             + image.sessions.filter { $0.client == id && !$0.environment }.reduce(UInt64(0)) { $0 + $1.ramQuota }
     }
 
@@ -83,8 +85,10 @@ extension Kernel {
     /// Genode's `preserved` RAM in `apply_downgrade`.
     static let downgradeSlack: UInt64 = 16 * 1024
 
-    /// Applies `configured` to `component`'s RAM quota.
-    func applyRamChange(_ component: Component, configured: UInt64) {
+    /// Applies `configured` to `component`'s RAM quota. A downgrade that
+    /// cannot take back all it should asks the child to yield the rest
+    /// (`requestYield`; not when applying again after the child answered).
+    func applyRamChange(_ component: Component, configured: UInt64, requestYield: Bool = true) {
         lock.lock()
         guard component.isRunning, component.image.ramQuota != configured else { lock.unlock(); return }
         let assigned = component.image.ramQuota
@@ -98,9 +102,12 @@ extension Kernel {
             let avail = quota > used ? quota - used : 0
             let transfer = min(avail > Self.downgradeSlack ? avail - Self.downgradeSlack : 0, assigned - configured)
             newQuota = assigned - transfer
+            if requestYield && newQuota > configured { requestYieldLocked(from: component, ram: newQuota - configured, caps: 0) }
         }
         let task = component.task
+        let signals = takePendingSignals()
         lock.unlock()
+        for event in signals { scheduler.signal(event) }
         guard newQuota != assigned else { return }
 
         let pages = Kernel.memoryPages(forQuota: newQuota)
@@ -137,7 +144,7 @@ extension Kernel {
     /// does for RAM. Init has no caps budget of its own yet, so an upgrade is
     /// never clamped; a downgrade takes back what the child does not hold
     /// (its sessions), keeping Genode's slack of 5.
-    func applyCapsChange(_ component: Component, configured: UInt64) {
+    func applyCapsChange(_ component: Component, configured: UInt64, requestYield: Bool = true) {
         space.safepoints.register()
         lock.lock()
         defer {
@@ -155,6 +162,11 @@ extension Kernel {
             let avail = quota > used ? quota - used : 0
             let transfer = min(avail > Self.downgradeCapsSlack ? avail - Self.downgradeCapsSlack : 0, assigned - configured)
             component.image.capsQuota = assigned - transfer
+            if requestYield && component.image.capsQuota > configured {
+                requestYieldLocked(from: component, ram: 0, caps: component.image.capsQuota - configured)
+                let signals = takePendingSignals()
+                for event in signals { scheduler.signal(event) }
+            }
         }
         syncImage(component)
         scheduler.signal(Events.resources(component.id))

@@ -90,6 +90,8 @@ struct ComponentImage: Codable, Equatable {
     /// A pending resource request (`Kernel+ResourceRequest.swift`).
     var requestedRam: UInt64?
     var requestedCaps: UInt64?
+    /// Pages of its linear memory it discarded (`Kernel+Yield.swift`).
+    var discardedPages: [UInt32]?
 }
 
 struct SessionImage: Codable, Equatable {
@@ -123,7 +125,7 @@ struct SessionImage: Codable, Equatable {
 }
 
 struct RequestImage: Codable, Equatable {
-    enum Kind: UInt32, Codable { case open = 1, call = 2, close = 3, upgrade = 4 }
+    enum Kind: UInt32, Codable { case open = 1, call = 2, close = 3, upgrade = 4, yield = 5 }
     var id: UInt64
     var session: UInt64
     var server: UInt64

@@ -62,6 +62,24 @@ struct SessionABI: HostModuleResolver {
             return HostFunction(parameters: [l, l], results: [i]) { context, a in
                 answer(kernel.resourceRequest(client: id, ram: a[0], caps: a[1], pending: &context.pendingCallState))
             }
+        case "memory_discard":
+            return HostFunction(parameters: [i, i], results: [i]) { context, a in
+                guard let memory = context.memory else { return .trap(Trap("phantom_session: the component has no memory")) }
+                // The whole 64 KiB pages inside [start, start + length).
+                let start = UInt64(UInt32(truncatingIfNeeded: a[0])), end = start + UInt64(UInt32(truncatingIfNeeded: a[1]))
+                let first = (start + 65535) / 65536, last = end / 65536
+                guard first < last else { return .returned([0]) }
+                let zeros = [UInt8](repeating: 0, count: 65536)
+                var pages: [UInt32] = []
+                do throws(Trap) {
+                    for page in first..<last {
+                        try memory.write(zeros, at: page * 65536)
+                        pages.append(UInt32(page))
+                    }
+                } catch { return .trap(error) }
+                let bytes = kernel.memoryDiscarded(by: id, pages: pages)
+                return .returned([RawValue(UInt32(truncatingIfNeeded: min(bytes, UInt64(Int32.max))))])
+            }
         case "service_announce":
             return HostFunction(parameters: [i, i], results: [i]) { context, a in
                 guard let memory = context.memory else { return .trap(Trap("phantom_session: the component has no memory")) }

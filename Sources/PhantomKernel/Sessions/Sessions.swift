@@ -91,7 +91,7 @@ extension Kernel {
             image.requests[index].replyStatus = SessionStatus.closed.rawValue
             events.append(Events.reply(image.requests[index].id))
         }
-        image.requests.removeAll { $0.server == component.id && ($0.kind == .close || $0.kind == .upgrade) }
+        image.requests.removeAll { $0.server == component.id && ($0.kind == .close || $0.kind == .upgrade || $0.kind == .yield) }
         component.image.announced = []
         dirty = true
         return events
@@ -406,6 +406,9 @@ extension Kernel {
             events.append(Events.reply(requestID))
         case .close, .upgrade:
             image.requests.remove(at: index)
+        case .yield:
+            image.requests.remove(at: index)
+            yieldAnswered(by: id)
         }
         return 0
     }
