@@ -83,6 +83,7 @@ check_session_imports() {
             want["session_upgrade"] = "(i32, i64) -> i32"
             want["parent_resource_request"] = "(i64, i64) -> i32"
             want["memory_discard"] = "(i32, i32) -> i32"
+            want["service_announce_flags"] = "(i32, i32, i32) -> i32"
             want["service_announce"] = "(i32, i32) -> i32"
             want["service_next"] = "(i32, i32, i32, i64) -> i32"
             want["service_reply"] = "(i32, i32, i32, i32) -> i32"

@@ -196,6 +196,16 @@ PHANTOM_SESSION_IMPORT("service_announce")
 int32_t service_announce(const char *service, uint32_t len);
 
 /*
+ * service_announce with flags. PHANTOM_ANNOUNCE_ACK_CLOSE: a close event of
+ * this component's sessions carries a request id, and the session stays (as
+ * CLOSE_REQUESTED in the parent's state report) until the server answers it
+ * with service_reply(request, 0, 0, 0) — Genode's asynchronous close.
+ */
+#define PHANTOM_ANNOUNCE_ACK_CLOSE 1u
+PHANTOM_SESSION_IMPORT("service_announce_flags")
+int32_t service_announce_flags(const char *service, uint32_t len, uint32_t flags);
+
+/*
  * Wait for the next event of this component's services. On 0, *info is
  * filled, and the label (open) or payload (call) is in `buffer`
  * (info->length bytes; nothing for close).

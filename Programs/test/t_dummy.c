@@ -141,6 +141,12 @@ int32_t session_upgrade(int32_t handle, uint64_t ram_quota) {
     return 0;
 }
 
+int32_t service_announce_flags(const char *service, uint32_t len, uint32_t flags) {
+    (void)flags;
+    printf("stub: announce %.*s\n", (int)len, service);
+    return 0;
+}
+
 int32_t service_announce(const char *service, uint32_t len) {
     printf("stub: announce %.*s\n", (int)len, service);
     return 0;

@@ -368,7 +368,9 @@ static void create_log_service(const cn_doc_t *doc, int32_t node) {
     log_service_verbose = attr_bool(doc, node, "verbose", 0);
     log_service_delay_close_ms = attr_unsigned(doc, node, "delay_close_ms", 0, UINT32_MAX);
     if (!log_service_announced) {
-        int32_t r = phantom_announce_str("LOG");
+        /* Closes are acknowledged once done, so that a delayed close shows
+         * as CLOSE_REQUESTED meanwhile, as in Genode. */
+        int32_t r = service_announce_flags("LOG", 3, PHANTOM_ANNOUNCE_ACK_CLOSE);
         if (r != 0) { comp_report_error("Error: dummy", "announce LOG", r); return; }
         log_service_announced = 1;
     }
@@ -422,7 +424,10 @@ static void log_session_write(const phantom_request_t *info, const char *payload
 
 static void log_session_close(const phantom_request_t *info) {
     log_session_t *s = log_session(info->session);
-    if (!s) return;
+    if (!s) {
+        if (info->request) service_reply(info->request, 0, 0, 0);
+        return;
+    }
     if (log_service_delay_close_ms) {
         pio_s("delay close by "); pio_u(log_service_delay_close_ms); pio_s(" ms"); pio_end();
         dummy_sleep_ms(log_service_delay_close_ms);
@@ -432,6 +437,7 @@ static void log_session_close(const phantom_request_t *info) {
     if (s->verbose) { pio_s("closing session with label "); pio_s(s->label); pio_end(); }
     free(s->label);
     *s = log_sessions[--log_session_count];
+    if (info->request) service_reply(info->request, 0, 0, 0);
 }
 
 static uint8_t *event_buf;

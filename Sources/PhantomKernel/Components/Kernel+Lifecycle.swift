@@ -22,10 +22,17 @@ extension Kernel {
         let byName = Dictionary(siblings.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for spec in specs {
             if let existing = byName[spec.name] {
-                if existing.image.binary != spec.binary || existing.image.version != spec.version {
+                // Genode restarts a child when its binary's ROM route leads
+                // elsewhere, not when only the name changed.
+                let binaryROM = binaryROM(for: spec, in: scope)
+                if (existing.image.binaryROM ?? existing.image.binary) != binaryROM || existing.image.version != spec.version {
                     toStop.append(existing)
                     toStart.append(spec)
                 } else {
+                    if existing.image.binary != spec.binary {
+                        existing.image.binary = spec.binary
+                        syncImage(existing)
+                    }
                     if existing.image.configText != spec.configText {
                         existing.image.configText = spec.configText
                         existing.image.configVersion += 1
@@ -138,6 +145,7 @@ extension Kernel {
         // Ours (`<phantom><file_system>`): the policies of the child's own
         // init, else the root's.
         let fileSystemPolicies = model(of: scope)?.fileSystemPolicies ?? config.fileSystemPolicies
+        let romName = binaryROM(for: spec, in: scope)
         // Genode counts each init's children on their own.
         var childID: UInt64?
         if scope != Self.rootScope, let parentInit = components[scope] {
@@ -171,7 +179,8 @@ extension Kernel {
                 component.initModel = model
             }
         } else { do {
-            let bytes = try services.binary(named: spec.binary)
+            let bytes = try services.binary(named: romName)
+            componentImage.binaryROM = romName == spec.binary ? nil : romName
             componentImage.moduleChecksum = CRC32C.checksum(bytes)
             let module = try sharedModule(bytes: bytes, checksum: componentImage.moduleChecksum)
             let preopens = try options.hostPreopens + spec.fileSystems.map { entry in
@@ -236,6 +245,25 @@ extension Kernel {
             }
             nestedConfigsMayHaveChanged()
         }
+    }
+
+    /// The ROM module a start node's binary comes from: Genode's child asks
+    /// for the ROM labelled with its binary's name (unscoped, so routes match
+    /// it with `unscoped_label`), and its routes may rewrite the label
+    /// (`<parent label="dummy"/>`) — up through nested inits. A binary whose
+    /// ROM is not routed to init's ROM service is read by its own name.
+    /// Lock held.
+    func binaryROM(for spec: StartSpec, in scope: UInt64) -> String {
+        var probeImage = ComponentImage(
+            id: 0, name: spec.name, binary: spec.binary, version: spec.version, moduleChecksum: 0, ramQuota: 0, capsQuota: 0,
+            configText: "", configVersion: 0, instance: 0, thread: 0, wasiState: 0, state: .running)
+        probeImage.parent = scope == Self.rootScope ? nil : scope
+        let probe = Component(image: probeImage, instance: nil, thread: nil, wasi: nil)
+        if case let .parent(service, label) = route(client: probe, service: "ROM", label: spec.binary), service == "ROM" {
+            let name = SessionLabelText.last(of: label)
+            if !name.isEmpty { return name }
+        }
+        return spec.binary
     }
 
     /// One `WasmModule` per distinct binary: components started from the same

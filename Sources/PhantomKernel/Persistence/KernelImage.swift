@@ -65,6 +65,9 @@ struct ComponentImage: Codable, Equatable {
     var state: State
     /// Services this component announced (`service_announce`).
     var announced: [String] = []
+    /// Announced with `PHANTOM_ANNOUNCE_ACK_CLOSE`: its sessions stay
+    /// `CLOSE_REQUESTED` until it answers their close events.
+    var acknowledgesCloses: Bool?
     /// Output written without a newline yet, per stream (1 stdout, 2 stderr).
     var partialLine: [Int32: [UInt8]] = [:]
     /// Sessions this component opened, for the state report's `requested` list.
@@ -92,6 +95,9 @@ struct ComponentImage: Codable, Equatable {
     var requestedCaps: UInt64?
     /// Pages of its linear memory it discarded (`Kernel+Yield.swift`).
     var discardedPages: [UInt32]?
+    /// The ROM module its binary was read from, as its routes named it
+    /// (nil: `binary` itself).
+    var binaryROM: String?
 }
 
 struct SessionImage: Codable, Equatable {

@@ -80,6 +80,16 @@ struct SessionABI: HostModuleResolver {
                 let bytes = kernel.memoryDiscarded(by: id, pages: pages)
                 return .returned([RawValue(UInt32(truncatingIfNeeded: min(bytes, UInt64(Int32.max))))])
             }
+        case "service_announce_flags":
+            return HostFunction(parameters: [i, i, i], results: [i]) { context, a in
+                guard let memory = context.memory else { return .trap(Trap("phantom_session: the component has no memory")) }
+                do throws(Trap) {
+                    let service = try string(memory, a[0], a[1])
+                    let flags = UInt32(truncatingIfNeeded: a[2])
+                    guard flags & ~1 == 0 else { return .returned([RawValue(UInt32(bitPattern: SessionStatus.invalid.rawValue))]) }
+                    return .returned([RawValue(UInt32(bitPattern: kernel.serviceAnnounce(server: id, service: service, acknowledgesCloses: flags & 1 != 0)))])
+                } catch { return .trap(error) }
+            }
         case "service_announce":
             return HostFunction(parameters: [i, i], results: [i]) { context, a in
                 guard let memory = context.memory else { return .trap(Trap("phantom_session: the component has no memory")) }

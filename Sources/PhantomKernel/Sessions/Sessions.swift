@@ -77,11 +77,11 @@ extension Kernel {
         for index in image.sessions.indices.reversed() {
             let session = image.sessions[index]
             if session.client == component.id {
+                guard session.state != .closing else { continue }
+                requestClose(at: index, events: &events)
+            } else if session.server == .component(component.id) && session.state == .closing {
+                // Its close was waiting for this server's answer.
                 image.sessions.remove(at: index)
-                if case let .component(server) = session.server, server != 0, components[server]?.image.native == nil {
-                    events.append(Events.server(server))
-                    enqueue(RequestImage(id: nextRequestID(), session: session.id, server: server, kind: .close, payload: []))
-                }
             } else if session.server == .component(component.id) {
                 image.sessions[index].state = .closing
                 events.append(Events.session(session.id))
@@ -95,6 +95,24 @@ extension Kernel {
         component.image.announced = []
         dirty = true
         return events
+    }
+
+    /// Ends a session at its server: a component server gets a close event;
+    /// one that acknowledges closes keeps the session `CLOSE_REQUESTED`
+    /// until it answers (`serviceReply`), else the session goes at once.
+    /// Lock held.
+    func requestClose(at index: Int, events: inout [KernelEvent]) {
+        let session = image.sessions[index]
+        dirty = true
+        if case let .component(server) = session.server, server != 0, let serving = components[server], serving.image.native == nil {
+            events.append(Events.server(server))
+            enqueue(RequestImage(id: nextRequestID(), session: session.id, server: server, kind: .close, payload: []))
+            if serving.image.acknowledgesCloses == true {
+                image.sessions[index].state = .closing
+                return
+            }
+        }
+        image.sessions.remove(at: index)
     }
 
     /// RAM clients donated to a server with their open sessions (Genode's
@@ -247,15 +265,10 @@ extension Kernel {
             lock.unlock()
             for event in all { scheduler.signal(event) }
         }
-        guard let index = image.sessions.firstIndex(where: { $0.id == handle && $0.client == id && !$0.environment }) else {
+        guard let index = image.sessions.firstIndex(where: { $0.id == handle && $0.client == id && !$0.environment && $0.state != .closing }) else {
             return SessionStatus.invalid.rawValue
         }
-        let session = image.sessions.remove(at: index)
-        if case let .component(server) = session.server, server != 0, components[server]?.image.native == nil {
-            enqueue(RequestImage(id: nextRequestID(), session: session.id, server: server, kind: .close, payload: []))
-            events.append(Events.server(server))
-        }
-        dirty = true
+        requestClose(at: index, events: &events)
         return 0
     }
 
@@ -337,7 +350,7 @@ extension Kernel {
     // MARK: - Server side
 
     /// `service_announce`: requests waiting for this service are routed now.
-    func serviceAnnounce(server id: UInt64, service: String) -> Int32 {
+    func serviceAnnounce(server id: UInt64, service: String, acknowledgesCloses: Bool = false) -> Int32 {
         lock.lock()
         var events: [KernelEvent] = []
         defer {
@@ -353,8 +366,9 @@ extension Kernel {
         }
         if !component.image.announced.contains(service) {
             component.image.announced.append(service)
-            syncImage(component)
         }
+        if acknowledgesCloses { component.image.acknowledgesCloses = true }
+        syncImage(component)
         retryPendingSessions(events: &events)
         return 0
     }
@@ -366,7 +380,8 @@ extension Kernel {
         guard let index = image.requests.firstIndex(where: { $0.server == id && !$0.delivered }) else { return nil }
         let request = image.requests[index]
         if request.payload.count > capacity { return (request, nil) }
-        if request.kind == .close || request.kind == .upgrade {
+        let acknowledged = request.kind == .close && components[id]?.image.acknowledgesCloses == true
+        if (request.kind == .close && !acknowledged) || request.kind == .upgrade {
             image.requests.remove(at: index)
         } else {
             image.requests[index].delivered = true
@@ -386,7 +401,7 @@ extension Kernel {
         }
         // A request still queued may be answered too: a server that cannot
         // take an event (too big for any buffer it can have) refuses it so.
-        guard let index = image.requests.firstIndex(where: { $0.id == requestID && $0.server == id && $0.replyStatus == nil && $0.kind != .close && $0.kind != .upgrade }) else {
+        guard let index = image.requests.firstIndex(where: { $0.id == requestID && $0.server == id && $0.replyStatus == nil && $0.kind != .upgrade && ($0.kind != .close || $0.delivered) }) else {
             return SessionStatus.invalid.rawValue
         }
         let request = image.requests[index]
@@ -404,7 +419,11 @@ extension Kernel {
             image.requests[index].replyStatus = status
             image.requests[index].reply = data
             events.append(Events.reply(requestID))
-        case .close, .upgrade:
+        case .close:
+            // An acknowledged close: the session is gone now.
+            image.requests.remove(at: index)
+            image.sessions.removeAll { $0.id == request.session && $0.state == .closing }
+        case .upgrade:
             image.requests.remove(at: index)
         case .yield:
             image.requests.remove(at: index)
