@@ -1,6 +1,6 @@
 import PhantomKernel
 
-/// Fuzzes config parsing and rendering: the input bytes, decoded as UTF-8
+/// Fuzzes config parsing and rendering, and test-init scripts: the input bytes, decoded as UTF-8
 /// (invalid sequences become U+FFFD, as for any text handed to the kernel),
 /// go to `ConfigParser.parse`, which picks XML or HID by the first non-blank
 /// character. An error is a fine outcome; a crash, a hang or unbounded memory
@@ -14,6 +14,16 @@ import PhantomKernel
 public func fuzzConfig(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
     guard let document = try? ConfigParser.parse(text, source: "fuzz") else { return 0 }
+    // As a test-init script: one that is accepted must give a runtime
+    // config (Genode's pkg/test-init) that init reads.
+    if (try? TestInitScript.parse(text, source: "fuzz")) != nil {
+        do {
+            let runtime = try TestInitSystem.config(script: text, source: "fuzz", options: .init(stepLimitMs: 1000, keepGoing: true))
+            _ = try Kernel.check(configText: runtime, source: "runtime")
+        } catch {
+            fatalError("an accepted test-init script gives no runtime config: \(error)")
+        }
+    }
     let tree = document.root.withoutLocations()
     for syntax in [ConfigSyntax.hid, .xml] {
         let rendered: String

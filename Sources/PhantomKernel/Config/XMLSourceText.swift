@@ -104,7 +104,10 @@ struct XMLSourceText {
                 if data.allSatisfy(Self.isSpace) {
                     return (location(ofOffset: position), "processing instruction '<?\(target)?>' without data is not supported")
                 }
-                position = close
+                // Look inside its data too: libxml2 recovers from a PI that is
+                // not closed where it should be (`<?xml ><?p?>`) and may then
+                // hand FoundationXML a data-less PI it crashes on.
+                position = cursor
             } else {
                 position += 1
             }
