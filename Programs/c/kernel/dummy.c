@@ -113,14 +113,25 @@ static int dummy_wait_config(int fd, int64_t timeout_ns) {
     return 0;
 }
 
-static void dummy_sleep_ms(uint64_t ms) { comp_sleep_ms(ms); }
+/* UINT64_MAX ms: forever, as one clock subscription that never expires
+ * (it needs no Timer session, as Genode's sleep_forever needs no timer). */
+static void dummy_sleep_ms(uint64_t ms) {
+    if (ms != UINT64_MAX) { comp_sleep_ms(ms); return; }
+    __wasi_subscription_t sub = { 0 };
+    __wasi_event_t ev;
+    __wasi_size_t got = 0;
+    sub.u.tag = __WASI_EVENTTYPE_CLOCK;
+    sub.u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
+    sub.u.u.clock.timeout = UINT64_MAX;
+    (void)__wasi_poll_oneoff(&sub, &ev, 1, &got);
+}
 #else
 int dummy_wait_config(int fd, int64_t timeout_ns);
 void dummy_sleep_ms(uint64_t ms);
 #endif
 
 static void dummy_sleep_forever(void) {
-    for (;;) dummy_sleep_ms(86400ull * 1000);
+    for (;;) dummy_sleep_ms(UINT64_MAX);
 }
 
 /* ---- output ----------------------------------------------------------------------- */

@@ -114,6 +114,12 @@ extension WASI {
                     events.append(event(.clock))
                     continue
                 }
+                // Nor does a relative timeout of UInt64.max: it never expires
+                // (a wait forever, such as Genode's `sleep_forever`).
+                if flags & WASISubclockflags.abstime == 0 && timeout == .max {
+                    earliest = min(earliest ?? .max, .max)
+                    continue
+                }
                 // The Timer session: without one, this subscription's event is ENOTCAPABLE.
                 do throws(WASIErrno) { try timer.withClocks { _ in } } catch {
                     events.append(event(.clock, error))
