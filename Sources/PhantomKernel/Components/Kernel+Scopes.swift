@@ -104,19 +104,52 @@ extension Kernel {
         for scope in changed { reconcile(scope: scope) }
         guard !changed.isEmpty else { return }
         // Requests waiting at a nested init's service may find a policy now;
-        // clients whose sessions it now routes elsewhere are restarted by
-        // their own init (Genode closes such a forwarded session).
+        // sessions it forwarded whose route changed are closed at their
+        // server, the client left alone (Genode: Sandbox
+        // `Server::apply_updated_policy`).
         space.safepoints.register()
         lock.lock()
         var events: [KernelEvent] = []
         retryPendingSessions(events: &events)
-        let parents = Set(changed.compactMap { components[$0].map { scope(of: $0) } })
+        closeForwardedSessionsRoutedElsewhere(through: Set(changed), events: &events)
         let retried = events + takePendingSignals()
         lock.unlock()
         space.safepoints.unregister()
         for event in retried { scheduler.signal(event) }
-        for parent in parents.sorted() { reconcile(scope: parent) }
         wakeBackgroundThreads()
+    }
+
+    /// Closes, at their server, the sessions that one of the nested inits
+    /// `changed` served for a client outside it and that its new config
+    /// routes elsewhere or not at all. Lock held.
+    func closeForwardedSessionsRoutedElsewhere(through changed: Set<UInt64>, events: inout [KernelEvent]) {
+        for index in image.sessions.indices.reversed() {
+            let session = image.sessions[index]
+            guard session.state == .available || session.state == .creating,
+                  case let .component(serverID) = session.server, serverID != 0,
+                  let server = components[serverID], let client = components[session.client],
+                  let requested = session.requested, isInside(server, anyOf: changed), !isInside(client, anyOf: changed)
+            else { continue }
+            let unchanged: Bool
+            switch route(client: client, service: session.service, label: requested) {
+            case let .child(id, label): unchanged = id == serverID && label == session.label
+            case .pending, .denied, .parent: unchanged = false
+            }
+            if !unchanged { requestClose(at: index, events: &events) }
+        }
+    }
+
+    /// Whether `component` is a descendant of one of the inits `scopes`. Lock held.
+    private func isInside(_ component: Component, anyOf scopes: Set<UInt64>) -> Bool {
+        var scope = scope(of: component)
+        var depth = 0
+        while scope != Self.rootScope && depth < 16 {
+            if scopes.contains(scope) { return true }
+            guard let parent = components[scope] else { return false }
+            scope = self.scope(of: parent)
+            depth += 1
+        }
+        return false
     }
 
     /// Starts the thread that applies nested inits' config changes: woken
