@@ -76,15 +76,10 @@ public final class Kernel: @unchecked Sendable {
     let reporterWake = NSCondition()
     /// Wakes the heartbeat monitor (on stop and on a new config).
     let heartbeatWake = NSCondition()
-    /// Wakes the nested-init monitor (`Kernel+Scopes.swift`). It may be taken
-    /// while `lock` is held, so the monitor never takes `lock` while it holds
-    /// this one; `nestedConfigPending` is reached only with it locked.
-    let nestedConfigWake = NSCondition()
-    var nestedConfigPending = false
-    /// Wakes the test-init driver (`TestInit/`), under the same rule as
-    /// `nestedConfigWake`; `testInitPending` is reached only with it locked.
-    let testInitWake = NSCondition()
-    var testInitPending = false
+    /// Wakes the nested-init monitor (`Kernel+Scopes.swift`) and the
+    /// test-init driver (`TestInit/`).
+    let nestedConfigWake = WakeSignal()
+    let testInitWake = WakeSignal()
     /// Set once by `stop`; read by background threads without the kernel's lock.
     let stopRequested = Atomic<Bool>(false)
     /// Events to signal once `lock` is released (collected by code that

@@ -240,7 +240,7 @@ extension Kernel {
         if component.isRunning { schedule(component) }
         if component.image.native == NativeComponents.initBinary {
             if let model = component.initModel {
-                for message in model.initConfig.messages { say(message.description, in: id, locking: true) }
+                for message in model.initConfig.messages { sayTakingLock(message.description, in: id) }
                 reconcile(scope: id)
             }
             nestedConfigsMayHaveChanged()

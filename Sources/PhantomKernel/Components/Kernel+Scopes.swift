@@ -51,7 +51,7 @@ extension Kernel {
     }
 
     /// `say(_:in:)` for a caller that does not hold the lock.
-    func say(_ text: String, in scope: UInt64, locking: Bool) {
+    func sayTakingLock(_ text: String, in scope: UInt64) {
         lock.lock()
         say(text, in: scope)
         let signals = takePendingSignals()
@@ -152,17 +152,12 @@ extension Kernel {
         return false
     }
 
-    /// Starts the thread that applies nested inits' config changes: woken
-    /// whenever a report or an inline config changes (`nestedConfigWake`).
+    /// Starts the thread that applies nested inits' config changes:
+    /// woken whenever a report or an inline config changes.
     func startNestedInitMonitor() {
         let thread = Thread { [weak self] in
             while let self {
-                self.nestedConfigWake.lock()
-                while !self.nestedConfigPending && !self.stopRequested.load(ordering: .relaxed) {
-                    self.nestedConfigWake.wait()
-                }
-                self.nestedConfigPending = false
-                self.nestedConfigWake.unlock()
+                self.nestedConfigWake.wait { self.stopRequested.load(ordering: .relaxed) }
                 if self.stopRequested.load(ordering: .relaxed) { return }
                 self.updateNestedConfigs()
             }
@@ -171,11 +166,7 @@ extension Kernel {
         thread.start()
     }
 
-    /// Asks the nested-init monitor to look at the configs again.
-    func nestedConfigsMayHaveChanged() {
-        nestedConfigWake.lock()
-        nestedConfigPending = true
-        nestedConfigWake.signal()
-        nestedConfigWake.unlock()
-    }
+    /// Asks the nested-init monitor to look at the configs again. May be
+    /// called with the kernel's lock held.
+    func nestedConfigsMayHaveChanged() { nestedConfigWake.signal() }
 }

@@ -21,16 +21,7 @@ extension Kernel {
             while let self {
                 if self.stopRequested.load(ordering: .relaxed) { return }
                 let deadline = self.runTestInits()
-                self.testInitWake.lock()
-                while !self.testInitPending && !self.stopRequested.load(ordering: .relaxed) {
-                    if let deadline {
-                        if !self.testInitWake.wait(until: deadline) { break }
-                    } else {
-                        self.testInitWake.wait()
-                    }
-                }
-                self.testInitPending = false
-                self.testInitWake.unlock()
+                self.testInitWake.wait(until: deadline) { self.stopRequested.load(ordering: .relaxed) }
             }
         }
         thread.name = "phantom-test-init"
@@ -39,12 +30,7 @@ extension Kernel {
 
     /// Makes the driver look at every test-init again. May be called with
     /// the kernel's lock held.
-    func wakeTestInits() {
-        testInitWake.lock()
-        testInitPending = true
-        testInitWake.signal()
-        testInitWake.unlock()
-    }
+    func wakeTestInits() { testInitWake.signal() }
 
     /// A report changed: a test-init waiting for a state may go on. Lock held.
     func reportPublished(to server: Component) {
