@@ -133,12 +133,10 @@ extension Kernel {
         dirty = true
     }
 
-    // MARK: - Client side
-
-    /// `session_open`: routes the request; a session served by a child waits
-    /// (`pending` = the session id, in the call's persistent scratch slot)
-    /// until the child accepts or denies it.
-    func sessionOpen(client id: UInt64, service: String, label: String, ram: UInt64, pending: inout UInt64) -> KernelAnswer {
+    /// Runs `body` with the kernel's lock held; the events it collects, and
+    /// those other lock-held code left in `pendingSignals`, are signalled once
+    /// the lock is released.
+    func withLockSignalling<T, E: Error>(_ body: (inout [KernelEvent]) throws(E) -> T) throws(E) -> T {
         lock.lock()
         var events: [KernelEvent] = []
         defer {
@@ -146,64 +144,75 @@ extension Kernel {
             lock.unlock()
             for event in all { scheduler.signal(event) }
         }
-        guard let client = components[id] else { return .value(SessionStatus.invalid.rawValue) }
-        if pending != 0 {
-            guard let index = image.sessions.firstIndex(where: { $0.id == pending && $0.client == id }) else {
-                pending = 0
-                return .value(SessionStatus.denied.rawValue)
+        return try body(&events)
+    }
+
+    // MARK: - Client side
+
+    /// `session_open`: routes the request; a session served by a child waits
+    /// (`pending` = the session id, in the call's persistent scratch slot)
+    /// until the child accepts or denies it.
+    func sessionOpen(client id: UInt64, service: String, label: String, ram: UInt64, pending: inout UInt64) -> KernelAnswer {
+        withLockSignalling { (events: inout [KernelEvent]) -> KernelAnswer in
+            guard let client = components[id] else { return .value(SessionStatus.invalid.rawValue) }
+            if pending != 0 {
+                guard let index = image.sessions.firstIndex(where: { $0.id == pending && $0.client == id }) else {
+                    pending = 0
+                    return .value(SessionStatus.denied.rawValue)
+                }
+                switch image.sessions[index].state {
+                case .available:
+                    let handle = image.sessions[index].id
+                    pending = 0
+                    return .value(Int32(truncatingIfNeeded: handle))
+                case .denied, .closing:
+                    image.sessions.remove(at: index)
+                    dirty = true
+                    pending = 0
+                    return .value(SessionStatus.denied.rawValue)
+                case .creating:
+                    if tryDeliverPendingOpen(at: index, events: &events) { return .block(.event(Events.session(pending))) }
+                    return .block(.event(Events.session(pending)))
+                }
             }
-            switch image.sessions[index].state {
-            case .available:
-                let handle = image.sessions[index].id
-                pending = 0
-                return .value(Int32(truncatingIfNeeded: handle))
-            case .denied, .closing:
-                image.sessions.remove(at: index)
-                dirty = true
-                pending = 0
-                return .value(SessionStatus.denied.rawValue)
-            case .creating:
-                if tryDeliverPendingOpen(at: index, events: &events) { return .block(.event(Events.session(pending))) }
-                return .block(.event(Events.session(pending)))
-            }
-        }
-        let full = Kernel.prefixed(label, by: client.name)
-        let used = image.sessions.filter { $0.client == id && !$0.environment }.count
-        if client.image.capsQuota > 0 && UInt64(used) >= capsQuota(of: id) {
-            say("Warning: \(client.name): out of caps for session \(service) (label=\"\(full)\")", in: scope(of: client))
-            return .value(SessionStatus.quota.rawValue)
-        }
-        if ram > 0 {
-            if ramUsed(by: id) + ram > ramQuota(of: id) {
+            let full = Kernel.prefixed(label, by: client.name)
+            let used = image.sessions.filter { $0.client == id && !$0.environment }.count
+            if client.image.capsQuota > 0 && UInt64(used) >= capsQuota(of: id) {
+                say("Warning: \(client.name): out of caps for session \(service) (label=\"\(full)\")", in: scope(of: client))
                 return .value(SessionStatus.quota.rawValue)
             }
+            if ram > 0 {
+                if ramUsed(by: id) + ram > ramQuota(of: id) {
+                    return .value(SessionStatus.quota.rawValue)
+                }
+            }
+            let sessionID = image.nextSession
+            image.nextSession += 1
+            dirty = true
+            switch route(client: client, service: service, label: full) {
+            case let .denied(messages):
+                for message in messages { say(message, in: scope(of: client)) }
+                return .value(SessionStatus.denied.rawValue)
+            case let .parent(service, rewritten):
+                image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
+                                                   server: .builtin(service), state: .available, ramQuota: ram, requested: full))
+                return .value(Int32(truncatingIfNeeded: sessionID))
+            case let .child(server, rewritten) where components[server]?.image.native != nil:
+                image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
+                                                   server: .component(server), state: .available, ramQuota: ram, requested: full))
+                return .value(Int32(truncatingIfNeeded: sessionID))
+            case let .child(server, rewritten):
+                image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
+                                                   server: .component(server), state: .creating, ramQuota: ram, requested: full))
+                enqueue(RequestImage(id: nextRequestID(), session: sessionID, server: server, kind: .open, payload: Array(rewritten.utf8)))
+                events.append(Events.server(server))
+            case let .pending(rewritten):
+                image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
+                                                   server: .component(0), state: .creating, ramQuota: ram, requested: full))
+            }
+            pending = sessionID
+            return .block(.event(Events.session(sessionID)))
         }
-        let sessionID = image.nextSession
-        image.nextSession += 1
-        dirty = true
-        switch route(client: client, service: service, label: full) {
-        case let .denied(messages):
-            for message in messages { say(message, in: scope(of: client)) }
-            return .value(SessionStatus.denied.rawValue)
-        case let .parent(service, rewritten):
-            image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
-                                               server: .builtin(service), state: .available, ramQuota: ram, requested: full))
-            return .value(Int32(truncatingIfNeeded: sessionID))
-        case let .child(server, rewritten) where components[server]?.image.native != nil:
-            image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
-                                               server: .component(server), state: .available, ramQuota: ram, requested: full))
-            return .value(Int32(truncatingIfNeeded: sessionID))
-        case let .child(server, rewritten):
-            image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
-                                               server: .component(server), state: .creating, ramQuota: ram, requested: full))
-            enqueue(RequestImage(id: nextRequestID(), session: sessionID, server: server, kind: .open, payload: Array(rewritten.utf8)))
-            events.append(Events.server(server))
-        case let .pending(rewritten):
-            image.sessions.append(SessionImage(id: sessionID, service: service, label: rewritten, client: id,
-                                               server: .component(0), state: .creating, ramQuota: ram, requested: full))
-        }
-        pending = sessionID
-        return .block(.event(Events.session(sessionID)))
     }
 
     /// A session still waiting for its server to exist: route it again (the
@@ -258,18 +267,13 @@ extension Kernel {
 
     /// `session_close`.
     func sessionClose(client id: UInt64, handle: UInt64) -> Int32 {
-        lock.lock()
-        var events: [KernelEvent] = []
-        defer {
-            let all = events + takePendingSignals()
-            lock.unlock()
-            for event in all { scheduler.signal(event) }
+        withLockSignalling { (events: inout [KernelEvent]) -> Int32 in
+            guard let index = image.sessions.firstIndex(where: { $0.id == handle && $0.client == id && !$0.environment && $0.state != .closing }) else {
+                return SessionStatus.invalid.rawValue
+            }
+            requestClose(at: index, events: &events)
+            return 0
         }
-        guard let index = image.sessions.firstIndex(where: { $0.id == handle && $0.client == id && !$0.environment && $0.state != .closing }) else {
-            return SessionStatus.invalid.rawValue
-        }
-        requestClose(at: index, events: &events)
-        return 0
     }
 
     /// `session_upgrade`: Genode's `Parent::upgrade` of a session's RAM
@@ -278,72 +282,62 @@ extension Kernel {
     /// that is a component gets an upgrade event behind the session's
     /// earlier requests.
     func sessionUpgrade(client id: UInt64, handle: UInt64, ram: UInt64) -> Int32 {
-        lock.lock()
-        var events: [KernelEvent] = []
-        defer {
-            let all = events + takePendingSignals()
-            lock.unlock()
-            for event in all { scheduler.signal(event) }
+        withLockSignalling { (events: inout [KernelEvent]) -> Int32 in
+            guard let index = image.sessions.firstIndex(where: { $0.id == handle && $0.client == id && !$0.environment }) else {
+                return SessionStatus.invalid.rawValue
+            }
+            let session = image.sessions[index]
+            guard session.state == .available || session.state == .creating else { return SessionStatus.closed.rawValue }
+            let used = ramUsed(by: id)
+            guard ram <= UInt64(Int64.max), used + ram <= ramQuota(of: id) else { return SessionStatus.quota.rawValue }
+            image.sessions[index].ramQuota += ram
+            dirty = true
+            if case let .component(server) = session.server, server != 0, components[server]?.image.native == nil {
+                var request = RequestImage(id: nextRequestID(), session: session.id, server: server, kind: .upgrade, payload: [])
+                request.upgradeRam = ram
+                enqueue(request)
+                events.append(Events.server(server))
+            }
+            return 0
         }
-        guard let index = image.sessions.firstIndex(where: { $0.id == handle && $0.client == id && !$0.environment }) else {
-            return SessionStatus.invalid.rawValue
-        }
-        let session = image.sessions[index]
-        guard session.state == .available || session.state == .creating else { return SessionStatus.closed.rawValue }
-        let used = ramUsed(by: id)
-        guard ram <= UInt64(Int64.max), used + ram <= ramQuota(of: id) else { return SessionStatus.quota.rawValue }
-        image.sessions[index].ramQuota += ram
-        dirty = true
-        if case let .component(server) = session.server, server != 0, components[server]?.image.native == nil {
-            var request = RequestImage(id: nextRequestID(), session: session.id, server: server, kind: .upgrade, payload: [])
-            request.upgradeRam = ram
-            enqueue(request)
-            events.append(Events.server(server))
-        }
-        return 0
     }
 
     /// `session_call` to a child's service: queues the request once (its id
     /// in the call's scratch slot) and waits for the reply; a re-executed call
     /// after a restore finds the same request.
     func sessionCall(client id: UInt64, handle: UInt64, payload: () throws(Trap) -> [UInt8], pending: inout UInt64) throws(Trap) -> (KernelAnswer, reply: [UInt8]?) {
-        lock.lock()
-        var events: [KernelEvent] = []
-        defer {
-            let all = events + takePendingSignals()
-            lock.unlock()
-            for event in all { scheduler.signal(event) }
-        }
-        // Only sessions it opened itself: environment sessions are the kernel's
-        // (its personality uses them), never handed to the component.
-        guard let session = image.sessions.first(where: { $0.id == handle && $0.client == id && !$0.environment }) else {
-            pending = 0
-            return (.value(SessionStatus.invalid.rawValue), nil)
-        }
-        if pending != 0 {
-            guard let index = image.requests.firstIndex(where: { $0.id == pending }) else {
+        try withLockSignalling { (events: inout [KernelEvent]) throws(Trap) -> (KernelAnswer, reply: [UInt8]?) in
+            // Only sessions it opened itself: environment sessions are the kernel's
+            // (its personality uses them), never handed to the component.
+            guard let session = image.sessions.first(where: { $0.id == handle && $0.client == id && !$0.environment }) else {
                 pending = 0
-                return (.value(SessionStatus.closed.rawValue), nil)
+                return (.value(SessionStatus.invalid.rawValue), nil)
             }
-            let request = image.requests[index]
-            guard let status = request.replyStatus else { return (.block(.event(Events.reply(pending))), nil) }
-            image.requests.remove(at: index)
-            dirty = true
-            pending = 0
-            return (.value(status), request.reply ?? [])
-        }
-        guard session.state == .available else { return (.value(SessionStatus.closed.rawValue), nil) }
-        switch session.server {
-        case let .builtin(service):
-            return try builtinCall(client: id, service: service, session: session, payload: payload(), pending: &pending)
-        case let .component(server) where components[server]?.image.native != nil:
-            return nativeCall(server: server, session: session, payload: try payload(), pending: &pending)
-        case let .component(server):
-            let requestID = nextRequestID()
-            enqueue(RequestImage(id: requestID, session: session.id, server: server, kind: .call, payload: try payload()))
-            events.append(Events.server(server))
-            pending = requestID
-            return (.block(.event(Events.reply(requestID))), nil)
+            if pending != 0 {
+                guard let index = image.requests.firstIndex(where: { $0.id == pending }) else {
+                    pending = 0
+                    return (.value(SessionStatus.closed.rawValue), nil)
+                }
+                let request = image.requests[index]
+                guard let status = request.replyStatus else { return (.block(.event(Events.reply(pending))), nil) }
+                image.requests.remove(at: index)
+                dirty = true
+                pending = 0
+                return (.value(status), request.reply ?? [])
+            }
+            guard session.state == .available else { return (.value(SessionStatus.closed.rawValue), nil) }
+            switch session.server {
+            case let .builtin(service):
+                return try builtinCall(client: id, service: service, session: session, payload: payload(), pending: &pending)
+            case let .component(server) where components[server]?.image.native != nil:
+                return nativeCall(server: server, session: session, payload: try payload(), pending: &pending)
+            case let .component(server):
+                let requestID = nextRequestID()
+                enqueue(RequestImage(id: requestID, session: session.id, server: server, kind: .call, payload: try payload()))
+                events.append(Events.server(server))
+                pending = requestID
+                return (.block(.event(Events.reply(requestID))), nil)
+            }
         }
     }
 
@@ -351,26 +345,21 @@ extension Kernel {
 
     /// `service_announce`: requests waiting for this service are routed now.
     func serviceAnnounce(server id: UInt64, service: String, acknowledgesCloses: Bool = false) -> Int32 {
-        lock.lock()
-        var events: [KernelEvent] = []
-        defer {
-            let all = events + takePendingSignals()
-            lock.unlock()
-            for event in all { scheduler.signal(event) }
+        withLockSignalling { (events: inout [KernelEvent]) -> Int32 in
+            guard let component = components[id], !service.isEmpty else { return SessionStatus.invalid.rawValue }
+            // Genode: a child may announce only what its start node `provides`.
+            guard model(of: scope(of: component))?.initConfig.start(named: component.name)?.provides.contains(service) == true else {
+                say("Error: \(component.name): illegal announcement of service \"\(service)\"", in: scope(of: component))
+                return SessionStatus.denied.rawValue
+            }
+            if !component.image.announced.contains(service) {
+                component.image.announced.append(service)
+            }
+            if acknowledgesCloses { component.image.acknowledgesCloses = true }
+            syncImage(component)
+            retryPendingSessions(events: &events)
+            return 0
         }
-        guard let component = components[id], !service.isEmpty else { return SessionStatus.invalid.rawValue }
-        // Genode: a child may announce only what its start node `provides`.
-        guard model(of: scope(of: component))?.initConfig.start(named: component.name)?.provides.contains(service) == true else {
-            say("Error: \(component.name): illegal announcement of service \"\(service)\"", in: scope(of: component))
-            return SessionStatus.denied.rawValue
-        }
-        if !component.image.announced.contains(service) {
-            component.image.announced.append(service)
-        }
-        if acknowledgesCloses { component.image.acknowledgesCloses = true }
-        syncImage(component)
-        retryPendingSessions(events: &events)
-        return 0
     }
 
     /// `service_next`: the oldest request for this server not handed out yet.
@@ -392,43 +381,38 @@ extension Kernel {
 
     /// `service_reply`: completes an open (accept/deny) or a call.
     func serviceReply(server id: UInt64, request requestID: UInt64, status: Int32, data: [UInt8]) -> Int32 {
-        lock.lock()
-        var events: [KernelEvent] = []
-        defer {
-            let all = events + takePendingSignals()
-            lock.unlock()
-            for event in all { scheduler.signal(event) }
-        }
-        // A request still queued may be answered too: a server that cannot
-        // take an event (too big for any buffer it can have) refuses it so.
-        guard let index = image.requests.firstIndex(where: { $0.id == requestID && $0.server == id && $0.replyStatus == nil && $0.kind != .upgrade && ($0.kind != .close || $0.delivered) }) else {
-            return SessionStatus.invalid.rawValue
-        }
-        let request = image.requests[index]
-        dirty = true
-        switch request.kind {
-        case .open:
-            image.requests.remove(at: index)
-            if let session = image.sessions.firstIndex(where: { $0.id == request.session }) {
-                image.sessions[session].state = status >= 0 ? .available : .denied
-                events.append(Events.session(request.session))
+        withLockSignalling { (events: inout [KernelEvent]) -> Int32 in
+            // A request still queued may be answered too: a server that cannot
+            // take an event (too big for any buffer it can have) refuses it so.
+            guard let index = image.requests.firstIndex(where: { $0.id == requestID && $0.server == id && $0.replyStatus == nil && $0.kind != .upgrade && ($0.kind != .close || $0.delivered) }) else {
+                return SessionStatus.invalid.rawValue
             }
-        case .call where request.discardReply == true:
-            image.requests.remove(at: index)
-        case .call:
-            image.requests[index].replyStatus = status
-            image.requests[index].reply = data
-            events.append(Events.reply(requestID))
-        case .close:
-            // An acknowledged close: the session is gone now.
-            image.requests.remove(at: index)
-            image.sessions.removeAll { $0.id == request.session && $0.state == .closing }
-        case .upgrade:
-            image.requests.remove(at: index)
-        case .yield:
-            image.requests.remove(at: index)
-            yieldAnswered(by: id)
+            let request = image.requests[index]
+            dirty = true
+            switch request.kind {
+            case .open:
+                image.requests.remove(at: index)
+                if let session = image.sessions.firstIndex(where: { $0.id == request.session }) {
+                    image.sessions[session].state = status >= 0 ? .available : .denied
+                    events.append(Events.session(request.session))
+                }
+            case .call where request.discardReply == true:
+                image.requests.remove(at: index)
+            case .call:
+                image.requests[index].replyStatus = status
+                image.requests[index].reply = data
+                events.append(Events.reply(requestID))
+            case .close:
+                // An acknowledged close: the session is gone now.
+                image.requests.remove(at: index)
+                image.sessions.removeAll { $0.id == request.session && $0.state == .closing }
+            case .upgrade:
+                image.requests.remove(at: index)
+            case .yield:
+                image.requests.remove(at: index)
+                yieldAnswered(by: id)
+            }
+            return 0
         }
-        return 0
     }
 }
