@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "PhantomSpace", targets: ["PhantomSpace"]),
         .library(name: "PhantomWasm", targets: ["PhantomWasm"]),
         .library(name: "PhantomKernel", targets: ["PhantomKernel"]),
+        .library(name: "PhantomVM", targets: ["PhantomVM"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,6 +49,8 @@ let package = Package(
             // (and the point of having one handler per opcode). See PhantomDispatch.h.
             swiftSettings: [.unsafeFlags(["-Xfrontend", "-disable-llvm-merge-functions-pass", "-Xcc", "-Xclang", "-Xcc", "-mframe-pointer=none", "-Xcc", "-O2", "-Xcc", "-falign-functions=64", "-Xcc", "-fno-math-errno"])]
         ),
+        // The Phantom VM: class files (`.pc`), bytecode, objects and threads in the object space.
+        .target(name: "PhantomVM", dependencies: ["PhantomSpace", "PhantomStore", "PhantomEngine"]),
         // Genode's init on the object space: components, sessions, routing,
         // quotas, the scheduler, the snapshot daemon, built-in services.
         .target(
@@ -61,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "phantom",
             dependencies: [
-                "PhantomStore", "PhantomSpace", "PhantomWasm", "PhantomKernel", "CPhantomSupport",
+                "PhantomStore", "PhantomSpace", "PhantomWasm", "PhantomKernel", "PhantomVM", "CPhantomSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -73,6 +76,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ], exclude: kernelScenarioFiles),
         .testTarget(name: "PhantomCLITests", dependencies: ["PhantomStore", "PhantomSpace", "PhantomWasm", "phantom"]),
+        .testTarget(name: "PhantomVMTests", dependencies: ["PhantomVM", "PhantomSpace", "PhantomStore"]),
         .testTarget(
             name: "PhantomWasmTests",
             dependencies: ["PhantomWasm", "PhantomSpace", "PhantomStore", .product(name: "WAT", package: "WasmKit")]
