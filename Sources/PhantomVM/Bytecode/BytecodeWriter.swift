@@ -53,3 +53,39 @@ public struct BytecodeWriter {
         return result
     }
 }
+
+extension BytecodeWriter {
+    /// An instruction with integer operands, written as its table says
+    /// (`call_8bit 16 1`, `iconst_32bit -5`, `stack_reserve 2 0`).
+    public mutating func emit(_ opcode: Opcode, _ operands: Int64...) throws(BytecodeError) {
+        let kinds = opcode.operands
+        guard kinds.count == operands.count, !kinds.contains(.string), !kinds.contains(.rel32),
+              !kinds.contains(.switchTable), !kinds.contains(.debugInfo) else {
+            throw BytecodeError(offset: position, "\(opcode.mnemonic) takes \(kinds), not \(operands.count) integers")
+        }
+        op(opcode)
+        for (kind, value) in zip(kinds, operands) {
+            switch kind {
+            case .u8:
+                guard (0...255).contains(value) else { throw BytecodeError(offset: position, "\(opcode.mnemonic): \(value) does not fit a byte") }
+                u8(UInt8(value))
+            case .i32:
+                guard (Int64(Int32.min)...Int64(Int32.max)).contains(value) else { throw BytecodeError(offset: position, "\(opcode.mnemonic): \(value) does not fit 32 bits") }
+                i32(Int32(value))
+            default: i64(value)
+            }
+        }
+    }
+
+    /// A jump (or `push_catcher`) to a label.
+    public mutating func emit(_ opcode: Opcode, to label: String) {
+        op(opcode)
+        reference(label)
+    }
+
+    /// `sconst_bin` or `summon_by_name` with its string.
+    public mutating func emit(_ opcode: Opcode, string: String) {
+        op(opcode)
+        self.string(Array(string.utf8))
+    }
+}

@@ -1,0 +1,66 @@
+/// A call frame (Phantom's `data_area_4_call_frame`): the method's `this`
+/// and code, the caller, the frame's own three stacks, and the registers the
+/// interpreter writes back at every safepoint (DESIGN.md invariant 1), so a
+/// snapshot holds each thread mid-method.
+///
+/// Frames and their stacks belong to their thread: they are made and freed by
+/// calls and returns, never shared, and so are not on the heap's list of all
+/// objects. The collector reaches them through the thread.
+enum FrameLayout {
+    static let this = 0
+    static let code = 1
+    static let caller = 2
+    static let objectStack = 3
+    static let integerStack = 4
+    static let exceptionStack = 5
+    static let refWords = 6
+    /// Offset in the code of the next instruction (of the `sys` being re-executed, for a blocked one).
+    static let ip = 6
+    /// Depths of the three stacks.
+    static let objectDepth = 7
+    static let integerDepth = 8
+    static let exceptionDepth = 9
+    /// The method's ordinal, for messages and listings.
+    static let ordinal = 10
+    /// Frames below this one, for the call-depth limit.
+    static let depth = 11
+    static let wordCount = 12
+}
+
+/// A thread object (Phantom's `data_area_4_thread`). Threads are objects in
+/// the thread list (root slot 66); whatever they were doing is in their frames.
+enum ThreadLayout {
+    static let frame = 0
+    /// The exception that ended the thread, if one did.
+    static let exception = 1
+    /// The mutex, cond or semaphore it waits for.
+    static let waitsFor = 2
+    /// An object the thread was started with (the `startThread` argument).
+    static let argument = 3
+    static let refWords = 4
+    static let state = 4
+    /// For a sleeping thread: wall-clock nanoseconds when it wakes.
+    static let wakeTime = 5
+    static let id = 6
+    /// Progress of a multi-step native call that waits (cond wait: 1 queued,
+    /// 2 signalled and taking the mutex back), so its re-execution knows where it is.
+    static let phase = 7
+    static let wordCount = 8
+}
+
+/// What a thread is doing, as stored in its `state` word.
+public enum ThreadState: UInt64, Sendable {
+    case runnable = 0
+    case sleeping = 1
+    /// Waiting for a mutex, cond or semaphore (`waitsFor`).
+    case waiting = 2
+    case finished = 3
+    /// Ended by an exception nobody caught.
+    case failed = 4
+}
+
+/// An exception stack entry is two words: the class to catch and the target.
+/// The classes come first so that they are the object's reference words.
+enum ExceptionStackLayout {
+    static func capacity(dataSize: Int) -> Int { dataSize / 16 }
+}

@@ -1,0 +1,67 @@
+/// Catchers and exception delivery (Phantom's `push_catcher`/`throw`): each
+/// frame has a stack of (class, target) handlers; a thrown object goes to the
+/// most recent handler, in this frame or the nearest caller that has one,
+/// whose class is the object's class or an ancestor of it. The handler stays
+/// on its stack; the object is pushed on its frame's object stack.
+extension Interpreter {
+    func pushCatcher(class classRef: ObjectRef, target: Int) throws(Interruption) {
+        guard target >= 0, target < r.codeLength else { throw try fail("catcher target \(target) outside the method's \(r.codeLength) bytes") }
+        let depth = Int(heap.word(r.frame, FrameLayout.exceptionDepth))
+        var stack = heap.ref(r.frame, FrameLayout.exceptionStack)
+        let capacity = stack.isNull ? 0 : ExceptionStackLayout.capacity(dataSize: heap.dataSize(of: stack))
+        if depth == capacity {
+            let grown = max(4, capacity * 2)
+            guard grown <= Interpreter.stackLimit else { throw try fail("exception stack overflow") }
+            let replacement = try owned(kind: .exceptionStack, classSlot: RootLayout.exceptionStackClass, dataSize: grown * 16, refWords: grown)
+            for entry in 0..<depth {
+                heap.setWord(replacement, entry, heap.word(stack, entry))
+                heap.setWord(replacement, grown + entry, heap.word(stack, capacity + entry))
+            }
+            if !stack.isNull { heap.free(stack) }
+            heap.setRef(r.frame, FrameLayout.exceptionStack, replacement)
+            stack = replacement
+        }
+        let currentCapacity = ExceptionStackLayout.capacity(dataSize: heap.dataSize(of: stack))
+        heap.setRef(stack, depth, classRef)
+        heap.setWord(stack, currentCapacity + depth, UInt64(target))
+        heap.setWord(r.frame, FrameLayout.exceptionDepth, UInt64(depth + 1))
+    }
+
+    func popCatcher() throws(Interruption) {
+        let depth = Int(heap.word(r.frame, FrameLayout.exceptionDepth))
+        guard depth > 0 else { throw try fail("pop_catcher with no catcher") }
+        heap.setRef(heap.ref(r.frame, FrameLayout.exceptionStack), depth - 1, .null)
+        heap.setWord(r.frame, FrameLayout.exceptionDepth, UInt64(depth - 1))
+    }
+
+    /// Unwinds to the handler for `thrown`. Returns nil when one was found
+    /// (execution goes on there), or the message of the uncaught exception
+    /// that ended the thread. A catcher for the null class catches anything.
+    func deliver(_ thrown: ObjectRef) throws(VMError) -> String? {
+        while !r.frame.isNull {
+            let stack = heap.ref(r.frame, FrameLayout.exceptionStack)
+            let depth = Int(heap.word(r.frame, FrameLayout.exceptionDepth))
+            if depth > 0 {
+                let capacity = ExceptionStackLayout.capacity(dataSize: heap.dataSize(of: stack))
+                for entry in stride(from: depth - 1, through: 0, by: -1) {
+                    let classRef = heap.ref(stack, entry)
+                    let catches = classRef.isNull || classRef == heap.rootClass(RootLayout.nullClass)
+                        || (!thrown.isNull && isInstance(thrown, of: classRef))
+                    guard catches else { continue }
+                    r.ip = Int(heap.word(stack, capacity + entry))
+                    do { try push(thrown) } catch {
+                        if case let .fault(error) = error { throw error }
+                    }
+                    return nil
+                }
+            }
+            let caller = heap.ref(r.frame, FrameLayout.caller)
+            discardFrame(r.frame)
+            heap.setRef(r.thread, ThreadLayout.frame, caller)
+            if !caller.isNull { load(caller) }
+        }
+        heap.setRef(r.thread, ThreadLayout.exception, thrown)
+        heap.setWord(r.thread, ThreadLayout.state, ThreadState.failed.rawValue)
+        return vm.exceptionText(thrown)
+    }
+}

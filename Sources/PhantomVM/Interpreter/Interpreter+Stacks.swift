@@ -1,0 +1,109 @@
+/// The current frame's object and integer stacks. Underflow and bad slot
+/// numbers come from malformed bytecode: they throw a Phantom exception into
+/// the program, never trap the host.
+extension Interpreter {
+    // MARK: Object stack
+
+    func push(_ value: ObjectRef) throws(Interruption) {
+        if r.objectDepth == r.objectCapacity { try growObjectStack() }
+        heap.setRef(r.objectStack, r.objectDepth, value)
+        r.objectDepth += 1
+    }
+
+    func pop() throws(Interruption) -> ObjectRef {
+        guard r.objectDepth > 0 else { throw try fail("object stack underflow") }
+        r.objectDepth -= 1
+        let value = heap.ref(r.objectStack, r.objectDepth)
+        // Cleared so that the collector does not keep what was popped alive.
+        heap.setRef(r.objectStack, r.objectDepth, .null)
+        return value
+    }
+
+    func peek(_ depth: Int = 0) throws(Interruption) -> ObjectRef {
+        guard depth >= 0, depth < r.objectDepth else { throw try fail("object stack has no slot \(depth) below the top") }
+        return heap.ref(r.objectStack, r.objectDepth - 1 - depth)
+    }
+
+    /// Absolute slot `index` counted from the frame's stack bottom (locals, `os_get32`).
+    func objectSlot(_ index: Int) throws(Interruption) -> ObjectRef {
+        guard index >= 0, index < r.objectDepth else { throw try fail("object stack slot \(index) is not in use (depth \(r.objectDepth))") }
+        return heap.ref(r.objectStack, index)
+    }
+
+    func setObjectSlot(_ index: Int, _ value: ObjectRef) throws(Interruption) {
+        guard index >= 0, index < r.objectDepth else { throw try fail("object stack slot \(index) is not in use (depth \(r.objectDepth))") }
+        heap.setRef(r.objectStack, index, value)
+    }
+
+    private func growObjectStack() throws(Interruption) {
+        let capacity = max(16, r.objectCapacity * 2)
+        guard capacity <= Interpreter.stackLimit else { throw try fail("object stack overflow (\(Interpreter.stackLimit) slots)") }
+        let grown = try owned(kind: .objectStack, classSlot: RootLayout.objectStackClass, dataSize: capacity * 8, refWords: capacity)
+        for slot in 0..<r.objectDepth { heap.setRef(grown, slot, heap.ref(r.objectStack, slot)) }
+        if !r.objectStack.isNull { heap.free(r.objectStack) }
+        r.objectStack = grown
+        r.objectCapacity = capacity
+        heap.setRef(r.frame, FrameLayout.objectStack, grown)
+    }
+
+    // MARK: Integer stack
+
+    func pushInt(_ value: Int32) throws(Interruption) {
+        if r.integerDepth == r.integerCapacity { try growIntegerStack() }
+        heap.space.store(UInt32(bitPattern: value), at: heap.dataOffset(r.integerStack) + UInt64(r.integerDepth) * 4)
+        r.integerDepth += 1
+    }
+
+    func popInt() throws(Interruption) -> Int32 {
+        guard r.integerDepth > 0 else { throw try fail("integer stack underflow") }
+        r.integerDepth -= 1
+        return Int32(bitPattern: heap.space.load(UInt32.self, at: heap.dataOffset(r.integerStack) + UInt64(r.integerDepth) * 4))
+    }
+
+    func peekInt() throws(Interruption) -> Int32 {
+        guard r.integerDepth > 0 else { throw try fail("integer stack is empty") }
+        return Int32(bitPattern: heap.space.load(UInt32.self, at: heap.dataOffset(r.integerStack) + UInt64(r.integerDepth - 1) * 4))
+    }
+
+    /// A long or double: the high word was pushed first, the low word is on top.
+    func pushWide(_ value: UInt64) throws(Interruption) {
+        try pushInt(Int32(bitPattern: UInt32(truncatingIfNeeded: value >> 32)))
+        try pushInt(Int32(bitPattern: UInt32(truncatingIfNeeded: value)))
+    }
+
+    func popWide() throws(Interruption) -> UInt64 {
+        let low = UInt64(UInt32(bitPattern: try popInt()))
+        let high = UInt64(UInt32(bitPattern: try popInt()))
+        return high << 32 | low
+    }
+
+    func integerSlot(_ index: Int) throws(Interruption) -> Int32 {
+        guard index >= 0, index < r.integerDepth else { throw try fail("integer stack slot \(index) is not in use (depth \(r.integerDepth))") }
+        return Int32(bitPattern: heap.space.load(UInt32.self, at: heap.dataOffset(r.integerStack) + UInt64(index) * 4))
+    }
+
+    func setIntegerSlot(_ index: Int, _ value: Int32) throws(Interruption) {
+        guard index >= 0, index < r.integerDepth else { throw try fail("integer stack slot \(index) is not in use (depth \(r.integerDepth))") }
+        heap.space.store(UInt32(bitPattern: value), at: heap.dataOffset(r.integerStack) + UInt64(index) * 4)
+    }
+
+    private func growIntegerStack() throws(Interruption) {
+        let capacity = max(16, r.integerCapacity * 2)
+        guard capacity <= Interpreter.stackLimit else { throw try fail("integer stack overflow (\(Interpreter.stackLimit) slots)") }
+        let grown = try owned(kind: .integerStack, classSlot: RootLayout.integerStackClass, dataSize: capacity * 4, refWords: 0)
+        if r.integerDepth > 0 {
+            heap.space.write(heap.space.read(at: heap.dataOffset(r.integerStack), count: r.integerDepth * 4), at: heap.dataOffset(grown))
+        }
+        if !r.integerStack.isNull { heap.free(r.integerStack) }
+        r.integerStack = grown
+        r.integerCapacity = capacity
+        heap.setRef(r.frame, FrameLayout.integerStack, grown)
+    }
+
+    /// An object owned by one frame or thread (not on the list of all objects).
+    func owned(kind: ObjectKind, classSlot: Int, dataSize: Int, refWords: Int) throws(Interruption) -> ObjectRef {
+        do {
+            return try heap.allocateOwned(kind: kind, class: heap.rootClass(classSlot), dataSize: dataSize, refWords: refWords)
+        } catch { throw .fault(error) }
+    }
+}

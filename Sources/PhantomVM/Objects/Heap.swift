@@ -1,0 +1,121 @@
+import PhantomSpace
+
+/// Phantom objects in the object space: allocation, the list of all objects
+/// that the collector sweeps, and typed access to headers and data areas.
+///
+/// Every write goes through the space's accessors, which mark the page dirty,
+/// so a snapshot sees it (DESIGN.md invariant 1). The heap's own bookkeeping
+/// (list head, counters) lives in the root object, so it is snapshotted with
+/// the objects it describes.
+///
+/// Not thread-safe: one VM runs its threads on one OS thread at a time
+/// (`VirtualMachine` is the owner), as Phantom's VM ran on one CPU's worth of
+/// interpreter per thread with the heap under its own lock.
+public final class Heap {
+    public let space: ObjectSpace
+    /// The root object, set once the root exists.
+    public internal(set) var root: ObjectRef = .null
+
+    init(space: ObjectSpace) { self.space = space }
+
+    // MARK: Allocation
+
+    /// A new zeroed object, linked into the list of all objects.
+    public func allocate(kind: ObjectKind, class classRef: ObjectRef, dataSize: Int, refWords: Int = 0) throws(VMError) -> ObjectRef {
+        try allocate(kind: kind, class: classRef, dataSize: dataSize, refWords: refWords, linked: true)
+    }
+
+    /// An object with one owner that frees it explicitly (a call frame, its
+    /// stacks): not on the list of all objects, so the sweep never sees it;
+    /// the collector still marks through it from its owner.
+    func allocateOwned(kind: ObjectKind, class classRef: ObjectRef, dataSize: Int, refWords: Int) throws(VMError) -> ObjectRef {
+        try allocate(kind: kind, class: classRef, dataSize: dataSize, refWords: refWords, linked: false)
+    }
+
+    private func allocate(kind: ObjectKind, class classRef: ObjectRef, dataSize: Int, refWords: Int, linked: Bool) throws(VMError) -> ObjectRef {
+        precondition(refWords * 8 <= dataSize)
+        guard dataSize < 1 << 31 else { throw VMError.outOfSpace("an object of \(dataSize) bytes is too large") }
+        let offset: UInt64
+        do { offset = try space.allocate(Int(ObjectHeader.size) + dataSize) } catch {
+            throw VMError.outOfSpace("\(error)")
+        }
+        let object = ObjectRef(offset)
+        space.store(classRef.offset, at: offset + ObjectHeader.classField)
+        space.store(kind.rawValue, at: offset + ObjectHeader.kindField)
+        space.store(UInt32(dataSize), at: offset + ObjectHeader.dataSizeField)
+        space.store(UInt32(refWords), at: offset + ObjectHeader.refWordsField)
+        if linked && !root.isNull {
+            space.store(rootWord(RootLayout.allObjects), at: offset + ObjectHeader.nextField)
+            setRootWord(RootLayout.allObjects, offset)
+            setRootWord(RootLayout.objectCount, rootWord(RootLayout.objectCount) &+ 1)
+            setRootWord(RootLayout.bytesSinceCollection, rootWord(RootLayout.bytesSinceCollection) &+ UInt64(dataSize) &+ ObjectHeader.size)
+        }
+        return object
+    }
+
+    /// Gives an object's memory back; only the collector, or the owner of an
+    /// object nothing else can reference (a replaced stack), calls it, and the
+    /// latter must also unlink it (`release` below does both for the owner).
+    func free(_ object: ObjectRef) {
+        space.free(object.offset, byteCount: Int(ObjectHeader.size) + dataSize(of: object))
+    }
+
+    // MARK: Header
+
+    @inline(__always) public func kind(of object: ObjectRef) -> ObjectKind? {
+        object.isNull ? nil : ObjectKind(rawValue: space.load(UInt16.self, at: object.offset + ObjectHeader.kindField))
+    }
+
+    @inline(__always) public func classOf(_ object: ObjectRef) -> ObjectRef {
+        ObjectRef(space.load(UInt64.self, at: object.offset + ObjectHeader.classField))
+    }
+
+    func setClass(_ object: ObjectRef, _ classRef: ObjectRef) {
+        space.store(classRef.offset, at: object.offset + ObjectHeader.classField)
+    }
+
+    @inline(__always) public func dataSize(of object: ObjectRef) -> Int {
+        Int(space.load(UInt32.self, at: object.offset + ObjectHeader.dataSizeField))
+    }
+
+    @inline(__always) func refWords(of object: ObjectRef) -> Int {
+        Int(space.load(UInt32.self, at: object.offset + ObjectHeader.refWordsField))
+    }
+
+    @inline(__always) func next(of object: ObjectRef) -> ObjectRef {
+        ObjectRef(space.load(UInt64.self, at: object.offset + ObjectHeader.nextField))
+    }
+
+    func setNext(_ object: ObjectRef, _ next: ObjectRef) {
+        space.store(next.offset, at: object.offset + ObjectHeader.nextField)
+    }
+
+    func mark(of object: ObjectRef) -> UInt16 { space.load(UInt16.self, at: object.offset + ObjectHeader.markField) }
+    func setMark(_ object: ObjectRef, _ mark: UInt16) { space.store(mark, at: object.offset + ObjectHeader.markField) }
+
+    // MARK: Data
+
+    @inline(__always) public func dataOffset(_ object: ObjectRef) -> UInt64 { object.offset + ObjectHeader.size }
+
+    /// Word `index` of the data area (a reference or a number, by the kind's layout).
+    @inline(__always) public func word(_ object: ObjectRef, _ index: Int) -> UInt64 {
+        space.load(UInt64.self, at: dataOffset(object) + UInt64(index) * 8)
+    }
+
+    @inline(__always) public func setWord(_ object: ObjectRef, _ index: Int, _ value: UInt64) {
+        space.store(value, at: dataOffset(object) + UInt64(index) * 8)
+    }
+
+    @inline(__always) public func ref(_ object: ObjectRef, _ index: Int) -> ObjectRef { ObjectRef(word(object, index)) }
+    @inline(__always) public func setRef(_ object: ObjectRef, _ index: Int, _ value: ObjectRef) { setWord(object, index, value.offset) }
+
+    /// The whole data area as bytes (strings, code, binaries).
+    public func bytes(of object: ObjectRef) -> [UInt8] {
+        space.read(at: dataOffset(object), count: dataSize(of: object))
+    }
+
+    // MARK: Root bookkeeping
+
+    func rootWord(_ index: Int) -> UInt64 { word(root, index) }
+    func setRootWord(_ index: Int, _ value: UInt64) { setWord(root, index, value) }
+}

@@ -1,0 +1,250 @@
+import Foundation
+import PhantomSpace
+
+/// One Phantom VM on an object space: its heap (found through the space's
+/// root table, made on a fresh space), its classes, its threads.
+///
+/// On a fresh space `boot` runs the boot class's `startup` (method 8) with a
+/// `.internal.boot` object, once; after a restart boot never runs again and
+/// the threads in the thread list continue where the snapshot left them
+/// (Phantom's `pvm_root_init` and `activate_all_threads`).
+///
+/// Not thread-safe: its owner runs it on one OS thread at a time (the
+/// `phantom pvm run` loop, a kernel worker). Snapshots are taken between
+/// `runRound` calls, when every thread's registers are in its frame.
+public final class VirtualMachine {
+    public let heap: Heap
+    var classes: ClassTable!
+    var natives: NativeMethods!
+    var interpreter: Interpreter!
+    /// Where classes not yet in the space are loaded from.
+    public var classSource: ClassSource?
+    /// Console output (boot's print, the tty, uncaught exceptions): raw text,
+    /// the program supplies its own line ends.
+    public var output: (String) -> Void
+    /// The VM's own notes (a class that failed to load): one line each.
+    public var diagnostics: (String) -> Void
+    /// Wall-clock nanoseconds since 1970, for sleeps and `time`. Tests pass
+    /// a virtual clock.
+    public var clock: () -> UInt64
+    /// Allocation (bytes) between two collections.
+    public var collectionThreshold: UInt64 = 64 << 20
+    /// Whether this process made the heap (a fresh space) rather than restoring it.
+    public let isNewHeap: Bool
+
+    public init(space: ObjectSpace, classSource: ClassSource? = nil, output: @escaping (String) -> Void = { print($0, terminator: "") },
+                diagnostics: @escaping (String) -> Void = { _ in },
+                clock: @escaping () -> UInt64 = VirtualMachine.wallClock) throws(VMError) {
+        heap = Heap(space: space)
+        self.classSource = classSource
+        self.output = output
+        self.diagnostics = diagnostics
+        self.clock = clock
+        let rootOffset = space.root(PVMRoots.heap)
+        isNewHeap = rootOffset == 0
+        classes = ClassTable(vm: self)
+        natives = NativeMethods(vm: self)
+        interpreter = Interpreter(vm: self)
+        if isNewHeap {
+            try createHeap()
+        } else {
+            try openHeap(ObjectRef(rootOffset))
+        }
+        classes.index()
+    }
+
+    public static func wallClock() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
+    private func createHeap() throws(VMError) {
+        let root = try heap.allocate(kind: .root, class: .null, dataSize: RootLayout.wordCount * 8, refWords: RootLayout.phantomSlotCount)
+        heap.root = root
+        heap.setRootWord(RootLayout.magic, RootLayout.magicValue)
+        try classes.createInternalClasses()
+        for slot in [RootLayout.threadList, RootLayout.restartList, RootLayout.classDirectory, RootLayout.kernelEnvironment] {
+            heap.setRef(root, slot, try heap.makeArray())
+        }
+        for entry in ["root.shell=.ru.dz.phantom.system.shell", "root.init=.ru.dz.phantom.system.init",
+                      "root.boot=.ru.dz.phantom.system.boot"] {
+            try heap.appendToArray(heap.ref(root, RootLayout.kernelEnvironment), try heap.makeString(entry))
+        }
+        heap.space.setRoot(PVMRoots.heap, root.offset)
+    }
+
+    /// Checks what a restored heap must be before anything trusts it.
+    private func openHeap(_ root: ObjectRef) throws(VMError) {
+        guard heap.space.contains(root.offset, count: ObjectHeader.size + UInt64(RootLayout.wordCount * 8)) else {
+            throw VMError.notAPhantomHeap("the root offset \(root.offset) is outside the space")
+        }
+        guard heap.kind(of: root) == .root, heap.dataSize(of: root) == RootLayout.wordCount * 8 else {
+            throw VMError.notAPhantomHeap("the object at \(root.offset) is not a Phantom VM root")
+        }
+        heap.root = root
+        let magic = heap.rootWord(RootLayout.magic)
+        guard magic == RootLayout.magicValue else {
+            throw VMError.notAPhantomHeap("the root's format is \(String(magic, radix: 16)), this build reads \(String(RootLayout.magicValue, radix: 16)) (PHPVM001)")
+        }
+        for builtin in InternalClass.allCases where heap.kind(of: heap.rootClass(builtin.rootSlot)) != .class {
+            throw VMError.notAPhantomHeap("root slot \(builtin.rootSlot) (\(builtin.name)) holds no class")
+        }
+        try processRestartList()
+    }
+
+    /// Phantom's `process_generic_restarts`: a fresh list replaces the old
+    /// one and each object on the old list gets its restart callback, which
+    /// rebuilds transient state and may put the object back on the list.
+    /// Our internal objects keep no host state (the console is the VM's, a
+    /// sleep's wake-up time is stored), so the callbacks have nothing to do yet.
+    private func processRestartList() throws(VMError) {
+        let old = heap.ref(heap.root, RootLayout.restartList)
+        heap.setRef(heap.root, RootLayout.restartList, try heap.makeArray())
+        for index in 0..<heap.arrayCount(old) {
+            guard let object = heap.arrayElement(old, index), !object.isNull else { continue }
+            try heap.appendToArray(heap.ref(heap.root, RootLayout.restartList), object)
+        }
+    }
+
+    // MARK: Boot
+
+    /// Whether boot has been started on this heap (it never runs twice).
+    public var hasBooted: Bool { heap.rootWord(RootLayout.bootDone) != 0 }
+
+    /// Starts the boot class's `startup(boot object)` (method 8) in a new
+    /// thread. Threads it starts run once it has finished, as in Phantom,
+    /// where boot runs to completion before `activate_all_threads`.
+    public func boot(className: String = ".ru.dz.phantom.system.boot") throws(VMError) {
+        guard !hasBooted else { return }
+        let bootClass = try classes.lookup(className)
+        let instance = try classes.instantiate(bootClass)
+        let bootObject = try classes.instantiate(heap.rootClass(RootLayout.bootClass))
+        let thread = try makeThread(calling: UniversalOrdinal.defaultOperation1, on: instance, argument: bootObject)
+        heap.setRootWord(RootLayout.bootDone, 1)
+        heap.setRef(heap.root, RootLayout.bootThread, thread)
+    }
+
+    // MARK: Threads
+
+    /// A new runnable thread whose first frame calls `target.method(ordinal)(argument)`.
+    func makeThread(calling ordinal: Int, on target: ObjectRef, argument: ObjectRef) throws(VMError) -> ObjectRef {
+        let code = try interpreterMethod(ordinal, of: target)
+        let thread = try heap.allocate(kind: .thread, class: heap.rootClass(RootLayout.threadClass),
+                                       dataSize: ThreadLayout.wordCount * 8, refWords: ThreadLayout.refWords)
+        let threads = heap.ref(heap.root, RootLayout.threadList)
+        heap.setRootWord(RootLayout.nextThreadID, heap.rootWord(RootLayout.nextThreadID) + 1)
+        heap.setWord(thread, ThreadLayout.id, heap.rootWord(RootLayout.nextThreadID))
+        heap.setRef(thread, ThreadLayout.argument, argument)
+        let frame = try FrameBuilder.make(heap: heap, this: target, code: code, arguments: [argument], caller: .null, depth: 0, ordinal: ordinal)
+        heap.setRef(thread, ThreadLayout.frame, frame)
+        try heap.appendToArray(threads, thread)
+        return thread
+    }
+
+    /// `startThread` from a program (boot's, world's).
+    func startThread(calling ordinal: Int, on target: ObjectRef, argument: ObjectRef) throws(Interruption) -> ObjectRef {
+        do { return try makeThread(calling: ordinal, on: target, argument: argument) } catch {
+            if case .outOfSpace = error { throw .fault(error) }
+            let message: ObjectRef
+            do { message = try heap.makeString("startThread: \(error)") } catch { throw .fault(error) }
+            throw .exception(message)
+        }
+    }
+
+    private func interpreterMethod(_ ordinal: Int, of target: ObjectRef) throws(VMError) -> ObjectRef {
+        var current = heap.classOf(target)
+        while heap.kind(of: current) == .class {
+            let methods = heap.ref(current, ClassLayout.methods)
+            if !methods.isNull, ordinal < heap.slotCount(methods), !heap.ref(methods, ordinal).isNull { return heap.ref(methods, ordinal) }
+            current = heap.ref(current, ClassLayout.parent)
+        }
+        throw VMError.invalidClass("\(classes.name(of: heap.classOf(target))) has no method \(ordinal)")
+    }
+
+    /// Makes a waiting thread runnable (its `sys` then re-executes).
+    func wake(_ thread: ObjectRef) {
+        heap.setRef(thread, ThreadLayout.waitsFor, .null)
+        heap.setWord(thread, ThreadLayout.state, ThreadState.runnable.rawValue)
+    }
+
+    /// The threads of the thread list, oldest first.
+    public var threads: [ObjectRef] {
+        let list = heap.ref(heap.root, RootLayout.threadList)
+        return (0..<heap.arrayCount(list)).compactMap { heap.arrayElement(list, $0) }
+    }
+
+    public func state(of thread: ObjectRef) -> ThreadState {
+        ThreadState(rawValue: heap.word(thread, ThreadLayout.state)) ?? .failed
+    }
+
+    // MARK: Text
+
+    func write(_ text: String) { output(text) }
+    func note(_ text: String) { diagnostics(text) }
+
+    /// What `toString` of the void class gives: a class's name for an
+    /// instance of a loaded class (Phantom prints "(void)"), the fixed text
+    /// of an internal object.
+    func text(of object: ObjectRef) -> String {
+        guard !object.isNull else { return "null" }
+        if let text = heap.string(object) { return text }
+        if heap.kind(of: object) == .int || heap.kind(of: object) == .long || heap.kind(of: object) == .float || heap.kind(of: object) == .double {
+            return NumberMethods.text(heap, object)
+        }
+        if let builtin = classes.internalClass(of: heap.classOf(object)), let fixed = builtin.fixedText,
+           heap.word(heap.classOf(object), ClassLayout.internalKind) != 0 {
+            return fixed
+        }
+        return heap.kind(of: object) == .instance && classes.internalClass(of: heap.classOf(object)) == .void
+            && heap.word(heap.classOf(object), ClassLayout.internalKind) == 0 ? classes.name(of: heap.classOf(object)) : "(void)"
+    }
+
+    /// How `print` shows an object: strings and numbers as themselves.
+    func printable(_ object: ObjectRef) -> String { text(of: object) }
+
+    /// A value described for an error message.
+    public func describe(_ object: ObjectRef) -> String {
+        guard !object.isNull else { return "null" }
+        guard let kind = heap.kind(of: object) else { return "a corrupt object \(object)" }
+        switch kind {
+        case .string: return "string \"\(heap.string(object) ?? "")\""
+        case .int, .long, .float, .double: return "\(kind) \(NumberMethods.text(heap, object))"
+        case .class: return "class \(classes.name(of: object))"
+        default: return "an object of class \(classes.name(of: heap.classOf(object)))"
+        }
+    }
+
+    /// The text an uncaught exception is reported with.
+    func exceptionText(_ thrown: ObjectRef) -> String {
+        if let text = heap.string(thrown) { return text }
+        return describe(thrown)
+    }
+}
+
+/// Builds call frames: the one place that knows how a frame starts (its
+/// arguments in object slots 0…n−1 in order, n on its integer stack).
+enum FrameBuilder {
+    static func make(heap: Heap, this: ObjectRef, code: ObjectRef, arguments: [ObjectRef], caller: ObjectRef,
+                     depth: Int, ordinal: Int) throws(VMError) -> ObjectRef {
+        let frame = try heap.allocateOwned(kind: .callFrame, class: heap.rootClass(RootLayout.callFrameClass),
+                                           dataSize: FrameLayout.wordCount * 8, refWords: FrameLayout.refWords)
+        let objectCapacity = max(16, arguments.count + 8)
+        let objects = try heap.allocateOwned(kind: .objectStack, class: heap.rootClass(RootLayout.objectStackClass),
+                                             dataSize: objectCapacity * 8, refWords: objectCapacity)
+        let integers = try heap.allocateOwned(kind: .integerStack, class: heap.rootClass(RootLayout.integerStackClass),
+                                              dataSize: 16 * 4, refWords: 0)
+        for (slot, argument) in arguments.enumerated() { heap.setRef(objects, slot, argument) }
+        heap.space.store(UInt32(arguments.count), at: heap.dataOffset(integers))
+        heap.setRef(frame, FrameLayout.this, this)
+        heap.setRef(frame, FrameLayout.code, code)
+        heap.setRef(frame, FrameLayout.caller, caller)
+        heap.setRef(frame, FrameLayout.objectStack, objects)
+        heap.setRef(frame, FrameLayout.integerStack, integers)
+        heap.setWord(frame, FrameLayout.objectDepth, UInt64(arguments.count))
+        heap.setWord(frame, FrameLayout.integerDepth, 1)
+        heap.setWord(frame, FrameLayout.ordinal, UInt64(ordinal))
+        heap.setWord(frame, FrameLayout.depth, UInt64(depth))
+        return frame
+    }
+}
