@@ -50,7 +50,11 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Xfrontend", "-disable-llvm-merge-functions-pass", "-Xcc", "-Xclang", "-Xcc", "-mframe-pointer=none", "-Xcc", "-O2", "-Xcc", "-falign-functions=64", "-Xcc", "-fno-math-errno"])]
         ),
         // The Phantom VM: class files (`.pc`), bytecode, objects and threads in the object space.
-        .target(name: "PhantomVM", dependencies: ["PhantomSpace", "PhantomStore", "PhantomEngine"]),
+        .target(name: "PhantomVM", dependencies: ["PhantomSpace", "PhantomStore", "PhantomEngine"],
+                // The interpreter keeps its registers in a struct property of a class;
+                // run-time exclusivity checks on every register access cost more than
+                // the instruction itself. Accesses are confined to one thread (the VM's owner).
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         // Genode's init on the object space: components, sessions, routing,
         // quotas, the scheduler, the snapshot daemon, built-in services.
         .target(

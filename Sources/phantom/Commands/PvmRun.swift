@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import PhantomSpace
+import PhantomVM
+import Synchronization
+
+/// `phantom pvm run`: a Phantom VM image booted from class files, run with
+/// periodic snapshots; kill it and run the same command again, and every
+/// thread continues from the last snapshot (boot never runs twice).
+struct PvmRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Boot (or continue) a Phantom VM image from Phantom class files.",
+        discussion: """
+            On a new image the boot class is loaded from CLASSES (a directory of .pc files or a class \
+            bundle), instantiated, and its method 8 is called with a .internal.boot object, once. \
+            Classes are loaded into the image as they are first used and live there from then on. \
+            Kill the process any way you like and run the same command again: every thread continues \
+            from the last snapshot, a sleeping thread sleeps out its time. The run ends when every \
+            thread has ended (exit 0) or when all that remain wait for each other (exit 1).
+
+            """ + ExitStatus.summary)
+
+    @Argument(help: "A directory of .pc files, or a class bundle.") var classes: String
+    @Option(help: "The boot class (on a new image only).") var boot = ".ru.dz.phantom.system.boot"
+    @Option(help: "The image (default: ./pvm.img).") var image = "pvm.img"
+    @Flag(help: "Start over: discard what the image holds.") var fresh = false
+    @OptionGroup var options: PersistentRunOptions
+
+    func run() throws {
+        lineBufferStandardOutput()
+        let source = try ClassFiles.open(classes)
+        let store = try ImageAccess.openForWriting(image, fresh: fresh).store
+        let space = try ObjectSpace(store: store, options: .init(limitBytes: options.spaceLimit.bytes))
+        for warning in space.warnings { printError("phantom: warning: \(warning)") }
+        if space.root(PVMRoots.heap) == 0 && space.pageCount > 1 && !fresh {
+            throw CommandFailure("\(image) holds something other than a Phantom VM image; pass --fresh to replace it, or --image for another image")
+        }
+        let vm: VirtualMachine
+        do {
+            // stdio (line-buffered), not FileHandle: a closed stdout is an error it reports, not a crash.
+            vm = try VirtualMachine(space: space, classSource: source, output: { print($0, terminator: "") },
+                                    diagnostics: { printError("phantom: \($0)") })
+        } catch {
+            throw CommandFailure("\(image): \(error)")
+        }
+        if vm.hasBooted {
+            printError("phantom: resuming \(image) from generation \(space.restoredGeneration.generation) (\(vm.threads.count) threads)")
+        } else {
+            do { try vm.boot(className: boot) } catch { throw CommandFailure("\(classes): cannot boot \(boot): \(error)") }
+        }
+        try runLoop(vm, space: space)
+    }
+
+    private func runLoop(_ vm: VirtualMachine, space: ObjectSpace) throws {
+        let stop = StopSignal()
+        stop.install()
+        let verbose = options.verbose
+        let period = options.snapshotEvery.nanoseconds
+        let failed = FailureFlag()
+        func snapshot() {
+            space.snapshotInBackground { result in
+                switch result {
+                case let .success(snapshot):
+                    if verbose {
+                        printError("phantom: generation \(snapshot.generation.generation) committed (\(snapshot.pages) pages, pause \(snapshot.pauseNanoseconds / 1000) µs)")
+                    }
+                case let .failure(error):
+                    failed.set()
+                    printError("phantom: snapshot failed: \(error)")
+                }
+            }
+        }
+        func monotonic() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+        var nextSnapshot = monotonic() + period
+        // The boot (or the restore) is made durable at once.
+        snapshot()
+        var exitStatus: Int32 = 0
+        loop: while true {
+            if let signal = stop.signal {
+                printError("phantom: \(StopSignal.name(of: signal)): stopping after a final snapshot")
+                exitStatus = ExitStatus.stopped(by: signal)
+                break
+            }
+            if failed.isSet { exitStatus = ExitStatus.snapshotFailed; break }
+            let result: VirtualMachine.RoundResult
+            do { result = try vm.runRound() } catch {
+                printError("phantom: the VM stopped: \(error)")
+                exitStatus = ExitStatus.failure
+                break
+            }
+            if monotonic() >= nextSnapshot {
+                snapshot()
+                nextSnapshot = monotonic() + period
+            }
+            switch result {
+            case .ran:
+                continue
+            case let .idle(until):
+                // Sleep until the first thread wakes or the next snapshot is due.
+                let wall = VirtualMachine.wallClock()
+                let untilWake = until > wall ? until - wall : 0
+                let untilSnapshot = nextSnapshot > monotonic() ? nextSnapshot - monotonic() : 0
+                let nap = min(untilWake, untilSnapshot, 100_000_000)
+                if nap > 0 { usleep(UInt32(max(nap / 1000, 1))) }
+            case .finished:
+                printError("phantom: every thread has ended")
+                break loop
+            case .deadlocked:
+                printError("phantom: the remaining threads all wait for each other; nothing can wake them")
+                exitStatus = ExitStatus.failure
+                break loop
+            }
+        }
+        snapshot()
+        space.waitForCommits()
+        if exitStatus != 0 { throw ExitCode(exitStatus) }
+    }
+}
+
+/// Set by the snapshot writer's thread, read by the run loop.
+private final class FailureFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+}
