@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import PhantomVM
 
@@ -121,7 +122,7 @@ import Testing
         ("class a\nobjects 1\nfield f ordinal 1 t", 3, 1, "field f has ordinal 1, outside the 1 object slots ('objects' on line 2)"),
         ("class a\nconst 0 \"abc", 2, 9, "the string is not closed on this line"),
         ("class a\nconst 0 \"a\\qb\"", 2, 11, "unknown escape '\\q' (use \\\" \\\\ \\n \\t \\r \\0 or \\xHH)"),
-        ("class a\nconst -1 \"x\"", 2, 7, "the constant index must be 0...2147483646, not -1"),
+        ("class a\nconst -1 \"x\"", 2, 7, "the constant index must be 0...2147483647, not -1"),
         ("class a\nsignature s ordinal 0 (x t)", 2, 23, "expected 'returns' before the return type ('constructor' or 'old' may come first), found '('"),
         ("class a\nsignature s ordinal 0 returns t (x t y t)", 2, 38, "expected ')' to end the arguments, found 'y'"),
         ("class a\nfield f .internal.container.array[x", 2, 36, "expected ']' to close the container type, found the end of the line"),
@@ -150,5 +151,16 @@ import Testing
         #expect(listing.contains("field \"\" ordinal 0 \"\\x01\\n\""))
         #expect(listing.contains("method \"end\" ordinal 0\n"))
         #expect(try Assembler.assemble(listing, file: "q.pas") == withObjects)
+    }
+
+    @Test func theDocumentedExampleAssembles() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/PVM-ASSEMBLER.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        let start = try #require(text.range(of: "## A complete example\n\n```\n"))
+        let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
+        let file = try Assembler.assemble(String(text[start.upperBound..<end.lowerBound]), file: "PVM-ASSEMBLER.md")
+        #expect(file.name == ".ru.dz.demo.counter" && file.methods.map(\.name) == ["count", "reset"])
+        #expect(try Assembler.assemble(Disassembler.listing(file), file: "listing") == file)
     }
 }

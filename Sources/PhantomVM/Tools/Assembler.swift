@@ -99,7 +99,7 @@ private struct AssemblyState {
             if cursor.peek()?.word == "end" && cursor.remaining == 1 { throw cursor.error("'method end' without a method", at: start.column) }
             let name = try cursor.name("the method name")
             try cursor.expect("ordinal", "after the method name")
-            let ordinal = try cursor.ordinal("the method ordinal")
+            let ordinal = try cursor.ordinal("the method ordinal", slot: true)
             if let first = methods.first(where: { $0.method.ordinal == ordinal }) {
                 throw cursor.error("method ordinal \(ordinal) is taken by method \(first.method.name) (line \(first.place.line))", at: start.column)
             }
@@ -119,7 +119,7 @@ private struct AssemblyState {
         let ordinal: Int32
         if cursor.peek()?.word == "ordinal", let next = cursor.peek(1)?.word, AssemblyLexer.integer(next) != nil {
             _ = cursor.next()
-            ordinal = try cursor.ordinal("the field ordinal")
+            ordinal = try cursor.ordinal("the field ordinal", slot: true)
         } else {
             let next = Int64(fields.last?.field.ordinal ?? -1) + 1
             guard next < Int64(Int32.max) else { throw cursor.error("the previous field took the last slot", at: start.column) }
@@ -251,7 +251,7 @@ private struct AssemblyState {
         let place = Place(line: cursor.line, column: cursor.column)
         if cursor.peek()?.isPunctuation("@") == true {
             _ = cursor.next()
-            return .offset(try cursor.integer("the code offset after @", in: Int64(Int32.min)...Int64(Int32.max)), place)
+            return .offset(try cursor.integer("the code offset after @", in: Int64.min...Int64.max), place)
         }
         guard let label = cursor.peek()?.word else {
             throw cursor.error("expected \(what): a label, or @OFFSET, found \(cursor.peek()?.spelling ?? "the end of the line")")
@@ -270,7 +270,8 @@ private struct AssemblyState {
             method!.references.append((label, place))
             method!.writer.reference(label)
         case .offset(let offset, let place):
-            guard let value = Int32(exactly: offset - Int64(method!.writer.position)) else {
+            let (displacement, overflow) = offset.subtractingReportingOverflow(Int64(method!.writer.position))
+            guard !overflow, let value = Int32(exactly: displacement) else {
                 throw cursor.error("offset \(offset) is too far from here for a 32-bit displacement", at: place.column)
             }
             method!.writer.i32(value)

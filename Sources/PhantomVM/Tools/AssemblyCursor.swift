@@ -86,10 +86,10 @@ struct AssemblyCursor {
         Int32(try integer(what, in: Int64(Int32.min)...Int64(Int32.max)))
     }
 
-    /// An ordinal, index or count: not negative, and one less than the
-    /// largest int32 so that a slot count derived from it fits.
-    mutating func ordinal(_ what: String) throws(AssemblyError) -> Int32 {
-        Int32(try integer(what, in: 0...Int64(Int32.max - 1)))
+    /// An ordinal or index: not negative. A method's or field's must leave
+    /// room for the slot count above it (`slot: true`).
+    mutating func ordinal(_ what: String, slot: Bool = false) throws(AssemblyError) -> Int32 {
+        Int32(try integer(what, in: 0...Int64(slot ? Int32.max - 1 : Int32.max)))
     }
 
     /// `name`, `main[contained]`, `[contained]`, `main[]` or `main<contained>` (`AssemblySyntax.type`).
