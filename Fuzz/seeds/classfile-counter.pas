@@ -9,15 +9,10 @@ field total ordinal 0 .internal.int
 const 0 "count: negative step"
 
 signature count ordinal 16 returns .internal.int (n .internal.int)
-linemap 16 0:10 13:11
+linemap 16 0:10 2:11
 method count ordinal 16
 --
-  iconst_1                         // the compiler's argument-count check
-  isublu
-  jz args_ok
-  const_pool 0
-  throw
-args_ok:
+  arg_count 1                      // the compiler's prologue: pops the argument count, throws unless 1
   os_get32 0                       // n
   o2i
   is_dup

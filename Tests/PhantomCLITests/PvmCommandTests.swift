@@ -41,7 +41,7 @@ import Testing
             let listed = try PhantomProcess.run(["pvm", "dis", classFile.path])
             #expect(listed.status == 0, "\(listed.stderr)")
             #expect(listed.lines.contains("method main ordinal 16"))
-            #expect(listed.stdout.contains("  call_10 1\t\t\t//  @6\n"), "\(listed.stdout)")
+            #expect(listed.stdout.contains("  call_10 1\t\t\t\t\t\t//  @6\n"), "\(listed.stdout)")
 
             let listing = directory.appendingPathComponent("listing.pas")
             try write(listed.stdout, to: listing)

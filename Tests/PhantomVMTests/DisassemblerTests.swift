@@ -39,17 +39,17 @@ import Testing
             linemap 16 12:77 21:78
             method run ordinal 16
             --
-              iconst_32bit 0\t\t\t//  @0
-              isublu\t\t\t\t//  @5
-              jz _label_0\t\t\t//  @6
-              throw\t\t\t\t//  @11
+              iconst_32bit 0\t\t\t\t\t\t//  @0
+              isublu\t\t\t\t\t\t\t//  @5
+              jz _label_0\t\t\t\t\t\t//  @6
+              throw\t\t\t\t\t\t\t//  @11
             _label_0:\t//  @12
-              ; Line 77\t\t\t//  @12
-              os_load8 0\t\t\t//  @12
-              call_08 1\t\t\t//  @14
-              const_pool 0\t\t\t//  @16
-              ; Line 78\t\t\t//  @21
-              ret\t\t\t\t//  @21
+            ; Line 77
+              os_load8 0\t\t\t\t\t\t//  @12
+              call_08 1\t\t\t\t\t\t//  @14
+              const_pool 0\t\t\t\t\t\t//  @16
+            ; Line 78
+              ret\t\t\t\t\t\t\t//  @21
             --
             method end
 
@@ -93,12 +93,12 @@ import Testing
         let code: [UInt8] = [Opcode.jmp.rawValue, 0, 0, 0, 5, Opcode.nop.rawValue, 0x2C] + Array(0..<20)
         let lines = Disassembler.body(code, lineEntries: [])
         #expect(lines == [
-            "  jmp _label_0\t\t\t//  @0",
-            "  nop\t\t\t\t//  @5",
+            "  jmp _label_0\t\t\t\t\t\t//  @0",
+            "  nop\t\t\t\t\t\t\t//  @5",
             "_label_0:\t//  @6",
-            "  ; does not decode: at code offset 6: unknown opcode 0x2C\t//  @6",
+            "; does not decode: at code offset 6: unknown opcode 0x2C",
             "  bytes 0x2C 0x00 0x01 0x02 0x03 0x04 0x05 0x06 0x07 0x08 0x09 0x0A 0x0B 0x0C 0x0D 0x0E\t//  @6",
-            "  bytes 0x0F 0x10 0x11 0x12 0x13\t//  @22",
+            "  bytes 0x0F 0x10 0x11 0x12 0x13\t\t\t\t//  @22",
         ])
     }
 

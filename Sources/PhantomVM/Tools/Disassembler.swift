@@ -1,31 +1,37 @@
 /// Writes a class file as a listing in the form of the `.lstc` files
 /// Phantom's compiler writes beside each class (`Codegen.list`,
-/// `MethodTable.codegen`), which the assembler reads back into the same bytes.
+/// `Codegen.listlbl`, `MethodTable.codegen`), which the assembler reads back
+/// into the same bytes.
 ///
-/// What is the same as a `.lstc`:
+/// What is the same as a `.lstc` of the current compiler (2019, `Codegen.java`
+/// at bf8b53b; listings of 2016–2017 differ only in the tab stop, 4 − length/8,
+/// and in indenting comments and giving them an offset):
 /// - `Class version V` and an empty line first (when the file has a version);
 /// - each method as `method NAME ordinal N`, `--`, its lines, `--`,
 ///   `method end` and an empty line;
-/// - an instruction line is two spaces, the text, tabs up to the compiler's
-///   tab stop (4 − length/8 tabs, at least one), `//  @OFFSET` with the
-///   offset of the instruction; a label line is `NAME:`, a tab and
-///   `//  @OFFSET`; labels are called `_label_N`;
-/// - the line numbers of the line map as `; Line N` lines at their offsets.
+/// - an instruction line is two spaces, the text, 7 − length/8 tabs (at least
+///   one) and `//  @OFFSET`, the offset of the instruction; a label line is
+///   `NAME:`, one tab and `//  @OFFSET`; labels are called `_label_N`;
+/// - comments are lines of their own starting with `;`, among them the line
+///   map's `; Line N` before the instruction where the line's code begins.
 ///
 /// Where it differs, and why:
 /// - Instructions are written as their opcodes (`Opcode.mnemonic`) with every
-///   operand (`iconst_32bit 5`, `os_load8 12`, `call_08 0`), not in the
-///   compiler's words (`const 5`, `load fld=12`, `call m=8 nparm=0`): those
-///   do not say which encoding was used (`const 1` is any of three), leave
-///   out prefixes and conversions, and could not be assembled back.
+///   operand (`iconst_32bit 5`, `os_load8 12`, `call_08 0`, `prefix_long`),
+///   not in the compiler's words (`const 5`, `load fld=12`,
+///   `call m=8 nparm=0`, `:long`): those do not say which encoding was used
+///   (`const 1` is any of three), omit some operands (`debug`), and could not
+///   be assembled back.
 /// - Strings are escaped (`\n`, `\xHH`) rather than written raw, so an
 ///   instruction stays on one line.
 /// - The class header, fields, constants, signatures and line maps, which a
 ///   `.lstc` does not show, are written as directives (`class`, `parent`,
 ///   `objects`, `methods`, `field`, `const`, `signature`, `linemap`) so
-///   that nothing of the class file is lost.
-/// - Methods come in file order (the compiler's follow its hash map), and
-///   labels are numbered in code order (the compiler's in creation order).
+///   that nothing of the class file is lost; the compiler's other comments
+///   (`; set x`, `; str '...'`) come from the source and cannot be recovered.
+/// - Methods come in file order (the `.lstc` has the same order, the
+///   compiler's hash-map order, as its class file), and labels are numbered
+///   in code order (the compiler's in creation order).
 /// - Code that does not decode is written as `bytes` lines from the first
 ///   instruction that fails, after a `;` comment saying why; a jump to an
 ///   offset where no line starts is written `@OFFSET`.
@@ -86,9 +92,10 @@ public enum Disassembler {
         (["linemap \(lineMap.ordinal)"] + lineMap.entries.map { "\($0.offset):\($0.line)" }).joined(separator: " ")
     }
 
-    /// An instruction line as the compiler's `Codegen.list` lays it out.
+    /// An instruction line as the compiler's `Codegen.list` lays it out
+    /// (the length counted in UTF-16 units, as Java's `String.length`).
     static func listed(_ text: String, at offset: Int) -> String {
-        "  " + text + String(repeating: "\t", count: max(1, 4 - text.utf16.count / 8)) + "//  @\(offset)"
+        "  " + text + String(repeating: "\t", count: max(1, 7 - text.utf16.count / 8)) + "//  @\(offset)"
     }
 
     /// The lines of a method's code: labels, `; Line` comments, instructions,
@@ -131,7 +138,7 @@ public enum Disassembler {
         var lines: [String] = []
         func place(_ offset: Int) {
             if let label = labels[offset] { lines.append("\(label):\t//  @\(offset)") }
-            for line in lineComments[offset] ?? [] { lines.append(listed("; Line \(line)", at: offset)) }
+            for line in lineComments[offset] ?? [] { lines.append("; Line \(line)") }
         }
         func target(_ offset: Int) -> String { labels[offset] ?? "@\(offset)" }
         for instruction in instructions {
@@ -140,7 +147,7 @@ public enum Disassembler {
         }
         if let failure, rawStart < code.count {
             place(rawStart)
-            lines.append(listed("; does not decode: \(failure.description)", at: rawStart))
+            lines.append("; does not decode: \(failure.description)")
             for start in stride(from: rawStart, to: code.count, by: 16) {
                 if start != rawStart { place(start) }
                 let chunk = code[start..<min(start + 16, code.count)].map { "0x" + ClassFileRecord.hex($0) }
