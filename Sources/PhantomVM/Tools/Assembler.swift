@@ -15,8 +15,13 @@ public enum Assembler {
         let lines = try AssemblyLexer.lines(of: text, file: file)
         for line in lines where !line.tokens.isEmpty {
             var cursor = AssemblyCursor(line, file: file)
-            if state.method != nil {
-                try state.methodLine(&cursor)
+            if var method = state.method {
+                state.method = nil  // so that the method's code is not copied as it grows
+                if try method.line(&cursor) {
+                    try state.close(method)
+                } else {
+                    state.method = method
+                }
             } else {
                 try state.classLine(&cursor)
             }
@@ -29,44 +34,29 @@ public enum Assembler {
                                                "signature", "linemap"]
 }
 
-/// Where a directive was, for errors found once the whole text is read.
-private struct Place {
-    var line: Int
-    var column: Int
-}
-
-/// A method being assembled: its code and the labels of its scope.
-private struct MethodInProgress {
-    var name: String
-    var ordinal: Int32
-    var place: Place
-    var writer = BytecodeWriter()
-    var labels: [String: Place] = [:]
-    var references: [(label: String, place: Place)] = []
-}
-
-private struct AssemblyState {
+struct AssemblyState {
     let file: String
     var className: String?
     var parentName: String?
     var version: String?
-    var objectSlots: (count: Int32, place: Place)?
-    var methodSlots: (count: Int32, place: Place)?
-    var fields: [(field: ClassFile.Field, place: Place)] = []
+    var objectSlots: (count: Int32, place: AssemblyPlace)?
+    var methodSlots: (count: Int32, place: AssemblyPlace)?
+    var fields: [(field: ClassFile.Field, place: AssemblyPlace)] = []
     var constants: [ClassFile.Constant] = []
     var signatures: [ClassFile.Signature] = []
     var lineMaps: [ClassFile.LineMap] = []
-    var methods: [(method: ClassFile.Method, place: Place)] = []
-    var method: MethodInProgress?
+    var methods: [(method: ClassFile.Method, place: AssemblyPlace)] = []
+    /// The method whose lines are being read.
+    var method: AssemblyMethod?
 
     init(file: String) { self.file = file }
 
     // MARK: class level
 
     mutating func classLine(_ cursor: inout AssemblyCursor) throws(AssemblyError) {
-        let start = Place(line: cursor.line, column: cursor.column)
+        let start = AssemblyPlace(line: cursor.line, column: cursor.column)
         guard let word = cursor.peek()?.word else {
-            throw cursor.error("expected a directive (class, parent, objects, methods, field, const, signature, linemap, method), found \(cursor.peek()!.spelling)")
+            throw cursor.error("expected a directive (class, parent, objects, methods, field, const, signature, linemap, method), found \(cursor.peek().map(\.spelling) ?? "nothing")")
         }
         if cursor.peek(1)?.isPunctuation(":") == true { throw cursor.error("label '\(word)' outside a method") }
         _ = cursor.next()
@@ -103,7 +93,7 @@ private struct AssemblyState {
             if let first = methods.first(where: { $0.method.ordinal == ordinal }) {
                 throw cursor.error("method ordinal \(ordinal) is taken by method \(first.method.name) (line \(first.place.line))", at: start.column)
             }
-            method = MethodInProgress(name: name, ordinal: ordinal, place: start)
+            method = AssemblyMethod(name: name, ordinal: ordinal, place: start)
         default:
             if Opcode.byMnemonic[word] != nil || word == "bytes" || word == "call" || word == "--" {
                 throw cursor.error("'\(word)' outside a method (begin one with 'method NAME ordinal N')", at: start.column)
@@ -114,7 +104,7 @@ private struct AssemblyState {
     }
 
     /// `field NAME [ordinal N] TYPE`; without an ordinal, the slot after the previous field's.
-    private mutating func field(_ cursor: inout AssemblyCursor, _ start: Place) throws(AssemblyError) {
+    private mutating func field(_ cursor: inout AssemblyCursor, _ start: AssemblyPlace) throws(AssemblyError) {
         let name = try cursor.name("the field name")
         let ordinal: Int32
         if cursor.peek()?.word == "ordinal", let next = cursor.peek(1)?.word, AssemblyLexer.integer(next) != nil {
@@ -168,142 +158,8 @@ private struct AssemblyState {
         lineMaps.append(ClassFile.LineMap(ordinal: ordinal, entries: entries))
     }
 
-    // MARK: method level
-
-    mutating func methodLine(_ cursor: inout AssemblyCursor) throws(AssemblyError) {
-        while let label = cursor.peek()?.word, cursor.peek(1)?.isPunctuation(":") == true {
-            let place = Place(line: cursor.line, column: cursor.column)
-            if let first = method!.labels[label] {
-                throw cursor.error("label \(label) is defined twice (first on line \(first.line))")
-            }
-            guard AssemblyLexer.integer(label) == nil else { throw cursor.error("a label cannot be a number") }
-            method!.labels[label] = place
-            try? method!.writer.label(label)
-            _ = cursor.next(); _ = cursor.next()
-        }
-        guard let token = cursor.peek() else { return }
-        guard let word = token.word else { throw cursor.error("expected an instruction, found \(token.spelling)") }
-        let column = cursor.column
-        _ = cursor.next()
-        switch word {
-        case "--": break
-        case "method":
-            if cursor.peek()?.word == "end" && cursor.remaining == 1 {
-                _ = cursor.next()
-                try close()
-                return
-            }
-            throw cursor.error("method \(method!.name) (line \(method!.place.line)) is not closed: 'method end' must come first", at: column)
-        case "bytes":
-            while !cursor.isAtEnd { method!.writer.u8(UInt8(try cursor.integer("a byte", in: 0...255))) }
-        case "call": try call(&cursor)
-        default:
-            guard let opcode = Opcode.byMnemonic[word] else {
-                if Assembler.classDirectives.contains(word) {
-                    throw cursor.error("'\(word)' is a class directive: end the method with 'method end' first", at: column)
-                }
-                throw cursor.error("unknown mnemonic '\(word)'", at: column)
-            }
-            method!.writer.op(opcode)
-            for (number, kind) in opcode.operands.enumerated() {
-                try operand(kind, of: opcode, number: number + 1, &cursor)
-            }
-        }
-        try cursor.expectEnd("after the operands of '\(word)'")
-    }
-
-    private mutating func operand(_ kind: OperandKind, of opcode: Opcode, number: Int,
-                                  _ cursor: inout AssemblyCursor) throws(AssemblyError) {
-        let what = "operand \(number) of \(opcode.mnemonic)"
-        switch kind {
-        case .u8: method!.writer.u8(UInt8(try cursor.integer(what, in: 0...255)))
-        case .i32: method!.writer.i32(try cursor.int32(what))
-        case .i64: method!.writer.i64(try cursor.integer(what, in: Int64.min...Int64.max))
-        case .string: method!.writer.string(try cursor.string(what))
-        case .rel32: try emit(try jumpTarget(&cursor, what), &cursor)
-        case .debugInfo:
-            let flags = UInt8(try cursor.integer("the flags of debug", in: 0...255))
-            method!.writer.u8(flags)
-            if flags & 0x80 != 0 {
-                method!.writer.string(try cursor.string("the text of debug (flag 0x80 is set)"))
-            } else if case .string = cursor.peek()?.kind {
-                throw cursor.error("a debug text needs flag 0x80 set in the flags")
-            }
-        case .switchTable:
-            let shift = try cursor.int32("the shift of switch")
-            let divisor = try cursor.int32("the divisor of switch")
-            var targets: [JumpTarget] = []
-            while !cursor.isAtEnd { targets.append(try jumpTarget(&cursor, "switch entry \(targets.count)")) }
-            method!.writer.i32(Int32(clamping: targets.count))
-            method!.writer.i32(shift)
-            method!.writer.i32(divisor)
-            for target in targets { try emit(target, &cursor) }
-        }
-    }
-
-    /// A jump target: a label of this method, or `@OFFSET` for an absolute code offset.
-    private enum JumpTarget {
-        case label(String, Place)
-        case offset(Int64, Place)
-    }
-
-    private func jumpTarget(_ cursor: inout AssemblyCursor, _ what: String) throws(AssemblyError) -> JumpTarget {
-        let place = Place(line: cursor.line, column: cursor.column)
-        if cursor.peek()?.isPunctuation("@") == true {
-            _ = cursor.next()
-            return .offset(try cursor.integer("the code offset after @", in: Int64.min...Int64.max), place)
-        }
-        guard let label = cursor.peek()?.word else {
-            throw cursor.error("expected \(what): a label, or @OFFSET, found \(cursor.peek()?.spelling ?? "the end of the line")")
-        }
-        guard AssemblyLexer.integer(label) == nil else {
-            throw cursor.error("a jump target is a label or @OFFSET, not a number (write @\(label))")
-        }
-        _ = cursor.next()
-        return .label(label, place)
-    }
-
-    /// The displacement field of a jump, relative to itself.
-    private mutating func emit(_ target: JumpTarget, _ cursor: inout AssemblyCursor) throws(AssemblyError) {
-        switch target {
-        case .label(let label, let place):
-            method!.references.append((label, place))
-            method!.writer.reference(label)
-        case .offset(let offset, let place):
-            let (displacement, overflow) = offset.subtractingReportingOverflow(Int64(method!.writer.position))
-            guard !overflow, let value = Int32(exactly: displacement) else {
-                throw cursor.error("offset \(offset) is too far from here for a 32-bit displacement", at: place.column)
-            }
-            method!.writer.i32(value)
-        }
-    }
-
-    /// `call ORDINAL NPARAM`: the shortest form, chosen as Phantom's compiler
-    /// does (`Codegen.emitCall`): `short_call_N` for ordinals 0–3 without
-    /// arguments, `call_NN` for ordinals below 32 with fewer than 16, then
-    /// `call_8bit` for ordinals below 16, else `call_32bit`.
-    private mutating func call(_ cursor: inout AssemblyCursor) throws(AssemblyError) {
-        let ordinal = Int(try cursor.int32("the method ordinal of call"))
-        let count = try cursor.int32("the argument count of call")
-        guard ordinal >= 0 else { throw cursor.error("the method ordinal of call must not be negative") }
-        if count == 0 && ordinal < 4 {
-            method!.writer.op(Opcode(rawValue: Opcode.short_call_0.rawValue + UInt8(ordinal))!)
-        } else if count & ~0xF == 0 && ordinal < 32 {
-            method!.writer.op(Opcode(rawValue: Opcode.call_00.rawValue + UInt8(ordinal))!)
-            method!.writer.u8(UInt8(count))
-        } else if ordinal < 16 {
-            method!.writer.op(.call_8bit)
-            method!.writer.u8(UInt8(ordinal))
-            method!.writer.i32(count)
-        } else {
-            method!.writer.op(.call_32bit)
-            method!.writer.i32(Int32(ordinal))
-            method!.writer.i32(count)
-        }
-    }
-
-    private mutating func close() throws(AssemblyError) {
-        let current = method!
+    /// Ends the method: every label it jumps to must be defined in it.
+    mutating func close(_ current: AssemblyMethod) throws(AssemblyError) {
         for reference in current.references where current.labels[reference.label] == nil {
             throw AssemblyError(file: file, line: reference.place.line, column: reference.place.column,
                                 "label \(reference.label) is not defined in method \(current.name)")
@@ -313,7 +169,6 @@ private struct AssemblyState {
             throw AssemblyError(file: file, line: current.place.line, column: current.place.column, error.description)
         }
         methods.append((ClassFile.Method(name: current.name, ordinal: current.ordinal, code: code), current.place))
-        method = nil
     }
 
     // MARK: the end
