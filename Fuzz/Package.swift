@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "FuzzModule", type: .static, targets: ["FuzzModule"]),
         .library(name: "FuzzRestore", type: .static, targets: ["FuzzRestore"]),
         .library(name: "FuzzConfig", type: .static, targets: ["FuzzConfig"]),
+        .library(name: "FuzzClassFile", type: .static, targets: ["FuzzClassFile"]),
     ],
     dependencies: [
         .package(name: "Phantom", path: ".."),
@@ -28,5 +29,6 @@ let package = Package(
             .product(name: "PhantomStore", package: "Phantom"), .product(name: "WAT", package: "WasmKit"),
         ]),
         .target(name: "FuzzConfig", dependencies: [.product(name: "PhantomKernel", package: "Phantom")]),
+        .target(name: "FuzzClassFile", dependencies: [.product(name: "PhantomVM", package: "Phantom")]),
     ]
 )

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs a libFuzzer target.
-# usage: Fuzz/run.sh image|module|restore|config|config-node [SECONDS]
+# usage: Fuzz/run.sh image|module|restore|config|config-node|classfile [SECONDS]
 #
 # SwiftPM builds the target as a static library with fuzzer instrumentation;
 # swiftc then links it with libFuzzer's own main (SwiftPM cannot: it renames
@@ -9,11 +9,13 @@
 # spec suite's modules (module); Genode configs in XML and HID with a
 # dictionary of both syntaxes' tokens (config, and config-node: the C parser of
 # our components, Programs/c/config_node.h, built with clang-14, ASan and
-# UBSan instead of SwiftPM). Crashes are written
+# UBSan instead of SwiftPM); Phantom VM class files, bundles and assembly
+# texts with a dictionary of record markers and directives (classfile; the
+# seeds are built by seeds/build.sh). Crashes are written
 # to Fuzz/.build-fuzz/ as crash-* files; rerun one with the binary and its path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-target=${1:?usage: run.sh image|module|restore|config|config-node [SECONDS]}
+target=${1:?usage: run.sh image|module|restore|config|config-node|classfile [SECONDS]}
 seconds=${2:-60}
 if [ "$target" = config-node ]; then
   mkdir -p "$here/.build-fuzz/corpus-config-node"
@@ -29,7 +31,8 @@ case "$target" in
   module) product=FuzzModule ;;
   restore) product=FuzzRestore ;;
   config) product=FuzzConfig ;;
-  *) echo "unknown target $target (image, module, restore, config or config-node)" >&2; exit 2 ;;
+  classfile) product=FuzzClassFile ;;
+  *) echo "unknown target $target (image, module, restore, config, config-node or classfile)" >&2; exit 2 ;;
 esac
 cd "$here"
 swift build -c release --product "$product" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xcc -fsanitize=fuzzer-no-link
@@ -57,6 +60,9 @@ if [ "$target" = module ]; then
 elif [ "$target" = config ]; then
   cp "$here"/seeds/config-* "$corpus/"
   extra=(-dict="$here/seeds/config.dict")
+elif [ "$target" = classfile ]; then
+  cp "$here"/seeds/classfile-* "$corpus/"
+  extra=(-dict="$here/seeds/classfile.dict")
 elif [ "$target" = restore ]; then
   # Inputs are forgeries (FuzzRestore.swift): the empty one forges nothing.
   cp "$here"/seeds/restore-* "$corpus/"

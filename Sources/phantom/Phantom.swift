@@ -23,7 +23,7 @@ struct Phantom: ParsableCommand {
         subcommands: [
             Boot.self, Ps.self, Log.self, SnapshotCommand.self, GenerationsCommand.self, RollbackCommand.self,
             ConfigCommand.self, Stop.self, Demo.self, Run.self, Resume.self, ImageCommand.self, Bench.self,
-            TestInitCommand.self,
+            TestInitCommand.self, Pvm.self,
         ],
         defaultSubcommand: Boot.self)
 
