@@ -1,4 +1,4 @@
-// A counter thread: counts to 600000 in an integer-stack local and prints
+// A counter thread: counts to 200000 in an integer-stack local and prints
 // "count N" every 20000, so that a resumed run continues the sequence.
 class .phantom.test.counter
 objects 1                         // 0: the boot object
@@ -31,7 +31,7 @@ skip:
   isum
   is_dup
   is_set32 0
-  iconst_32bit 600000
+  iconst_32bit 200000
   ilt
   jz done
   jmp loop

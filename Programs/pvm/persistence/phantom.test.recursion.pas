@@ -37,7 +37,7 @@ ok:
   isum
   is_dup
   is_set32 0
-  iconst_8bit 30
+  iconst_8bit 12
   ilt
   jz finished
   jmp again

@@ -45,7 +45,7 @@ next:
   isum
   is_dup
   is_set32 0
-  iconst_32bit 5000
+  iconst_32bit 2000
   ilt
   jz finished
   jmp again

@@ -3,7 +3,7 @@ import Foundation
 /// A directory of separate class files, one per class, named as
 /// `ClassName.fileName` gives (`ru.dz.phantom.system.shell.pc`): how the
 /// compiler writes them, and where the VM looks before its bundle.
-public struct ClassDirectory: ClassSource {
+public struct ClassDirectory: ClassFileSource {
     public let path: String
     /// A larger file is refused rather than read whole into memory.
     public let maximumFileSize: Int

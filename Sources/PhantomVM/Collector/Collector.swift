@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The tracing collector: marks everything reachable from the root object —
 /// which holds the internal classes, the class directory, the thread list
 /// (and through each thread its frames and their stacks), the restart list
@@ -15,10 +17,13 @@ extension VirtualMachine {
         public var reachable = 0
         public var freed = 0
         public var freedBytes = 0
+        /// How long the VM stood still for it.
+        public var nanoseconds: UInt64 = 0
     }
 
     @discardableResult
     public func collectGarbage() -> CollectionStatistics {
+        let start = DispatchTime.now().uptimeNanoseconds
         var statistics = CollectionStatistics()
         var marked = Set<UInt64>()
         var pending: [ObjectRef] = [heap.root]
@@ -59,6 +64,8 @@ extension VirtualMachine {
         }
         heap.setRootWord(RootLayout.objectCount, remaining)
         heap.setRootWord(RootLayout.bytesSinceCollection, 0)
+        statistics.nanoseconds = DispatchTime.now().uptimeNanoseconds - start
+        onCollection?(statistics)
         return statistics
     }
 

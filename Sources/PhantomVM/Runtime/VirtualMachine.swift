@@ -27,6 +27,8 @@ public final class VirtualMachine {
     /// Wall-clock nanoseconds since 1970, for sleeps and `time`. Tests pass
     /// a virtual clock.
     public var clock: () -> UInt64
+    /// Told about every collection (for `--verbose`).
+    public var onCollection: ((CollectionStatistics) -> Void)?
     /// Allocation (bytes) between two collections.
     public var collectionThreshold: UInt64 = 64 << 20
     /// Whether this process made the heap (a fresh space) rather than restoring it.

@@ -18,7 +18,7 @@ struct Pvm: ParsableCommand {
         subcommands: subcommands)
 
     /// The `pvm` subcommands; a new one is added here.
-    static var subcommands: [any ParsableCommand.Type] { [Disassemble.self, Assemble.self] }
+    static var subcommands: [any ParsableCommand.Type] { [PvmRun.self, Disassemble.self, Assemble.self] }
 
     struct Disassemble: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -25,6 +25,8 @@ struct PvmRun: ParsableCommand {
     @Option(help: "The boot class (on a new image only).") var boot = ".ru.dz.phantom.system.boot"
     @Option(help: "The image (default: ./pvm.img).") var image = "pvm.img"
     @Flag(help: "Start over: discard what the image holds.") var fresh = false
+    @Option(help: "Collect garbage after this much allocation (e.g. 256K, 64M).", transform: ByteSize.parser(in: 4096...(1 << 40)))
+    var collectAfter = ByteSize(bytes: 64 << 20)
     @OptionGroup var options: PersistentRunOptions
 
     func run() throws {
@@ -44,9 +46,16 @@ struct PvmRun: ParsableCommand {
         } catch {
             throw CommandFailure("\(image): \(error)")
         }
+        vm.collectionThreshold = collectAfter.bytes
+        if options.verbose {
+            vm.onCollection = { statistics in
+                printError("phantom: collected \(statistics.freed) objects (\(statistics.freedBytes) bytes), \(statistics.reachable) reachable, in \(statistics.nanoseconds / 1000) µs")
+            }
+        }
         if vm.hasBooted {
             printError("phantom: resuming \(image) from generation \(space.restoredGeneration.generation) (\(vm.threads.count) threads)")
         } else {
+            printError("phantom: booting \(boot) from \(classes) into \(image)")
             do { try vm.boot(className: boot) } catch { throw CommandFailure("\(classes): cannot boot \(boot): \(error)") }
         }
         try runLoop(vm, space: space)
