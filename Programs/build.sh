@@ -156,7 +156,7 @@ for f in "$HERE"/c/traps/*.wat; do
 done
 
 # ---- benchmarks -------------------------------------------------------------------
-for p in coremark_like sieve matmul sha256 nbody clock_loop; do
+for p in coremark_like sieve matmul sha256 nbody clock_loop vm_compare; do
     wasm_cc bench "$p" "$OUT/bench/$p.wasm"
     finish "$OUT/bench/$p.wasm"
     "$CLANG" "${CFLAGS_COMMON[@]}" "$HERE/bench/$p.c" -o "$NATIVE/bench/$p" -lm

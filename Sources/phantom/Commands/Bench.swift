@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
             fdatasync of the same bytes to the same disk for commits. Build with -c release first. \
             Results go to standard output as Markdown rows for docs/BENCHMARKS.md.
             """,
-        subcommands: [Pause.self, Commit.self, Restore.self, Frequency.self, DirtyTracking.self, Wasm.self, KernelBench.self])
+        subcommands: [Pause.self, Commit.self, Restore.self, Frequency.self, DirtyTracking.self, Wasm.self, KernelBench.self, Pvm.self])
 
     struct Place: ParsableArguments {
         @Option(help: "Directory for the benchmark images (default: a new directory under the current one).")
