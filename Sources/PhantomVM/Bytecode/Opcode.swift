@@ -137,6 +137,11 @@ public enum OperandKind: Sendable, Equatable {
 }
 
 extension Opcode {
+    /// Every byte's opcode, nil where the table has none: the interpreter's
+    /// decode, a load instead of the search `init(rawValue:)` compiles to
+    /// for an enum with gaps.
+    static let byByte: [Opcode?] = (0...255).map { Opcode(rawValue: UInt8($0)) }
+
     /// The mnemonic as Phantom spells it.
     public var mnemonic: String { String(describing: self) }
 

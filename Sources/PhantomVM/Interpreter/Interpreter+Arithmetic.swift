@@ -32,6 +32,21 @@ extension Interpreter {
     func arithmetic(_ opcode: Opcode, _ prefix: Prefix) throws(Interruption) {
         // Which operand is the left one: "ul" ops compute u OP l.
         let upperFirst = opcode == .isubul || opcode == .idivul || opcode == .iremul
+        if prefix == .none {
+            // The common case without the typed pair.
+            let u = try popInt(), l = try popInt()
+            let (a, b) = upperFirst ? (u, l) : (l, u)
+            switch opcode {
+            case .isum: try pushInt(a &+ b)
+            case .imul: try pushInt(a &* b)
+            case .isubul, .isublu: try pushInt(a &- b)
+            default:
+                guard b != 0 else { throw try fail("division by zero") }
+                let isDivision = opcode == .idivul || opcode == .idivlu
+                try pushInt(isDivision ? a.dividedReportingOverflow(by: b).partialValue : a.remainderReportingOverflow(dividingBy: b).partialValue)
+            }
+            return
+        }
         switch try popPair(prefix) {
         case let .int(u, l):
             let (a, b) = upperFirst ? (u, l) : (l, u)

@@ -4,35 +4,39 @@
 extension Interpreter {
     // MARK: Object stack
 
-    func push(_ value: ObjectRef) throws(Interruption) {
+    @inline(__always) func push(_ value: ObjectRef) throws(Interruption) {
         if r.objectDepth == r.objectCapacity { try growObjectStack() }
-        heap.setRef(r.objectStack, r.objectDepth, value)
+        r.objectSlots.storeBytes(of: value.offset.littleEndian, toByteOffset: r.objectDepth * 8, as: UInt64.self)
         r.objectDepth += 1
     }
 
-    func pop() throws(Interruption) -> ObjectRef {
+    @inline(__always) func pop() throws(Interruption) -> ObjectRef {
         guard r.objectDepth > 0 else { throw try fail("object stack underflow") }
         r.objectDepth -= 1
-        let value = heap.ref(r.objectStack, r.objectDepth)
+        let value = objectSlotValue(r.objectDepth)
         // Cleared so that the collector does not keep what was popped alive.
-        heap.setRef(r.objectStack, r.objectDepth, .null)
+        r.objectSlots.storeBytes(of: UInt64(0), toByteOffset: r.objectDepth * 8, as: UInt64.self)
         return value
     }
 
     func peek(_ depth: Int = 0) throws(Interruption) -> ObjectRef {
         guard depth >= 0, depth < r.objectDepth else { throw try fail("object stack has no slot \(depth) below the top") }
-        return heap.ref(r.objectStack, r.objectDepth - 1 - depth)
+        return objectSlotValue(r.objectDepth - 1 - depth)
     }
 
     /// Absolute slot `index` counted from the frame's stack bottom (locals, `os_get32`).
-    func objectSlot(_ index: Int) throws(Interruption) -> ObjectRef {
+    @inline(__always) func objectSlot(_ index: Int) throws(Interruption) -> ObjectRef {
         guard index >= 0, index < r.objectDepth else { throw try fail("object stack slot \(index) is not in use (depth \(r.objectDepth))") }
-        return heap.ref(r.objectStack, index)
+        return objectSlotValue(index)
     }
 
-    func setObjectSlot(_ index: Int, _ value: ObjectRef) throws(Interruption) {
+    @inline(__always) private func objectSlotValue(_ index: Int) -> ObjectRef {
+        ObjectRef(UInt64(littleEndian: r.objectSlots.load(fromByteOffset: index * 8, as: UInt64.self)))
+    }
+
+    @inline(__always) func setObjectSlot(_ index: Int, _ value: ObjectRef) throws(Interruption) {
         guard index >= 0, index < r.objectDepth else { throw try fail("object stack slot \(index) is not in use (depth \(r.objectDepth))") }
-        heap.setRef(r.objectStack, index, value)
+        r.objectSlots.storeBytes(of: value.offset.littleEndian, toByteOffset: index * 8, as: UInt64.self)
     }
 
     private func growObjectStack() throws(Interruption) {
@@ -44,25 +48,26 @@ extension Interpreter {
         r.objectStack = grown
         r.objectCapacity = capacity
         heap.setRef(r.frame, FrameLayout.objectStack, grown)
+        attachStacks()
     }
 
     // MARK: Integer stack
 
-    func pushInt(_ value: Int32) throws(Interruption) {
+    @inline(__always) func pushInt(_ value: Int32) throws(Interruption) {
         if r.integerDepth == r.integerCapacity { try growIntegerStack() }
-        heap.space.store(UInt32(bitPattern: value), at: heap.dataOffset(r.integerStack) + UInt64(r.integerDepth) * 4)
+        r.integerSlots.storeBytes(of: UInt32(bitPattern: value).littleEndian, toByteOffset: r.integerDepth * 4, as: UInt32.self)
         r.integerDepth += 1
     }
 
-    func popInt() throws(Interruption) -> Int32 {
+    @inline(__always) func popInt() throws(Interruption) -> Int32 {
         guard r.integerDepth > 0 else { throw try fail("integer stack underflow") }
         r.integerDepth -= 1
-        return Int32(bitPattern: heap.space.load(UInt32.self, at: heap.dataOffset(r.integerStack) + UInt64(r.integerDepth) * 4))
+        return integerSlotValue(r.integerDepth)
     }
 
-    func peekInt() throws(Interruption) -> Int32 {
+    @inline(__always) func peekInt() throws(Interruption) -> Int32 {
         guard r.integerDepth > 0 else { throw try fail("integer stack is empty") }
-        return Int32(bitPattern: heap.space.load(UInt32.self, at: heap.dataOffset(r.integerStack) + UInt64(r.integerDepth - 1) * 4))
+        return integerSlotValue(r.integerDepth - 1)
     }
 
     /// A long or double: the high word was pushed first, the low word is on top.
@@ -77,14 +82,18 @@ extension Interpreter {
         return high << 32 | low
     }
 
-    func integerSlot(_ index: Int) throws(Interruption) -> Int32 {
+    @inline(__always) func integerSlot(_ index: Int) throws(Interruption) -> Int32 {
         guard index >= 0, index < r.integerDepth else { throw try fail("integer stack slot \(index) is not in use (depth \(r.integerDepth))") }
-        return Int32(bitPattern: heap.space.load(UInt32.self, at: heap.dataOffset(r.integerStack) + UInt64(index) * 4))
+        return integerSlotValue(index)
     }
 
-    func setIntegerSlot(_ index: Int, _ value: Int32) throws(Interruption) {
+    @inline(__always) private func integerSlotValue(_ index: Int) -> Int32 {
+        Int32(bitPattern: UInt32(littleEndian: r.integerSlots.load(fromByteOffset: index * 4, as: UInt32.self)))
+    }
+
+    @inline(__always) func setIntegerSlot(_ index: Int, _ value: Int32) throws(Interruption) {
         guard index >= 0, index < r.integerDepth else { throw try fail("integer stack slot \(index) is not in use (depth \(r.integerDepth))") }
-        heap.space.store(UInt32(bitPattern: value), at: heap.dataOffset(r.integerStack) + UInt64(index) * 4)
+        r.integerSlots.storeBytes(of: UInt32(bitPattern: value).littleEndian, toByteOffset: index * 4, as: UInt32.self)
     }
 
     private func growIntegerStack() throws(Interruption) {
@@ -98,6 +107,7 @@ extension Interpreter {
         r.integerStack = grown
         r.integerCapacity = capacity
         heap.setRef(r.frame, FrameLayout.integerStack, grown)
+        attachStacks()
     }
 
     /// An object owned by one frame or thread (not on the list of all objects).

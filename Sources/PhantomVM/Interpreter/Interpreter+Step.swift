@@ -5,7 +5,7 @@ extension Interpreter {
     func step() throws(Interruption) {
         let start = r.ip
         let byte = try codeByte()
-        guard let opcode = Opcode(rawValue: byte) else {
+        guard let opcode = opcodes[Int(byte)] else {
             throw try fail("unknown opcode 0x\(String(byte, radix: 16, uppercase: true)) at \(start)")
         }
         let prefix = r.prefix

@@ -10,6 +10,9 @@ final class Interpreter {
     unowned let vm: VirtualMachine
     let heap: Heap
     var r = Registers()
+    /// `Opcode.byByte`, held here so that decoding does not go through the
+    /// static's lazy-initialisation check on every instruction.
+    let opcodes: ContiguousArray<Opcode?> = ContiguousArray(Opcode.byByte)
     /// Largest a frame's stack may grow (in slots): a runaway recursion or
     /// push loop throws "stack overflow" instead of filling the space.
     static let stackLimit = 1 << 20
@@ -78,7 +81,19 @@ final class Interpreter {
         r.integerStack = heap.ref(frame, FrameLayout.integerStack)
         r.integerDepth = Int(heap.word(frame, FrameLayout.integerDepth))
         r.integerCapacity = r.integerStack.isNull ? 0 : heap.dataSize(of: r.integerStack) / 4
+        r.codeBytes = UnsafeRawPointer(heap.space.unsafePointer(at: r.codeStart, count: r.codeLength))
+        attachStacks()
         r.prefix = .none
+    }
+
+    /// Points the stack registers at the current stacks and marks their
+    /// pages dirty, for the slots written through the pointers.
+    func attachStacks() {
+        let objectBytes = r.objectCapacity * 8, integerBytes = r.integerCapacity * 4
+        r.objectSlots = heap.space.unsafePointer(at: heap.dataOffset(r.objectStack), count: objectBytes)
+        r.integerSlots = heap.space.unsafePointer(at: heap.dataOffset(r.integerStack), count: integerBytes)
+        try? heap.space.markDirty(heap.dataOffset(r.objectStack), count: objectBytes)
+        try? heap.space.markDirty(heap.dataOffset(r.integerStack), count: integerBytes)
     }
 
     /// Stores the registers into the current frame (a safepoint).
@@ -94,12 +109,12 @@ final class Interpreter {
     @inline(__always) func codeByte() throws(Interruption) -> UInt8 {
         guard r.ip < r.codeLength else { throw try fail("code ends inside an instruction at \(r.ip)") }
         defer { r.ip += 1 }
-        return heap.space.load(UInt8.self, at: r.codeStart + UInt64(r.ip))
+        return r.codeBytes.load(fromByteOffset: r.ip, as: UInt8.self)
     }
 
     func codeInt32() throws(Interruption) -> Int32 {
         guard r.ip + 4 <= r.codeLength else { throw try fail("code ends inside an operand at \(r.ip)") }
-        let raw = heap.space.load(UInt32.self, at: r.codeStart + UInt64(r.ip))
+        let raw = r.codeBytes.loadUnaligned(fromByteOffset: r.ip, as: UInt32.self)
         r.ip += 4
         return Int32(bitPattern: UInt32(bigEndian: raw))
     }

@@ -13,6 +13,16 @@ struct Registers {
     var objectStack = ObjectRef.null
     var objectDepth = 0
     var objectCapacity = 0
+    /// Host addresses of the code and of the two stacks' slots, valid while
+    /// this process runs (the space never moves) and never stored in the
+    /// space. The stacks' pages are marked dirty whenever a frame is loaded
+    /// or a stack replaced, which is at least once per slice: a snapshot is
+    /// taken only between slices, so every slot written through these
+    /// pointers is on a page marked since the last snapshot.
+    var codeBytes = Registers.placeholder
+    var objectSlots = UnsafeMutableRawPointer(mutating: Registers.placeholder)
+    var integerSlots = UnsafeMutableRawPointer(mutating: Registers.placeholder)
+    static var placeholder: UnsafeRawPointer { UnsafeRawPointer(bitPattern: 0x1000)! }
     var integerStack = ObjectRef.null
     var integerDepth = 0
     var integerCapacity = 0
