@@ -44,7 +44,12 @@ enum MiscellaneousMethods {
     /// set(object) (ordinal 9) is ours: Phantom makes weak references only in C.
     static let weakref: [Int: NativeMethod] = [
         8: { call throws(Interruption) in ObjectRef(call.heap.word(call.this, 0)) },
-        9: { call throws(Interruption) in call.heap.setWord(call.this, 0, try call.argument(0).offset); return .null },
+        9: { call throws(Interruption) in
+            let target = try call.argument(0)
+            call.heap.shade(target)  // a collection in progress keeps it this time
+            call.heap.setWord(call.this, 0, target.offset)
+            return .null
+        },
     ]
 
     /// `.internal.world`: getMyThread(), startThread(runnable, argument) → 0, log(text).

@@ -115,8 +115,10 @@ extension Interpreter {
     func returnFromFrame() throws(Interruption) {
         let value = r.objectDepth > 0 ? try pop() : .null
         let caller = heap.ref(r.frame, FrameLayout.caller)
-        discardFrame(r.frame)
+        // The thread lets go of the frame before it is freed (the collector's
+        // write barrier looks at the reference being replaced).
         heap.setRef(r.thread, ThreadLayout.frame, caller)
+        discardFrame(r.frame)
         if caller.isNull {
             heap.setWord(r.thread, ThreadLayout.state, ThreadState.finished.rawValue)
             r.frame = .null

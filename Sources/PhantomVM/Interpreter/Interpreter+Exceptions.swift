@@ -56,8 +56,8 @@ extension Interpreter {
                 }
             }
             let caller = heap.ref(r.frame, FrameLayout.caller)
-            discardFrame(r.frame)
             heap.setRef(r.thread, ThreadLayout.frame, caller)
+            discardFrame(r.frame)
             if !caller.isNull { load(caller) }
         }
         heap.setRef(r.thread, ThreadLayout.exception, thrown)

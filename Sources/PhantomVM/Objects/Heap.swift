@@ -16,6 +16,17 @@ public final class Heap {
     /// The root object, set once the root exists.
     public internal(set) var root: ObjectRef = .null
 
+    /// The collector's marking state while a cycle marks (`Collector`):
+    /// stores into objects report the reference they overwrite (a
+    /// snapshot-at-the-beginning barrier) and new objects are born marked.
+    var isMarking = false
+    var marked = Set<UInt64>()
+    var grey: [UInt64] = []
+    /// Objects made since the collector's last step: its next step does
+    /// at least twice as much work, so a cycle always ends however fast the
+    /// threads allocate.
+    var allocationsSinceCollectorStep = 0
+
     init(space: ObjectSpace) { self.space = space }
 
     // MARK: Allocation
@@ -44,6 +55,8 @@ public final class Heap {
         space.store(kind.rawValue, at: offset + ObjectHeader.kindField)
         space.store(UInt32(dataSize), at: offset + ObjectHeader.dataSizeField)
         space.store(UInt32(refWords), at: offset + ObjectHeader.refWordsField)
+        if linked && isMarking { marked.insert(offset) }
+        if linked { allocationsSinceCollectorStep &+= 1 }
         if linked && !root.isNull {
             space.store(rootWord(RootLayout.allObjects), at: offset + ObjectHeader.nextField)
             setRootWord(RootLayout.allObjects, offset)
@@ -103,6 +116,7 @@ public final class Heap {
     }
 
     @inline(__always) public func setWord(_ object: ObjectRef, _ index: Int, _ value: UInt64) {
+        if isMarking { shadeOverwritten(object, index) }
         space.store(value, at: dataOffset(object) + UInt64(index) * 8)
     }
 
@@ -112,6 +126,26 @@ public final class Heap {
     /// The whole data area as bytes (strings, code, binaries).
     public func bytes(of object: ObjectRef) -> [UInt8] {
         space.read(at: dataOffset(object), count: dataSize(of: object))
+    }
+
+    /// The write barrier: the reference word about to be overwritten is
+    /// queued for marking, so that everything reachable when the cycle began
+    /// is marked although the mutator moves references around meanwhile.
+    /// Frames and stacks are not queued: the cycle scanned them all when it
+    /// began, and they may be freed before the marker would reach them.
+    private func shadeOverwritten(_ object: ObjectRef, _ index: Int) {
+        guard index < refWords(of: object) else { return }
+        let old = word(object, index)
+        guard old != 0, !marked.contains(old) else { return }
+        switch kind(of: ObjectRef(old)) {
+        case .callFrame, .objectStack, .integerStack, .exceptionStack, nil: return
+        default: grey.append(old)
+        }
+    }
+
+    /// Marks `object` for the cycle in progress (a weak reference's new target).
+    func shade(_ object: ObjectRef) {
+        if isMarking && !object.isNull && !marked.contains(object.offset) { grey.append(object.offset) }
     }
 
     // MARK: Root bookkeeping

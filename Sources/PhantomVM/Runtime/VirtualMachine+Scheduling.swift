@@ -46,7 +46,7 @@ extension VirtualMachine {
         }
         if !bootThread.isNull && isEnded(bootThread) { heap.setRef(heap.root, RootLayout.bootThread, .null) }
         removeEndedThreads()
-        if bytesSinceCollection > collectionThreshold { collectGarbage() }
+        collectIncrementally()
         if ran { return .ran }
         if earliestWake != .max { return .idle(until: earliestWake) }
         return waiting ? .deadlocked : .finished

@@ -17,6 +17,7 @@ public final class VirtualMachine {
     var classes: ClassTable!
     var natives: NativeMethods!
     var interpreter: Interpreter!
+    var collector: Collector!
     /// Where classes not yet in the space are loaded from.
     public var classSource: ClassSource?
     /// Console output (boot's print, the tty, uncaught exceptions): raw text,
@@ -29,6 +30,8 @@ public final class VirtualMachine {
     public var clock: () -> UInt64
     /// Told about every collection (for `--verbose`).
     public var onCollection: ((CollectionStatistics) -> Void)?
+    /// Objects a collection step marks or sweeps before the VM runs on.
+    public var collectionStepBudget = 20_000
     /// Allocation (bytes) between two collections.
     public var collectionThreshold: UInt64 = 64 << 20
     /// Whether this process made the heap (a fresh space) rather than restoring it.
@@ -47,6 +50,7 @@ public final class VirtualMachine {
         classes = ClassTable(vm: self)
         natives = NativeMethods(vm: self)
         interpreter = Interpreter(vm: self)
+        collector = Collector(vm: self)
         if isNewHeap {
             try createHeap()
         } else {

@@ -90,21 +90,30 @@ extension Bench {
         /// the collector's pause (median of `runs` fresh heaps), then 100
         /// threads running over the live heap and the snapshot pause.
         private func pauses(directory: URL) throws {
-            var collections: [UInt64] = []
-            var freed = 0, reachable = 0
+            var whole: [UInt64] = [], longestSteps: [UInt64] = [], cycles: [UInt64] = []
+            var freed = 0, reachable = 0, steps = 0
             for run in 0..<runs {
-                let path = directory.appendingPathComponent("gc-\(run).img").path
-                let (vm, space) = try freshVM(path: path, classes: try PvmBenchPrograms.heap(objects: objects))
-                defer { _ = space; try? FileManager.default.removeItem(atPath: path) }
-                vm.collectionThreshold = .max
-                try vm.boot(className: ".bench.main")
-                while try vm.runRound(fuel: 1_000_000) == .ran {}
-                let statistics = vm.collectGarbage()
-                collections.append(statistics.nanoseconds)
-                freed = statistics.freed
-                reachable = statistics.reachable
+                for incremental in [false, true] {
+                    let path = directory.appendingPathComponent("gc-\(run)-\(incremental).img").path
+                    let (vm, space) = try freshVM(path: path, classes: try PvmBenchPrograms.heap(objects: objects))
+                    defer { _ = space; try? FileManager.default.removeItem(atPath: path) }
+                    vm.collectionThreshold = .max
+                    try vm.boot(className: ".bench.main")
+                    while try vm.runRound(fuel: 1_000_000) == .ran {}
+                    if incremental {
+                        let statistics = vm.collectInSteps(budget: vm.collectionStepBudget)
+                        longestSteps.append(statistics.longestStepNanoseconds)
+                        cycles.append(statistics.nanoseconds)
+                        steps = statistics.steps
+                    } else {
+                        let statistics = vm.collectGarbage()
+                        whole.append(statistics.nanoseconds)
+                        freed = statistics.freed
+                        reachable = statistics.reachable
+                    }
+                }
             }
-            print("| collector pause, \(objects) objects, \(freed) garbage in cycles of 10 (\(reachable) reachable) | | \(millis(median(collections))) | | | stop-the-world |")
+            print("| collector, \(objects) objects, \(freed) garbage in cycles of 10 (\(reachable) reachable) | | whole cycle at once \(millis(median(whole))) | in \(steps) steps of 20000 objects: longest step \(micro(median(longestSteps))), cycle \(millis(median(cycles))) | | |")
 
             let path = directory.appendingPathComponent("snapshot.img").path
             let (vm, space) = try freshVM(path: path, classes: try PvmBenchPrograms.heap(objects: objects, threads: 100))
