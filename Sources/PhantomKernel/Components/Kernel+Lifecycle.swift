@@ -346,12 +346,16 @@ extension Kernel {
         space.safepoints.unregister()
     }
 
+    /// Submits `component`'s thread to the scheduler. The task is recorded
+    /// under the lock it is submitted under: a slice may start at once, and
+    /// whatever it sets off (a yield answer moving its memory, its end) must
+    /// find the task it runs as, never none — moving the memory of a thread
+    /// believed unscheduled while it runs corrupts it.
     func schedule(_ component: Component) {
         guard let thread = component.thread else { return }
         let id = component.id
-        let task = scheduler.submit(thread) { [weak self] outcome in self?.ended(component: id, outcome) }
         lock.lock()
-        component.task = task
+        component.task = scheduler.submit(thread) { [weak self] outcome in self?.ended(component: id, outcome) }
         lock.unlock()
     }
 
