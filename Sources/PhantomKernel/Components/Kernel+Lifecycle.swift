@@ -8,7 +8,10 @@ extension Kernel {
     /// Brings the running tree of init `scope` in line with its config:
     /// starts missing children, tears down removed ones, restarts changed
     /// ones. A nested init without a config yet has no children.
-    func reconcile(scope: UInt64 = Kernel.rootScope) {
+    /// `configApplied`: init applies a new config now (not when it only
+    /// catches up after a restore); an incomplete child is then retried
+    /// (`Kernel+Dependencies.swift`).
+    func reconcile(scope: UInt64 = Kernel.rootScope, configApplied: Bool = false) {
         space.safepoints.register()
         lock.lock()
         let specs = model(of: scope)?.starts ?? []
@@ -23,12 +26,14 @@ extension Kernel {
         for spec in specs {
             if let existing = byName[spec.name] {
                 // Genode restarts a child when its binary's ROM route leads
-                // elsewhere, not when only the name changed.
+                // elsewhere, not when only the name changed. A stuck child
+                // takes no change of its start node but a new version.
                 let binaryROM = binaryROM(for: spec, in: scope)
-                if (existing.image.binaryROM ?? existing.image.binary) != binaryROM || existing.image.version != spec.version {
+                let binaryMoved = !existing.isStuck && (existing.image.binaryROM ?? existing.image.binary) != binaryROM
+                if binaryMoved || existing.image.version != spec.version {
                     toStop.append(existing)
                     toStart.append(spec)
-                } else {
+                } else if !existing.isStuck {
                     if existing.image.binary != spec.binary {
                         existing.image.binary = spec.binary
                         syncImage(existing)
@@ -50,37 +55,28 @@ extension Kernel {
         }
         let wanted = Set(specs.map(\.name))
         toStop += siblings.filter { !wanted.contains($0.name) }
-        // An incomplete child (an environment session was denied) is tried
-        // again once its routes lead somewhere.
-        for component in siblings where component.image.state.isIncomplete && !toStop.contains(where: { $0 === component }) {
-            guard let spec = specs.first(where: { $0.name == component.name }) else { continue }
-            if environmentRoutesResolve(for: component) {
-                toStop.append(component)
-                toStart.append(spec)
-            }
+        // Genode restarts a child whose sessions the config routes to
+        // another server, leaves one whose route leads nowhere stuck, and
+        // retries an incomplete one.
+        for (component, spec) in restartsForDependencies(of: siblings, specs: specs, stopping: toStop, configApplied: configApplied) {
+            toStop.append(component)
+            toStart.append(spec)
         }
-        // Genode restarts a child whose sessions the new config routes to
-        // another server (or denies); one whose server is merely missing now
-        // keeps waiting.
-        for component in siblings where component.isRunning && !toStop.contains(where: { $0 === component }) {
-            guard let spec = specs.first(where: { $0.name == component.name }) else { continue }
-            if routesChanged(for: component) {
-                toStop.append(component)
-                toStart.append(spec)
-            }
-        }
-        // Genode: a child whose environment sessions a restarted or removed
-        // child served is restarted with it (its environment is gone).
+        // Genode: a child whose environment sessions a restarted child
+        // served is restarted with it (its sessions' routes lead to the new
+        // server). One whose server was removed is judged by its routes
+        // above (stuck when they lead nowhere now).
         var grew = true
         while grew {
             grew = false
+            let restarting = Set(toStop.filter { stopped in toStart.contains { $0.name == stopped.name } }.map(\.id))
             let stopping = Set(toStop.map(\.id))
             for component in siblings where component.isRunning && !stopping.contains(component.id) {
-                let dependsOnStopped = image.sessions.contains { session in
+                let dependsOnRestarted = image.sessions.contains { session in
                     guard session.client == component.id, session.environment, case let .component(server) = session.server else { return false }
-                    return stopping.contains(server)
+                    return restarting.contains(server)
                 }
-                guard dependsOnStopped, let spec = specs.first(where: { $0.name == component.name }) else { continue }
+                guard dependsOnRestarted, let spec = specs.first(where: { $0.name == component.name }) else { continue }
                 toStop.append(component)
                 toStart.append(spec)
                 grew = true
@@ -101,27 +97,6 @@ extension Kernel {
         }
         for spec in toStart { start(spec, in: scope) }
         if nestedChanged { nestedConfigsMayHaveChanged() }
-    }
-
-    /// Whether any session of `component` would now be routed elsewhere. Lock held.
-    func routesChanged(for component: Component) -> Bool {
-        for session in image.sessions where session.client == component.id && session.state != .denied {
-            guard let requested = session.requested else { continue }
-            // Still waiting for its server: routing it now is no change
-            // (`retryPendingSessions` delivers it).
-            if session.state == .creating && session.server == .component(0) { continue }
-            switch route(client: component, service: session.service, label: requested) {
-            case let .parent(service, _):
-                if session.server != .builtin(service) { return true }
-            case let .child(server, _):
-                if session.server != .component(server) { return true }
-            case .pending:
-                continue
-            case .denied:
-                return true
-            }
-        }
-        return false
     }
 
     /// Starts one child of init `scope`: reads its binary, lays out its WASI
@@ -241,7 +216,7 @@ extension Kernel {
         if component.image.native == NativeComponents.initBinary {
             if let model = component.initModel {
                 for message in model.initConfig.messages { sayTakingLock(message.description, in: id) }
-                reconcile(scope: id)
+                reconcile(scope: id, configApplied: true)
             }
             nestedConfigsMayHaveChanged()
         }

@@ -57,6 +57,8 @@ extension Kernel {
             if options.ids { attributes += " id=\"\(stored.childID ?? stored.id)\"" }
             switch stored.state {
             case .running:
+                // Genode: a stuck child shows as incomplete (`Kernel+Dependencies.swift`).
+                if stored.stuck == true { attributes += " state=\"incomplete\"" }
                 // Genode: only while heartbeats are expected and some were skipped.
                 if let component, component.skippedHeartbeats > 0 {
                     attributes += " skipped_heartbeats=\"\(component.skippedHeartbeats)\""
