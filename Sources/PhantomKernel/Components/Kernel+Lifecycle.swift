@@ -108,11 +108,11 @@ extension Kernel {
         let id = image.nextComponent
         image.nextComponent += 1
         dirty = true
-        let available = ramAvailable(in: scope)
-        let grant = Quota.initialRam(child: spec.name, configured: NumberOfBytes(spec.ram), available: NumberOfBytes(available))
+        let grant = Quota.initialRam(child: spec.name, configured: NumberOfBytes(spec.ram),
+                                     available: NumberOfBytes(ramLimitForNewChild(in: scope)))
         if let message = grant.message { say(message.description, in: scope) }
         var caps = spec.caps
-        if let availableCaps = capsAvailable(in: scope) {
+        if let availableCaps = capsLimitForNewChild(in: scope) {
             let capsGrant = Quota.initialCaps(child: spec.name, configured: spec.caps, available: availableCaps)
             if let message = capsGrant.message { say(message.description, in: scope) }
             caps = capsGrant.granted
@@ -431,19 +431,27 @@ extension Kernel {
         dirty = true
     }
 
-    /// RAM init `scope` has not yet assigned to a child. Lock held. The root
-    /// init's budget is the space limit; a nested init's is its own quota.
-    /// Both keep back their `resource RAM preserve`.
+    /// RAM init `scope` has not yet assigned to a child (Genode's
+    /// `Library::_avail_ram`). Lock held. The root init's budget is the
+    /// space limit; a nested init's is its own quota. Both keep back their
+    /// `resource RAM preserve`.
     func ramAvailable(in scope: UInt64 = Kernel.rootScope) -> UInt64 {
         let assigned = children(of: scope).reduce(UInt64(0)) { $0 + $1.image.ramQuota }
         let total = ramBudget(of: scope)
         return total > assigned ? total - assigned : 0
     }
 
-    /// What init `scope` may hand out to its children. Lock held.
+    /// What init `scope` may hand out to its children: its own RAM less
+    /// what it preserves. Lock held.
     func ramBudget(of scope: UInt64) -> UInt64 {
         guard let model = model(of: scope) else { return 0 }
-        if scope == Self.rootScope { return model.totalRAM(spaceLimit: space.limitBytes) }
-        return model.totalRAM(spaceLimit: components[scope]?.image.ramQuota ?? 0)
+        return model.totalRAM(spaceLimit: ownRam(of: scope))
+    }
+
+    /// Init `scope`'s own RAM (Genode: init's own PD quota): the root's is
+    /// the space limit; a nested init's is its quota as a child of its
+    /// parent — its assignment less its environment sessions. Lock held.
+    func ownRam(of scope: UInt64) -> UInt64 {
+        scope == Self.rootScope ? space.limitBytes : ramQuota(of: scope)
     }
 }
