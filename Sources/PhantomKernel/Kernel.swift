@@ -59,6 +59,12 @@ public final class Kernel: @unchecked Sendable {
     let options: Options
     let scheduler: Scheduler
     let lock = NSLock()
+    /// Taken for the whole of a child's RAM change (`applyRamChange`): a
+    /// config and the child's answer to a yield request may change one
+    /// child's quota at once, and two such changes would both take its
+    /// thread out of scheduling — the second returning while the slice
+    /// still runs, its memory moved under it — and both schedule it again.
+    let ramChanges = NSLock()
     var image: KernelImage
     var components: [UInt64: Component] = [:]
     var config: InitModel

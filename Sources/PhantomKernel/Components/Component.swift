@@ -38,6 +38,8 @@ final class Component: @unchecked Sendable {
     var name: String { image.name }
     var id: UInt64 { image.id }
     var isRunning: Bool { image.state == .running }
+    /// Running, but stuck (Genode's STUCK, `Kernel+Dependencies.swift`).
+    var isStuck: Bool { isRunning && image.stuck == true }
 
     /// Linear memory in use, charged to the component's RAM quota.
     var memoryBytes: UInt64 { (instance?.memoryPages ?? 0) * 65536 }

@@ -68,7 +68,8 @@ extension Kernel {
         var toRestart: [(Component, StartSpec)] = []
         var changed = false
         for component in children(of: scope) where component.isRunning {
-            guard let spec = specs[component.name], spec.heartbeat else {
+            // Genode expects heartbeats only from a child that is alive, not stuck.
+            guard let spec = specs[component.name], spec.heartbeat, !component.isStuck else {
                 component.skippedHeartbeats = 0
                 continue
             }

@@ -8,7 +8,10 @@ extension Kernel {
     /// Brings the running tree of init `scope` in line with its config:
     /// starts missing children, tears down removed ones, restarts changed
     /// ones. A nested init without a config yet has no children.
-    func reconcile(scope: UInt64 = Kernel.rootScope) {
+    /// `configApplied`: init applies a new config now (not when it only
+    /// catches up after a restore); an incomplete child is then retried
+    /// (`Kernel+Dependencies.swift`).
+    func reconcile(scope: UInt64 = Kernel.rootScope, configApplied: Bool = false) {
         space.safepoints.register()
         lock.lock()
         let specs = model(of: scope)?.starts ?? []
@@ -23,12 +26,14 @@ extension Kernel {
         for spec in specs {
             if let existing = byName[spec.name] {
                 // Genode restarts a child when its binary's ROM route leads
-                // elsewhere, not when only the name changed.
+                // elsewhere, not when only the name changed. A stuck child
+                // takes no change of its start node but a new version.
                 let binaryROM = binaryROM(for: spec, in: scope)
-                if (existing.image.binaryROM ?? existing.image.binary) != binaryROM || existing.image.version != spec.version {
+                let binaryMoved = !existing.isStuck && (existing.image.binaryROM ?? existing.image.binary) != binaryROM
+                if binaryMoved || existing.image.version != spec.version {
                     toStop.append(existing)
                     toStart.append(spec)
-                } else {
+                } else if !existing.isStuck {
                     if existing.image.binary != spec.binary {
                         existing.image.binary = spec.binary
                         syncImage(existing)
@@ -50,37 +55,28 @@ extension Kernel {
         }
         let wanted = Set(specs.map(\.name))
         toStop += siblings.filter { !wanted.contains($0.name) }
-        // An incomplete child (an environment session was denied) is tried
-        // again once its routes lead somewhere.
-        for component in siblings where component.image.state.isIncomplete && !toStop.contains(where: { $0 === component }) {
-            guard let spec = specs.first(where: { $0.name == component.name }) else { continue }
-            if environmentRoutesResolve(for: component) {
-                toStop.append(component)
-                toStart.append(spec)
-            }
+        // Genode restarts a child whose sessions the config routes to
+        // another server, leaves one whose route leads nowhere stuck, and
+        // retries an incomplete one.
+        for (component, spec) in restartsForDependencies(of: siblings, specs: specs, stopping: toStop, configApplied: configApplied) {
+            toStop.append(component)
+            toStart.append(spec)
         }
-        // Genode restarts a child whose sessions the new config routes to
-        // another server (or denies); one whose server is merely missing now
-        // keeps waiting.
-        for component in siblings where component.isRunning && !toStop.contains(where: { $0 === component }) {
-            guard let spec = specs.first(where: { $0.name == component.name }) else { continue }
-            if routesChanged(for: component) {
-                toStop.append(component)
-                toStart.append(spec)
-            }
-        }
-        // Genode: a child whose environment sessions a restarted or removed
-        // child served is restarted with it (its environment is gone).
+        // Genode: a child whose environment sessions a restarted child
+        // served is restarted with it (its sessions' routes lead to the new
+        // server). One whose server was removed is judged by its routes
+        // above (stuck when they lead nowhere now).
         var grew = true
         while grew {
             grew = false
+            let restarting = Set(toStop.filter { stopped in toStart.contains { $0.name == stopped.name } }.map(\.id))
             let stopping = Set(toStop.map(\.id))
             for component in siblings where component.isRunning && !stopping.contains(component.id) {
-                let dependsOnStopped = image.sessions.contains { session in
+                let dependsOnRestarted = image.sessions.contains { session in
                     guard session.client == component.id, session.environment, case let .component(server) = session.server else { return false }
-                    return stopping.contains(server)
+                    return restarting.contains(server)
                 }
-                guard dependsOnStopped, let spec = specs.first(where: { $0.name == component.name }) else { continue }
+                guard dependsOnRestarted, let spec = specs.first(where: { $0.name == component.name }) else { continue }
                 toStop.append(component)
                 toStart.append(spec)
                 grew = true
@@ -103,27 +99,6 @@ extension Kernel {
         if nestedChanged { nestedConfigsMayHaveChanged() }
     }
 
-    /// Whether any session of `component` would now be routed elsewhere. Lock held.
-    func routesChanged(for component: Component) -> Bool {
-        for session in image.sessions where session.client == component.id && session.state != .denied {
-            guard let requested = session.requested else { continue }
-            // Still waiting for its server: routing it now is no change
-            // (`retryPendingSessions` delivers it).
-            if session.state == .creating && session.server == .component(0) { continue }
-            switch route(client: component, service: session.service, label: requested) {
-            case let .parent(service, _):
-                if session.server != .builtin(service) { return true }
-            case let .child(server, _):
-                if session.server != .component(server) { return true }
-            case .pending:
-                continue
-            case .denied:
-                return true
-            }
-        }
-        return false
-    }
-
     /// Starts one child of init `scope`: reads its binary, lays out its WASI
     /// state, instantiates it with its own imports, and schedules its main
     /// thread.
@@ -133,11 +108,11 @@ extension Kernel {
         let id = image.nextComponent
         image.nextComponent += 1
         dirty = true
-        let available = ramAvailable(in: scope)
-        let grant = Quota.initialRam(child: spec.name, configured: NumberOfBytes(spec.ram), available: NumberOfBytes(available))
+        let grant = Quota.initialRam(child: spec.name, configured: NumberOfBytes(spec.ram),
+                                     available: NumberOfBytes(ramLimitForNewChild(in: scope)))
         if let message = grant.message { say(message.description, in: scope) }
         var caps = spec.caps
-        if let availableCaps = capsAvailable(in: scope) {
+        if let availableCaps = capsLimitForNewChild(in: scope) {
             let capsGrant = Quota.initialCaps(child: spec.name, configured: spec.caps, available: availableCaps)
             if let message = capsGrant.message { say(message.description, in: scope) }
             caps = capsGrant.granted
@@ -241,7 +216,7 @@ extension Kernel {
         if component.image.native == NativeComponents.initBinary {
             if let model = component.initModel {
                 for message in model.initConfig.messages { sayTakingLock(message.description, in: id) }
-                reconcile(scope: id)
+                reconcile(scope: id, configApplied: true)
             }
             nestedConfigsMayHaveChanged()
         }
@@ -346,12 +321,16 @@ extension Kernel {
         space.safepoints.unregister()
     }
 
+    /// Submits `component`'s thread to the scheduler. The task is recorded
+    /// under the lock it is submitted under: a slice may start at once, and
+    /// whatever it sets off (a yield answer moving its memory, its end) must
+    /// find the task it runs as, never none — moving the memory of a thread
+    /// believed unscheduled while it runs corrupts it.
     func schedule(_ component: Component) {
         guard let thread = component.thread else { return }
         let id = component.id
-        let task = scheduler.submit(thread) { [weak self] outcome in self?.ended(component: id, outcome) }
         lock.lock()
-        component.task = task
+        component.task = scheduler.submit(thread) { [weak self] outcome in self?.ended(component: id, outcome) }
         lock.unlock()
     }
 
@@ -452,19 +431,27 @@ extension Kernel {
         dirty = true
     }
 
-    /// RAM init `scope` has not yet assigned to a child. Lock held. The root
-    /// init's budget is the space limit; a nested init's is its own quota.
-    /// Both keep back their `resource RAM preserve`.
+    /// RAM init `scope` has not yet assigned to a child (Genode's
+    /// `Library::_avail_ram`). Lock held. The root init's budget is the
+    /// space limit; a nested init's is its own quota. Both keep back their
+    /// `resource RAM preserve`.
     func ramAvailable(in scope: UInt64 = Kernel.rootScope) -> UInt64 {
         let assigned = children(of: scope).reduce(UInt64(0)) { $0 + $1.image.ramQuota }
         let total = ramBudget(of: scope)
         return total > assigned ? total - assigned : 0
     }
 
-    /// What init `scope` may hand out to its children. Lock held.
+    /// What init `scope` may hand out to its children: its own RAM less
+    /// what it preserves. Lock held.
     func ramBudget(of scope: UInt64) -> UInt64 {
         guard let model = model(of: scope) else { return 0 }
-        if scope == Self.rootScope { return model.totalRAM(spaceLimit: space.limitBytes) }
-        return model.totalRAM(spaceLimit: components[scope]?.image.ramQuota ?? 0)
+        return model.totalRAM(spaceLimit: ownRam(of: scope))
+    }
+
+    /// Init `scope`'s own RAM (Genode: init's own PD quota): the root's is
+    /// the space limit; a nested init's is its quota as a child of its
+    /// parent — its assignment less its environment sessions. Lock held.
+    func ownRam(of scope: UInt64) -> UInt64 {
+        scope == Self.rootScope ? space.limitBytes : ramQuota(of: scope)
     }
 }

@@ -89,6 +89,8 @@ extension Kernel {
     /// cannot take back all it should asks the child to yield the rest
     /// (`requestYield`; not when applying again after the child answered).
     func applyRamChange(_ component: Component, configured: UInt64, requestYield: Bool = true) {
+        ramChanges.lock()
+        defer { ramChanges.unlock() }
         lock.lock()
         guard component.isRunning, component.image.ramQuota != configured else { lock.unlock(); return }
         let assigned = component.image.ramQuota

@@ -101,7 +101,7 @@ extension Kernel {
         lock.unlock()
         space.safepoints.unregister()
         for event in signals { scheduler.signal(event) }
-        for scope in changed { reconcile(scope: scope) }
+        for scope in changed { reconcile(scope: scope, configApplied: true) }
         guard !changed.isEmpty else { return }
         // Requests waiting at a nested init's service may find a policy now;
         // sessions it forwarded whose route changed are closed at their

@@ -27,7 +27,7 @@ extension Kernel {
         lock.unlock()
         space.safepoints.unregister()
         for warning in model.warnings { say(warning) }
-        reconcile()
+        reconcile(configApplied: true)
         wakeBackgroundThreads()
         return model.warnings
     }

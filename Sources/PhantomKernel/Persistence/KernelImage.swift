@@ -98,6 +98,9 @@ struct ComponentImage: Codable, Equatable {
     /// The ROM module its binary was read from, as its routes named it
     /// (nil: `binary` itself).
     var binaryROM: String?
+    /// Genode's STUCK: running, but a route one of its sessions took no
+    /// longer leads anywhere (`Kernel+Dependencies.swift`). Nil: not stuck.
+    var stuck: Bool?
 }
 
 struct SessionImage: Codable, Equatable {

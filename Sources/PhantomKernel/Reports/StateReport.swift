@@ -37,15 +37,18 @@ extension Kernel {
         let model = model(of: scope)
         var out = "<state version=\"\(xmlEscape(model?.initConfig.version ?? ""))\">\n"
         let running = children(of: scope).filter(\.isRunning)
+        // Init's own PD as Genode reports it (`Ram_info::from_pd`): what it
+        // keeps back by `resource … preserve` is part of its avail.
         if options.initRAM {
-            let total = ramBudget(of: scope)
+            let quota = ownRam(of: scope)
             let assigned = running.reduce(UInt64(0)) { $0 + $1.image.ramQuota }
-            out += "\t<ram quota=\"\(NumberOfBytes(total))\" used=\"\(NumberOfBytes(assigned))\" avail=\"\(NumberOfBytes(total > assigned ? total - assigned : 0))\"/>\n"
+            out += "\t<ram quota=\"\(NumberOfBytes(quota))\" used=\"\(NumberOfBytes(assigned))\" avail=\"\(NumberOfBytes(quota > assigned ? quota - assigned : 0))\"/>\n"
         }
         if options.initCaps {
             let assigned = running.reduce(UInt64(0)) { $0 + $1.image.capsQuota }
-            if let avail = capsAvailable(in: scope) {
-                out += "\t<caps quota=\"\(capsQuota(of: scope))\" used=\"\(assigned)\" avail=\"\(avail)\"/>\n"
+            if capsAvailable(in: scope) != nil {
+                let quota = capsQuota(of: scope)
+                out += "\t<caps quota=\"\(quota)\" used=\"\(assigned)\" avail=\"\(quota > assigned ? quota - assigned : 0)\"/>\n"
             } else {
                 out += "\t<caps used=\"\(assigned)\"/>\n"
             }
@@ -57,6 +60,8 @@ extension Kernel {
             if options.ids { attributes += " id=\"\(stored.childID ?? stored.id)\"" }
             switch stored.state {
             case .running:
+                // Genode: a stuck child shows as incomplete (`Kernel+Dependencies.swift`).
+                if stored.stuck == true { attributes += " state=\"incomplete\"" }
                 // Genode: only while heartbeats are expected and some were skipped.
                 if let component, component.skippedHeartbeats > 0 {
                     attributes += " skipped_heartbeats=\"\(component.skippedHeartbeats)\""
