@@ -41,7 +41,11 @@ final class Collector {
         started = DispatchTime.now().uptimeNanoseconds
         let pause = started
         heap.marked = [heap.root.offset]
+        // Sized for every object now, so that growing the set (rehashing a
+        // million entries) does not fall into one step.
+        heap.marked.reserveCapacity(vm.objectCount + vm.objectCount / 4 + 1024)
         heap.grey = []
+        heap.allocationsSinceCollectorStep = 0  // what came before the cycle is not the cycle's debt
         weakReferences = []
         heap.isMarking = true
         trace(heap.root)

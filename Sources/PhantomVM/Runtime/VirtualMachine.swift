@@ -30,8 +30,10 @@ public final class VirtualMachine {
     public var clock: () -> UInt64
     /// Told about every collection (for `--verbose`).
     public var onCollection: ((CollectionStatistics) -> Void)?
-    /// Objects a collection step marks or sweeps before the VM runs on.
-    public var collectionStepBudget = 20_000
+    /// Objects a collection step marks or sweeps before the VM runs on
+    /// (plus twice what was allocated since the last step): about half a
+    /// millisecond, less than a snapshot's pause (`phantom bench pvm`).
+    public var collectionStepBudget = 2_000
     /// Allocation (bytes) between two collections.
     public var collectionThreshold: UInt64 = 64 << 20
     /// Whether this process made the heap (a fresh space) rather than restoring it.

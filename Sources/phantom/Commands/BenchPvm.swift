@@ -113,7 +113,7 @@ extension Bench {
                     }
                 }
             }
-            print("| collector, \(objects) objects, \(freed) garbage in cycles of 10 (\(reachable) reachable) | | whole cycle at once \(millis(median(whole))) | in \(steps) steps of 20000 objects: longest step \(micro(median(longestSteps))), cycle \(millis(median(cycles))) | | |")
+            print("| collector, \(objects) objects, \(freed) garbage in cycles of 10 (\(reachable) reachable) | | whole cycle at once \(millis(median(whole))) | in \(steps) steps of \(2000) objects: longest step \(micro(median(longestSteps))), cycle \(millis(median(cycles))) | | |")
 
             let path = directory.appendingPathComponent("snapshot.img").path
             let (vm, space) = try freshVM(path: path, classes: try PvmBenchPrograms.heap(objects: objects, threads: 100))
