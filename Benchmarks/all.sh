@@ -31,3 +31,5 @@ programs="$root/Programs/wasm/bench_kernel"
 "$phantom" bench kernel restore --runs "$runs" --programs "$programs" --directory "$scratch"; echo
 if [ "$quick" = 1 ]; then idle=(--runs 1 --seconds 5); else idle=(--runs 3); fi
 "$phantom" bench kernel idle "${idle[@]}" --programs "$programs" --directory "$scratch"
+echo; echo "## Phantom VM"; echo
+(cd "$root" && "$phantom" bench pvm --runs "$runs" --module "$root/Programs/wasm/bench/vm_compare.wasm" --directory "$scratch")

@@ -93,12 +93,20 @@ import Testing
             }
         }
         #expect(last == 180000)
-        // The collector ran and freed the replaced rings.
-        let freed = runs.flatMap { $0.stderr.split(separator: "\n") }.compactMap { line -> Int? in
-            guard line.hasPrefix("phantom: collected ") else { return nil }
-            return Int(line.dropFirst("phantom: collected ".count).prefix { $0.isNumber })
-        }
-        #expect(!freed.isEmpty && freed.allSatisfy { $0 > 0 }, "collections: \(freed)")
+        // The collector: cycles cut short by a kill start over, so whether one
+        // finished inside the killed runs depends on where the kills fell;
+        // but a collection due when the image is next opened runs whole. The
+        // garbage rings are freed then, and what is reachable (classes, the
+        // environment) is all that is left.
+        let collectedWhileKilled = runs.filter { $0.stderr.contains("phantom: collected ") }.count
+        print("PvmKillTests: \(collectedWhileKilled) of \(runs.count) runs finished a collection cycle")
+        let check = try PhantomProcess.run(["pvm", "run", classes.path, "--image", image, "--verbose", "--collect-after", "4K"])
+        #expect(check.status == 0, "\(check.stderr)")
+        let line = try #require(check.stderr.split(separator: "\n").first { $0.hasPrefix("phantom: collected ") }, "\(check.stderr)")
+        let freed = Int(line.dropFirst("phantom: collected ".count).prefix { $0.isNumber }) ?? 0
+        let reachable = Int(line.split(separator: ",").first { $0.contains("reachable") }?.split(separator: " ").first ?? "") ?? -1
+        #expect(freed > 0, "\(line)")
+        #expect((1..<2000).contains(reachable), "\(line)")
     }
 
     @Test func aCleanStopAndTheSameCommandContinue() throws {

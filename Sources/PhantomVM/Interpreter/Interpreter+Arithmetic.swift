@@ -33,53 +33,37 @@ extension Interpreter {
         // Which operand is the left one: "ul" ops compute u OP l.
         let upperFirst = opcode == .isubul || opcode == .idivul || opcode == .iremul
         if prefix == .none {
-            // The common case without the typed pair.
+            // The common case, without the typed pair.
             let u = try popInt(), l = try popInt()
-            let (a, b) = upperFirst ? (u, l) : (l, u)
-            switch opcode {
-            case .isum: try pushInt(a &+ b)
-            case .imul: try pushInt(a &* b)
-            case .isubul, .isublu: try pushInt(a &- b)
-            default:
-                guard b != 0 else { throw try fail("division by zero") }
-                let isDivision = opcode == .idivul || opcode == .idivlu
-                try pushInt(isDivision ? a.dividedReportingOverflow(by: b).partialValue : a.remainderReportingOverflow(dividingBy: b).partialValue)
-            }
+            try pushInt(try integer(opcode, upperFirst ? u : l, upperFirst ? l : u))
             return
         }
         switch try popPair(prefix) {
         case let .int(u, l):
-            let (a, b) = upperFirst ? (u, l) : (l, u)
-            let result: Int32
-            switch opcode {
-            case .isum: result = a &+ b
-            case .imul: result = a &* b
-            case .isubul, .isublu: result = a &- b
-            default:
-                guard b != 0 else { throw try fail("division by zero") }
-                let isDivision = opcode == .idivul || opcode == .idivlu
-                result = isDivision ? a.dividedReportingOverflow(by: b).partialValue : a.remainderReportingOverflow(dividingBy: b).partialValue
-            }
-            try pushInt(result)
+            try pushInt(try integer(opcode, upperFirst ? u : l, upperFirst ? l : u))
         case let .long(u, l):
-            let (a, b) = upperFirst ? (u, l) : (l, u)
-            let result: Int64
-            switch opcode {
-            case .isum: result = a &+ b
-            case .imul: result = a &* b
-            case .isubul, .isublu: result = a &- b
-            default:
-                guard b != 0 else { throw try fail("division by zero") }
-                let isDivision = opcode == .idivul || opcode == .idivlu
-                result = isDivision ? a.dividedReportingOverflow(by: b).partialValue : a.remainderReportingOverflow(dividingBy: b).partialValue
-            }
-            try pushWide(UInt64(bitPattern: result))
+            try pushWide(UInt64(bitPattern: try integer(opcode, upperFirst ? u : l, upperFirst ? l : u)))
         case let .float(u, l):
             let (a, b) = upperFirst ? (u, l) : (l, u)
             try pushInt(Int32(bitPattern: Self.apply(opcode, a, b).bitPattern))
         case let .double(u, l):
             let (a, b) = upperFirst ? (u, l) : (l, u)
             try pushWide(Self.apply(opcode, a, b).bitPattern)
+        }
+    }
+
+    /// `a OP b` for int and long: wrapping, division by zero thrown, the
+    /// one overflowing division (MIN / −1) wrapping too.
+    @inline(__always)
+    private func integer<T: FixedWidthInteger & SignedInteger>(_ opcode: Opcode, _ a: T, _ b: T) throws(Interruption) -> T {
+        switch opcode {
+        case .isum: return a &+ b
+        case .imul: return a &* b
+        case .isubul, .isublu: return a &- b
+        default:
+            guard b != 0 else { throw try fail("division by zero") }
+            let isDivision = opcode == .idivul || opcode == .idivlu
+            return isDivision ? a.dividedReportingOverflow(by: b).partialValue : a.remainderReportingOverflow(dividingBy: b).partialValue
         }
     }
 

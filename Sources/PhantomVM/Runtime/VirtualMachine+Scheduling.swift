@@ -18,6 +18,14 @@ extension VirtualMachine {
     /// Runs each runnable thread once for up to `fuel` instructions. While the
     /// boot thread is unfinished it runs alone.
     public func runRound(fuel: Int = 10_000) throws(VMError) -> RoundResult {
+        // A cycle's progress is transient: one cut short by a restart starts
+        // over. So that frequent restarts cannot keep garbage forever, a
+        // collection that is due when the VM resumes runs whole, before any
+        // thread (resuming already costs time in proportion to the image).
+        if collectWholeOnResume {
+            collectWholeOnResume = false
+            if bytesSinceCollection > collectionThreshold { collectGarbage() }
+        }
         let bootThread = heap.ref(heap.root, RootLayout.bootThread)
         let candidates = !bootThread.isNull && !isEnded(bootThread) ? [bootThread] : threads
         var ran = false

@@ -36,6 +36,8 @@ public final class VirtualMachine {
     public var collectionStepBudget = 2_000
     /// Allocation (bytes) between two collections.
     public var collectionThreshold: UInt64 = 64 << 20
+    /// Set when the heap was restored: see `runRound`.
+    var collectWholeOnResume = false
     /// Whether this process made the heap (a fresh space) rather than restoring it.
     public let isNewHeap: Bool
 
@@ -57,6 +59,7 @@ public final class VirtualMachine {
             try createHeap()
         } else {
             try openHeap(ObjectRef(rootOffset))
+            collectWholeOnResume = true
         }
         classes.index()
     }

@@ -49,7 +49,7 @@ struct PvmRun: ParsableCommand {
         vm.collectionThreshold = collectAfter.bytes
         if options.verbose {
             vm.onCollection = { statistics in
-                printError("phantom: collected \(statistics.freed) objects (\(statistics.freedBytes) bytes), \(statistics.reachable) reachable, in \(statistics.nanoseconds / 1000) µs")
+                printError("phantom: collected \(statistics.freed) objects (\(statistics.freedBytes) bytes), \(statistics.reachable) reachable, in \(statistics.nanoseconds / 1000) µs, \(statistics.steps) steps, longest \(statistics.longestStepNanoseconds / 1000) µs")
             }
         }
         if vm.hasBooted {
