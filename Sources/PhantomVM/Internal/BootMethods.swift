@@ -10,7 +10,7 @@ enum BootMethods {
                 switch error {
                 case .classNotFound, .invalidClass:
                     call.vm.note("class load error: \(error)")
-                    throw call.fail("\(name) - class load error")
+                    throw call.fail("\(VirtualMachine.excerpt(name)) - class load error")
                 default: throw .fault(error)
                 }
             }

@@ -36,9 +36,9 @@ extension Interpreter {
         let count = Int(try popInt())
         let arguments = try popArguments(count)
         guard let name = heap.string(nameObject) else { throw try fail("dynamic_invoke: the method name is \(describe(nameObject)), not a string") }
-        guard !this.isNull else { throw try fail("dynamic_invoke of \(name) on null") }
+        guard !this.isNull else { throw try fail("dynamic_invoke of \(VirtualMachine.excerpt(name)) on null") }
         guard let ordinal = ordinal(named: name, in: heap.classOf(this)) else {
-            throw try fail("dynamic_invoke: no method \(name) in \(className(heap.classOf(this)))")
+            throw try fail("dynamic_invoke: no method \(VirtualMachine.excerpt(name)) in \(className(heap.classOf(this)))")
         }
         try enter(this: this, code: try method(ordinal, in: heap.classOf(this)), arguments: arguments, ordinal: ordinal, mayReuseFrame: true)
     }

@@ -1,0 +1,42 @@
+import Testing
+@testable import PhantomVM
+
+/// Bad bytecode the interpreter fuzzer (Fuzz/run.sh interpreter) found to
+/// trap the process, hang it, blow up its memory or stop the whole VM; each
+/// test is its input reduced to the instructions that matter, and asserts
+/// that the program now gets a Phantom exception (its thread ends with
+/// "Unhandled exception in thread N: …") and the heap stays consistent.
+@Suite struct InterpreterRobustnessTests {
+    /// Runs a boot class whose startup is `body` to its end and checks the heap.
+    private func run(objectSlots: Int = 0, rounds: Int = 1000, fuel: Int = 10_000,
+                     _ body: (inout BytecodeWriter) throws -> Void) throws -> VMHarness {
+        let harness = try VMHarness([try bootClass(objectSlots: objectSlots, body)])
+        #expect(try harness.run(rounds: rounds, fuel: fuel) == .finished)
+        harness.vm.collectGarbage()
+        try harness.vm.verifyHeap()
+        return harness
+    }
+
+    /// The fuzzer's program caught each VM error message and made it fail
+    /// again (`o2i` on it); the message quoted the string whole, so each
+    /// one held the last: strings growing by a line an instruction filled
+    /// the 1 GiB space within a few thousand instructions.
+    @Test func errorMessagesQuoteAStringOnlyInPart() throws {
+        let harness = try run { w in
+            w.op(.summon_null)                          // a catcher of anything
+            w.emit(.push_catcher, to: "caught")
+            w.emit(.sconst_bin, string: "x")
+            try w.emit(.iconst_32bit, 2000)             // iterations, on the integer stack
+            try w.label("again")
+            w.op(.o2i)                                  // throws "o2i: string \"…\" is not an int"
+            try w.label("caught")
+            w.emit(.djnz, to: "again")
+            w.op(.is_drop)
+            w.op(.pop_catcher)
+            try w.emit(.call_8bit, 11, 0)               // the last message's length
+            try w.printTop()
+        }
+        let length = try #require(Int(harness.output))
+        #expect(length < 200, "the last message is \(length) bytes long")
+    }
+}
