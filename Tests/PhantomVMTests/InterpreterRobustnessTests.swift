@@ -39,4 +39,21 @@ import Testing
         let length = try #require(Int(harness.output))
         #expect(length < 200, "the last message is \(length) bytes long")
     }
+
+    /// `summon_code_class; new` (and the other classes whose objects the VM
+    /// makes itself) stopped the VM with a `VMError`.
+    @Test func newOfAClassOnlyTheVMInstantiatesThrows() throws {
+        for summon in [Opcode.summon_code_class, .summon_class_class, .summon_interface_class] {
+            let harness = try run { w in
+                w.op(summon)
+                w.op(.new)
+            }
+            #expect(harness.output.hasPrefix("Unhandled exception in thread 1: new: "), "\(summon): \(harness.output)")
+        }
+        let harness = try run { w in
+            w.emit(.summon_by_name, string: ".internal.thread")
+            w.op(.new)
+        }
+        #expect(harness.output.hasPrefix("Unhandled exception in thread 1: new: "), "\(harness.output)")
+    }
 }
