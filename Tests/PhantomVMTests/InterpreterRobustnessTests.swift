@@ -56,4 +56,19 @@ import Testing
         }
         #expect(harness.output.hasPrefix("Unhandled exception in thread 1: new: "), "\(harness.output)")
     }
+
+    /// The fuzzer's loop pushed a catcher (of the class its last exception
+    /// happened to be) and threw, over and over: every throw looked at every
+    /// catcher left in the frame, each slice slower than the last. A frame
+    /// holds at most `Interpreter.catcherLimit` catchers now.
+    @Test func aFrameHoldsABoundedNumberOfCatchers() throws {
+        let harness = try run { w in
+            try w.emit(.iconst_32bit, 100_000)
+            try w.label("again")
+            w.op(.summon_int_class)                     // catches only ints: never these strings
+            w.emit(.push_catcher, to: "again")
+            w.emit(.djnz, to: "again")
+        }
+        #expect(harness.output == "Unhandled exception in thread 1: exception stack overflow (\(Interpreter.catcherLimit) catchers)\n")
+    }
 }

@@ -9,9 +9,9 @@ extension Interpreter {
         let depth = Int(heap.word(r.frame, FrameLayout.exceptionDepth))
         var stack = heap.ref(r.frame, FrameLayout.exceptionStack)
         let capacity = stack.isNull ? 0 : ExceptionStackLayout.capacity(dataSize: heap.dataSize(of: stack))
+        guard depth < Interpreter.catcherLimit else { throw try fail("exception stack overflow (\(Interpreter.catcherLimit) catchers)") }
         if depth == capacity {
             let grown = max(4, capacity * 2)
-            guard grown <= Interpreter.stackLimit else { throw try fail("exception stack overflow") }
             let replacement = try owned(kind: .exceptionStack, classSlot: RootLayout.exceptionStackClass, dataSize: grown * 16, refWords: grown)
             for entry in 0..<depth {
                 heap.setWord(replacement, entry, heap.word(stack, entry))

@@ -15,6 +15,12 @@ final class Interpreter {
     static let stackLimit = 1 << 20
     /// Deepest call chain before "call stack overflow" is thrown.
     static let callDepthLimit = 100_000
+    /// Most catchers one frame may hold. A throw looks at every catcher above
+    /// the one that takes it, and those stay, so each throw in a frame pays
+    /// for all of its catchers: the fuzzer's loop that pushed a catcher and
+    /// threw, over and over, made every instruction slower than the last
+    /// (seconds a slice). Compiled code nests a catcher per `try`.
+    static let catcherLimit = 256
 
     init(vm: VirtualMachine) {
         self.vm = vm
