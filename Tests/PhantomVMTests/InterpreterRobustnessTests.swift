@@ -71,4 +71,51 @@ import Testing
         }
         #expect(harness.output == "Unhandled exception in thread 1: exception stack overflow (\(Interpreter.catcherLimit) catchers)\n")
     }
+
+    /// Leaves on the object stack a string of 2^`doublings` bytes `byte`.
+    private static func longString(_ w: inout BytecodeWriter, _ byte: String = "a", doublings: Int) throws {
+        w.emit(.sconst_bin, string: byte)
+        try w.emit(.iconst_8bit, Int64(doublings))
+        try w.label("double\(byte)\(doublings)")
+        w.op(.os_dup)
+        try w.emit(.call_8bit, 10, 1)                   // s.concat(s)
+        w.emit(.djnz, to: "double\(byte)\(doublings)")
+        w.op(.is_drop)
+    }
+
+    /// Found by running a crafted input through the fuzz target (it timed
+    /// out): a loop of `charAt` on a 128 MiB string took minutes a slice,
+    /// each call copying the whole string. Fuel counted instructions only,
+    /// so a loop of `hashCode` (which must read it all) was as slow. Now
+    /// charAt reads one byte, and whole-object work is charged to the slice.
+    @Test func wholeStringWorkIsChargedToTheSlice() throws {
+        let hashing = try VMHarness([try bootClass { w in
+            try Self.longString(&w, doublings: 16)      // 64 KiB
+            try w.emit(.iconst_8bit, 200)
+            try w.label("again")
+            w.op(.os_dup)
+            try w.emit(.call_8bit, 15, 0)               // hashCode: 64 units of fuel
+            w.op(.os_drop)
+            w.emit(.djnz, to: "again")
+        }])
+        // 1600 instructions, but 200 × 64 KiB read: more than one slice of 5000.
+        try hashing.run(rounds: 1, fuel: 5000)
+        #expect(hashing.vm.threads.count == 1, "the thread ended in its first slice")
+        #expect(try hashing.run(rounds: 100, fuel: 5000) == .finished)
+
+        let indexing = try VMHarness([try bootClass { w in
+            try Self.longString(&w, doublings: 20)      // 1 MiB
+            try w.emit(.iconst_32bit, 2000)
+            try w.label("again")
+            w.op(.os_dup)
+            w.op(.iconst_0); w.op(.i2o)
+            try w.emit(.call_8bit, 9, 1)                // charAt(0): one byte
+            w.op(.os_drop)
+            w.emit(.djnz, to: "again")
+        }])
+        // The doublings read 4 MiB (4096 units), 2000 charAt are 16000
+        // instructions and read 2000 bytes: one slice.
+        try indexing.run(rounds: 1, fuel: 40_000)
+        #expect(indexing.vm.threads.isEmpty, "the thread did not end in its first slice")
+    }
 }

@@ -16,7 +16,10 @@ enum BootMethods {
             }
         },
         16: { call throws(Interruption) in  // print(objects…): Phantom prints the last argument first
-            for argument in call.arguments.reversed() { call.vm.write(call.vm.printable(argument)) }
+            for argument in call.arguments.reversed() {
+                call.charge(bytes: call.heap.kind(of: argument) == .string ? call.heap.dataSize(of: argument) : 0)
+                call.vm.write(call.vm.printable(argument))
+            }
             return .null
         },
         17: { call throws(Interruption) in  // setClassLoader(object)

@@ -39,6 +39,7 @@ extension Interpreter {
         let copy = try heapOp { () throws(VMError) in
             try heap.allocate(kind: kind, class: heap.classOf(object), dataSize: size, refWords: heap.refWords(of: object))
         }
+        charge(bytes: size)
         if size > 0 { heap.space.write(heap.space.read(at: heap.dataOffset(object), count: size), at: heap.dataOffset(copy)) }
         return copy
     }

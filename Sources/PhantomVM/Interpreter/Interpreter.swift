@@ -10,6 +10,10 @@ final class Interpreter {
     unowned let vm: VirtualMachine
     let heap: Heap
     var r = Registers()
+    /// What is left of the running slice's fuel: an instruction costs one,
+    /// and a native method that works through many bytes costs more
+    /// (`charge`).
+    var fuelLeft = 0
     /// Largest a frame's stack may grow (in slots): a runaway recursion or
     /// push loop throws "stack overflow" instead of filling the space.
     static let stackLimit = 1 << 20
@@ -44,13 +48,13 @@ final class Interpreter {
         let frame = heap.ref(thread, ThreadLayout.frame)
         guard !frame.isNull else { return .finished }
         load(frame)
-        var budget = fuel
+        fuelLeft = fuel
         while true {
             do {
                 // A prefix and the instruction it modifies are one unit: the
                 // slice never ends between them (the prefix is not stored).
-                if budget <= 0 && r.prefix == .none { writeBack(); return .yielded }
-                budget -= 1
+                if fuelLeft <= 0 && r.prefix == .none { writeBack(); return .yielded }
+                fuelLeft -= 1
                 try step()
             } catch {
                 switch error {
@@ -66,6 +70,19 @@ final class Interpreter {
             }
             if r.frame.isNull { return .finished }
         }
+    }
+
+    /// Bytes of work a unit of fuel pays for, beyond the instruction itself.
+    static let bytesPerFuel = 1024
+
+    /// Charges the running slice for working through `bytes` bytes (a
+    /// native method's string or binary, a `copy`). Fuel counted only
+    /// instructions, so one slice could call `hashCode` on a 128 MiB string
+    /// a thousand times: the fuzzer's loop of those took minutes a slice.
+    /// Now such an instruction ends the slice, and every slice is bounded in
+    /// time as in instructions.
+    func charge(bytes: Int) {
+        fuelLeft -= bytes / Self.bytesPerFuel
     }
 
     // MARK: Frames
