@@ -118,4 +118,22 @@ import Testing
         try indexing.run(rounds: 1, fuel: 40_000)
         #expect(indexing.vm.threads.isEmpty, "the thread did not end in its first slice")
     }
+
+    /// Found by reading, confirmed with an input through the fuzz target:
+    /// strstr compared the needle at every start, copying the candidate
+    /// each time; a needle of half a long run of one byte took time of the
+    /// product of the lengths. It is linear now.
+    @Test func strstrIsLinear() throws {
+        let harness = try run { w in
+            try Self.longString(&w, doublings: 17)      // 128 Ki "a"
+            w.emit(.sconst_bin, string: "b")
+            try w.emit(.call_8bit, 10, 1)               // haystack: a…ab
+            try Self.longString(&w, doublings: 16)      // 64 Ki "a"
+            w.emit(.sconst_bin, string: "b")
+            try w.emit(.call_8bit, 10, 1)               // needle: a…ab
+            try w.emit(.call_8bit, 12, 1)               // haystack.strstr(needle)
+            try w.printTop()
+        }
+        #expect(harness.output == "65536")
+    }
 }

@@ -66,10 +66,27 @@ enum StringMethods {
         },
     ]
 
+    /// Where `needle` first occurs in `haystack` (Knuth–Morris–Pratt: time
+    /// linear in both). Comparing at every start, copying the candidate
+    /// each time, took the product of the two lengths: one strstr of half
+    /// of a 256 KiB run of one byte took ten seconds, of a 1 MiB one minutes.
     static func position(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard !needle.isEmpty else { return 0 }
         guard needle.count <= haystack.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where Array(haystack[start..<start + needle.count]) == needle { return start }
+        // border[i]: the length of the longest proper prefix of needle[...i] that is also its suffix.
+        var border = [Int](repeating: 0, count: needle.count)
+        var matched = 0
+        for index in 1..<needle.count {
+            while matched > 0 && needle[index] != needle[matched] { matched = border[matched - 1] }
+            if needle[index] == needle[matched] { matched += 1 }
+            border[index] = matched
+        }
+        matched = 0
+        for (index, byte) in haystack.enumerated() {
+            while matched > 0 && byte != needle[matched] { matched = border[matched - 1] }
+            if byte == needle[matched] { matched += 1 }
+            if matched == needle.count { return index - matched + 1 }
+        }
         return nil
     }
 }
