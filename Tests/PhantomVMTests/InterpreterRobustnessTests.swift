@@ -136,4 +136,23 @@ import Testing
         }
         #expect(harness.output == "65536")
     }
+
+    /// Strings and binaries grow at a program's request; one larger than
+    /// `Heap.maximumDataSize` is a Phantom exception, not a `VMError` that
+    /// stops every program (nor host arrays of gigabytes: natives copy).
+    @Test func anObjectLargerThanTheLimitIsAPhantomException() throws {
+        let doubling = try VMHarness([try bootClass { w in try Self.longString(&w, doublings: 20) }])
+        doubling.vm.heap.maximumDataSize = 1 << 16
+        #expect(try doubling.run() == .finished)
+        #expect(doubling.output == "Unhandled exception in thread 1: out of memory: an object of 131072 bytes is larger than the limit of 65536\n")
+
+        let binary = try VMHarness([try bootClass { w in
+            try w.emit(.os_get32, 0)
+            try w.emit(.iconst_32bit, 1 << 17); w.op(.i2o)
+            try w.emit(.call_8bit, 19, 1)               // boot.createBinary(128 KiB)
+        }])
+        binary.vm.heap.maximumDataSize = 1 << 16
+        #expect(try binary.run() == .finished)
+        #expect(binary.output == "Unhandled exception in thread 1: createBinary: bad size 131072\n")
+    }
 }

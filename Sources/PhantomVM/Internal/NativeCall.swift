@@ -49,7 +49,10 @@ struct NativeCall {
 
     @discardableResult
     func make(_ body: () throws(VMError) -> ObjectRef) throws(Interruption) -> ObjectRef {
-        do { return try body() } catch { throw .fault(error) }
+        do { return try body() } catch {
+            if case .objectTooLarge = error { throw fail("\(error)") }
+            throw .fault(error)
+        }
     }
 
     func makeInt(_ value: Int32) throws(Interruption) -> ObjectRef { try make { () throws(VMError) in try heap.makeInt(value) } }

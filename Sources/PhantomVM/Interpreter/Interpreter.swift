@@ -158,8 +158,12 @@ final class Interpreter {
         do { return .exception(try heap.makeString(message)) } catch { return .fault(error) }
     }
 
-    /// Wraps a heap operation whose only failure is the VM's own.
+    /// Wraps a heap operation: an object too large is the program's error
+    /// (a Phantom exception), any other failure the VM's own.
     @inline(__always) func heapOp<T>(_ body: () throws(VMError) -> T) throws(Interruption) -> T {
-        do { return try body() } catch { throw .fault(error) }
+        do { return try body() } catch {
+            if case .objectTooLarge = error { throw try fail("\(error)") }
+            throw .fault(error)
+        }
     }
 }
