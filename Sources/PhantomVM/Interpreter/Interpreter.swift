@@ -24,7 +24,7 @@ final class Interpreter {
     /// for all of its catchers: the fuzzer's loop that pushed a catcher and
     /// threw, over and over, made every instruction slower than the last
     /// (seconds a slice). Compiled code nests a catcher per `try`.
-    static let catcherLimit = 256
+    static let catcherLimit = 64
 
     init(vm: VirtualMachine) {
         self.vm = vm
