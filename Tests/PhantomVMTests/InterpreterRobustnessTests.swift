@@ -155,4 +155,24 @@ import Testing
         #expect(try binary.run() == .finished)
         #expect(binary.output == "Unhandled exception in thread 1: createBinary: bad size 131072\n")
     }
+
+    /// The fuzzer's catcher pointed at `prefix_long` followed by a byte that
+    /// is no opcode: the failing instruction left the prefix set, and no
+    /// slice ends after a prefix, so the slice threw forever (until the
+    /// space was full of messages). An exception now clears the prefix.
+    @Test func anExceptionClearsThePrefixSoTheSliceEnds() throws {
+        let harness = try VMHarness([try bootClass { w in
+            w.op(.summon_null)                          // a catcher of anything…
+            w.emit(.push_catcher, to: "again")          // …that goes straight back to the prefix
+            try w.label("again")
+            w.op(.prefix_long)
+            w.u8(0xFF)                                  // no opcode: throws
+        }])
+        try harness.vm.boot(className: ".test.boot")
+        let before = harness.vm.objectCount
+        #expect(try harness.vm.runRound(fuel: 1000) == .ran)
+        // Each time round allocates one message: about 1000 / 2 of them.
+        #expect(harness.vm.objectCount - before < 1000, "\(harness.vm.objectCount - before) objects in one slice of 1000")
+        #expect(harness.vm.threads.count == 1)
+    }
 }

@@ -59,6 +59,12 @@ final class Interpreter {
             } catch {
                 switch error {
                 case let .exception(thrown):
+                    // The failed instruction took its prefix with it. Left
+                    // set, it kept the slice from ending (no slice ends
+                    // after a prefix): the fuzzer's catcher that ran into
+                    // `prefix_long; <unknown opcode>` again and again never
+                    // yielded, throwing until the space was full.
+                    r.prefix = .none
                     if let message = try deliver(thrown) { return .failed(message) }
                 case .blocked:
                     r.prefix = .none
