@@ -25,7 +25,7 @@ for path in sys.argv[1:]:
         payload = data[start + 10:start + length]
         if tag == b'M':
             size = struct.unpack('>i', payload[:4])[0]
-            name = payload[4:4 + size].decode()
+            name = payload[4:4 + size].decode().replace('<', '').replace('>', '')
             code = payload[4 + size + 4:]
             stem = path[len('interpreter-'):-len('.pc')]
             open('interpreter-code-%s-%s.bin' % (stem, name), 'wb').write(code)
