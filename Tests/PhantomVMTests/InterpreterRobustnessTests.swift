@@ -175,4 +175,30 @@ import Testing
         #expect(harness.vm.objectCount - before < 1000, "\(harness.vm.objectCount - before) objects in one slice of 1000")
         #expect(harness.vm.threads.count == 1)
     }
+
+    /// A loop of `createBinary(100 MB)`, each dropped, filled the fuzz
+    /// target's 1 GiB space in its first slice and stopped the VM with
+    /// "object space full", though all of it was garbage: the collector runs
+    /// between rounds. Allocation is charged to the slice like other bulk
+    /// work now, so a slice allocates a bounded amount and the collector
+    /// keeps up.
+    @Test func largeAllocationsAreChargedToTheSlice() throws {
+        let harness = try VMHarness([try bootClass { w in
+            try w.emit(.iconst_32bit, 1000)
+            try w.label("again")
+            try w.emit(.os_get32, 0)
+            try w.emit(.iconst_32bit, 1 << 20); w.op(.i2o)
+            try w.emit(.call_8bit, 19, 1)               // boot.createBinary(1 MiB), dropped
+            w.op(.os_drop)
+            w.emit(.djnz, to: "again")
+        }])
+        harness.vm.collectionThreshold = 16 << 20
+        try harness.vm.boot(className: ".test.boot")
+        let before = harness.vm.objectCount
+        #expect(try harness.vm.runRound(fuel: 10_000) == .ran)
+        // 1 GiB without the charge; now about 10 MiB of binaries a slice.
+        #expect(harness.vm.objectCount - before < 50, "\(harness.vm.objectCount - before) objects after one slice")
+        #expect(try harness.runRounds(1000) == .finished)
+        try harness.vm.verifyHeap()
+    }
 }

@@ -35,6 +35,7 @@ enum BootMethods {
         19: { call throws(Interruption) in  // createBinary(size)
             let size = Int(try call.int(0))
             guard size >= 0, size <= call.heap.maximumDataSize else { throw call.fail("createBinary: bad size \(size)") }
+            call.charge(bytes: size)
             return try call.make { () throws(VMError) in
                 try call.heap.allocate(kind: .binary, class: call.heap.rootClass(RootLayout.binaryClass), dataSize: size)
             }

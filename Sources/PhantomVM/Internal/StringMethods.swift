@@ -116,6 +116,8 @@ enum ArrayMethods {
             let value = try call.argument(0)
             let index = Int(UInt32(bitPattern: try call.int(1)))
             guard index < 1 << 24 else { throw call.fail("array set - index \(index) is too large") }
+            let capacity = call.heap.slotCount(call.heap.ref(call.this, 0))
+            if index >= capacity { call.charge(bytes: max(index + 1, capacity * 2) * 8) }
             try call.make { () throws(VMError) in try call.heap.setArrayElement(call.this, index, value); return value }
             return value
         },

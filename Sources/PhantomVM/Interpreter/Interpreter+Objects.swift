@@ -24,7 +24,11 @@ extension Interpreter {
     /// stop the VM (the fuzzer's `summon_code_class; new` did, as a `VMError`).
     func instantiate(_ classRef: ObjectRef) throws(Interruption) -> ObjectRef {
         guard heap.kind(of: classRef) == .class else { throw try fail("new: \(describe(classRef)) is not a class") }
-        do { return try vm.classes.instantiate(classRef) } catch {
+        do {
+            let object = try vm.classes.instantiate(classRef)
+            charge(bytes: heap.dataSize(of: object))
+            return object
+        } catch {
             if case let .invalidClass(message) = error { throw try fail("new: \(message)") }
             throw .fault(error)
         }

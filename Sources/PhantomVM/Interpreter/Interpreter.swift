@@ -82,11 +82,15 @@ final class Interpreter {
     static let bytesPerFuel = 1024
 
     /// Charges the running slice for working through `bytes` bytes (a
-    /// native method's string or binary, a `copy`). Fuel counted only
+    /// native method's string or binary, a `copy`) or allocating them (a
+    /// binary, an array's storage, an instance). Fuel counted only
     /// instructions, so one slice could call `hashCode` on a 128 MiB string
     /// a thousand times: the fuzzer's loop of those took minutes a slice.
     /// Now such an instruction ends the slice, and every slice is bounded in
-    /// time as in instructions.
+    /// time as in instructions — and in what it allocates, so that the
+    /// collector, which runs between rounds, keeps up (a loop of
+    /// `createBinary(100 MB)` filled a 1 GiB space in its first slice, with
+    /// garbage, and stopped the VM).
     func charge(bytes: Int) {
         fuelLeft -= bytes / Self.bytesPerFuel
     }
