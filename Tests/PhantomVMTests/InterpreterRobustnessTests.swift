@@ -201,4 +201,28 @@ import Testing
         #expect(try harness.runRounds(1000) == .finished)
         try harness.vm.verifyHeap()
     }
+
+    /// Found by reading, with the same measure: a call moves its arguments
+    /// into the new frame's stack, O(count) for one instruction; a chain of
+    /// calls each forwarding most of a million arguments would take seconds
+    /// a slice. Moving them is charged now, as bulk work.
+    @Test func callArgumentsAreChargedToTheSlice() throws {
+        let callee = try method("callee", 16) { w in
+            w.op(.summon_null)
+            w.op(.ret)
+        }
+        let harness = try VMHarness([try bootClass(extraMethods: [callee]) { w in
+            w.op(.summon_this)
+            try w.emit(.iconst_32bit, 2400)
+            try w.label("fill")
+            try w.emit(.stack_reserve, 255, 0)          // 612 000 nulls
+            w.emit(.djnz, to: "fill")
+            w.op(.is_drop)
+            try w.emit(.call_32bit, 16, 612_000)        // this.callee(null × 612 000): 4781 units
+            w.op(.os_drop)
+        }])
+        try harness.run(rounds: 1, fuel: 6000)          // 2400 × 2 instructions, then the call
+        #expect(harness.vm.threads.count == 1, "the thread ended in its first slice")
+        #expect(try harness.run(rounds: 100, fuel: 6000) == .finished)
+    }
 }

@@ -47,6 +47,8 @@ extension Interpreter {
         guard count >= 0, count <= r.objectDepth else {
             throw try fail("call with \(count) arguments, \(r.objectDepth) objects on the stack")
         }
+        // Moving them, into a new frame's stack, is bulk work like a copy.
+        charge(bytes: count * 8)
         var arguments = [ObjectRef](repeating: .null, count: count)
         for index in stride(from: count - 1, through: 0, by: -1) { arguments[index] = try pop() }
         return arguments
@@ -147,6 +149,7 @@ extension Interpreter {
         guard count >= 0, count <= r.objectDepth else {
             throw try fail("sys \(index) with \(count) arguments, \(r.objectDepth) objects on the stack")
         }
+        charge(bytes: count * 8)
         var arguments: [ObjectRef] = []
         arguments.reserveCapacity(count)
         for slot in (r.objectDepth - count)..<r.objectDepth { arguments.append(heap.ref(r.objectStack, slot)) }
