@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "FuzzRestore", type: .static, targets: ["FuzzRestore"]),
         .library(name: "FuzzConfig", type: .static, targets: ["FuzzConfig"]),
         .library(name: "FuzzClassFile", type: .static, targets: ["FuzzClassFile"]),
+        .library(name: "FuzzInterpreter", type: .static, targets: ["FuzzInterpreter"]),
     ],
     dependencies: [
         .package(name: "Phantom", path: ".."),
@@ -30,5 +31,9 @@ let package = Package(
         ]),
         .target(name: "FuzzConfig", dependencies: [.product(name: "PhantomKernel", package: "Phantom")]),
         .target(name: "FuzzClassFile", dependencies: [.product(name: "PhantomVM", package: "Phantom")]),
+        .target(name: "FuzzInterpreter", dependencies: [
+            .product(name: "PhantomVM", package: "Phantom"), .product(name: "PhantomSpace", package: "Phantom"),
+            .product(name: "PhantomStore", package: "Phantom"),
+        ]),
     ]
 )

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs a libFuzzer target.
-# usage: Fuzz/run.sh image|module|restore|config|config-node|classfile [SECONDS]
+# usage: Fuzz/run.sh image|module|restore|config|config-node|classfile|interpreter [SECONDS]
 #
 # SwiftPM builds the target as a static library with fuzzer instrumentation;
 # swiftc then links it with libFuzzer's own main (SwiftPM cannot: it renames
@@ -11,11 +11,14 @@
 # our components, Programs/c/config_node.h, built with clang-14, ASan and
 # UBSan instead of SwiftPM); Phantom VM class files, bundles and assembly
 # texts with a dictionary of record markers and directives (classfile; the
-# seeds are built by seeds/build.sh). Crashes are written
+# seeds are built by seeds/build.sh); the Phantom VM running class files and
+# bytecode (interpreter: the persistence and regression programs of
+# Programs/pvm as class files and the code of their methods, built by
+# seeds/build-interpreter.sh, and the class-file seeds). Crashes are written
 # to Fuzz/.build-fuzz/ as crash-* files; rerun one with the binary and its path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-target=${1:?usage: run.sh image|module|restore|config|config-node|classfile [SECONDS]}
+target=${1:?usage: run.sh image|module|restore|config|config-node|classfile|interpreter [SECONDS]}
 seconds=${2:-60}
 if [ "$target" = config-node ]; then
   mkdir -p "$here/.build-fuzz/corpus-config-node"
@@ -32,7 +35,8 @@ case "$target" in
   restore) product=FuzzRestore ;;
   config) product=FuzzConfig ;;
   classfile) product=FuzzClassFile ;;
-  *) echo "unknown target $target (image, module, restore, config, config-node or classfile)" >&2; exit 2 ;;
+  interpreter) product=FuzzInterpreter ;;
+  *) echo "unknown target $target (image, module, restore, config, config-node, classfile or interpreter)" >&2; exit 2 ;;
 esac
 cd "$here"
 swift build -c release --product "$product" --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xcc -fsanitize=fuzzer-no-link
@@ -63,6 +67,11 @@ elif [ "$target" = config ]; then
 elif [ "$target" = classfile ]; then
   cp "$here"/seeds/classfile-* "$corpus/"
   extra=(-dict="$here/seeds/classfile.dict")
+elif [ "$target" = interpreter ]; then
+  # Programs run: keep the process's memory and a slow input in check
+  # (the VM's space is 1 GiB; a run is 40 rounds of 1000 instructions).
+  cp "$here"/seeds/interpreter-*.pc "$here"/seeds/interpreter-*.bin "$here"/seeds/classfile-*.pc "$corpus/"
+  extra=(-dict="$here/seeds/interpreter.dict" -timeout=20 -max_len=65536)
 elif [ "$target" = restore ]; then
   # Inputs are forgeries (FuzzRestore.swift): the empty one forges nothing.
   cp "$here"/seeds/restore-* "$corpus/"

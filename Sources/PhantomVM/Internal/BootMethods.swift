@@ -10,13 +10,16 @@ enum BootMethods {
                 switch error {
                 case .classNotFound, .invalidClass:
                     call.vm.note("class load error: \(error)")
-                    throw call.fail("\(name) - class load error")
+                    throw call.fail("\(VirtualMachine.excerpt(name)) - class load error")
                 default: throw .fault(error)
                 }
             }
         },
         16: { call throws(Interruption) in  // print(objects…): Phantom prints the last argument first
-            for argument in call.arguments.reversed() { call.vm.write(call.vm.printable(argument)) }
+            for argument in call.arguments.reversed() {
+                call.charge(bytes: call.heap.kind(of: argument) == .string ? call.heap.dataSize(of: argument) : 0)
+                call.vm.write(call.vm.printable(argument))
+            }
             return .null
         },
         17: { call throws(Interruption) in  // setClassLoader(object)
@@ -31,7 +34,8 @@ enum BootMethods {
         },
         19: { call throws(Interruption) in  // createBinary(size)
             let size = Int(try call.int(0))
-            guard size >= 0, size <= 1 << 30 else { throw call.fail("createBinary: bad size \(size)") }
+            guard size >= 0, size <= call.heap.maximumDataSize else { throw call.fail("createBinary: bad size \(size)") }
+            call.charge(bytes: size)
             return try call.make { () throws(VMError) in
                 try call.heap.allocate(kind: .binary, class: call.heap.rootClass(RootLayout.binaryClass), dataSize: size)
             }

@@ -24,6 +24,7 @@ enum BinaryMethods {
             guard to >= 0, length >= 0, to + length <= heap.dataSize(of: call.this) else { throw call.fail("binary copy dest index/len out of bounds") }
             guard from >= 0, from + length <= heap.dataSize(of: source) else { throw call.fail("binary copy src index/len out of bounds") }
             if length > 0 {
+                call.charge(bytes: length)
                 heap.space.write(heap.space.read(at: heap.dataOffset(source) + UInt64(from), count: length), at: heap.dataOffset(call.this) + UInt64(to))
             }
             return .null
@@ -61,7 +62,12 @@ enum MiscellaneousMethods {
             _ = try call.vm.startThread(calling: UniversalOrdinal.defaultOperation1, on: target, argument: try call.argument(1))
             return try call.makeInt(0)
         },
-        10: { call throws(Interruption) in call.vm.write(call.vm.printable(try call.argument(0)) + "\n"); return .null },
+        10: { call throws(Interruption) in
+            let argument = try call.argument(0)
+            call.charge(bytes: call.heap.kind(of: argument) == .string ? call.heap.dataSize(of: argument) : 0)
+            call.vm.write(call.vm.printable(argument) + "\n")
+            return .null
+        },
     ]
 
     /// `.internal.time`: time() → milliseconds since 1970 as a long (Phantom's throws "not implemented").

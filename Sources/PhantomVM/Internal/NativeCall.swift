@@ -30,14 +30,29 @@ struct NativeCall {
 
     func stringBytes(_ index: Int) throws(Interruption) -> [UInt8] {
         guard let value = heap.stringBytes(try argument(index)) else { throw fail("not a string arg: argument \(index + 1)") }
+        charge(bytes: value.count)
         return value
     }
+
+    /// An object's data area, read for a method that works through all of
+    /// it (and charged to the slice for it).
+    func bytes(of object: ObjectRef) -> [UInt8] {
+        charge(bytes: heap.dataSize(of: object))
+        return heap.bytes(of: object)
+    }
+
+    /// Charges the calling thread's slice for working through `bytes` bytes
+    /// (`Interpreter.charge`).
+    func charge(bytes: Int) { vm.interpreter.charge(bytes: bytes) }
 
     func string(_ index: Int) throws(Interruption) -> String { String(decoding: try stringBytes(index), as: UTF8.self) }
 
     @discardableResult
     func make(_ body: () throws(VMError) -> ObjectRef) throws(Interruption) -> ObjectRef {
-        do { return try body() } catch { throw .fault(error) }
+        do { return try body() } catch {
+            if case .objectTooLarge = error { throw fail("\(error)") }
+            throw .fault(error)
+        }
     }
 
     func makeInt(_ value: Int32) throws(Interruption) -> ObjectRef { try make { () throws(VMError) in try heap.makeInt(value) } }

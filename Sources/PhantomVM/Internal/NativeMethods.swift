@@ -54,7 +54,7 @@ enum UniversalMethods {
         UniversalOrdinal.fromXML: { call throws(Interruption) in try call.makeString("(void)") },
         UniversalOrdinal.toImmutable: { call throws(Interruption) in try call.makeInt(0) },
         UniversalOrdinal.hashCode: { call throws(Interruption) in
-            try call.makeInt(Int32(bitPattern: fnv1a(call.heap.bytes(of: call.this))))
+            try call.makeInt(Int32(bitPattern: fnv1a(call.bytes(of: call.this))))
         },
     ]
 

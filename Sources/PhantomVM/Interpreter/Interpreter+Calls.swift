@@ -36,9 +36,9 @@ extension Interpreter {
         let count = Int(try popInt())
         let arguments = try popArguments(count)
         guard let name = heap.string(nameObject) else { throw try fail("dynamic_invoke: the method name is \(describe(nameObject)), not a string") }
-        guard !this.isNull else { throw try fail("dynamic_invoke of \(name) on null") }
+        guard !this.isNull else { throw try fail("dynamic_invoke of \(VirtualMachine.excerpt(name)) on null") }
         guard let ordinal = ordinal(named: name, in: heap.classOf(this)) else {
-            throw try fail("dynamic_invoke: no method \(name) in \(className(heap.classOf(this)))")
+            throw try fail("dynamic_invoke: no method \(VirtualMachine.excerpt(name)) in \(className(heap.classOf(this)))")
         }
         try enter(this: this, code: try method(ordinal, in: heap.classOf(this)), arguments: arguments, ordinal: ordinal, mayReuseFrame: true)
     }
@@ -47,6 +47,8 @@ extension Interpreter {
         guard count >= 0, count <= r.objectDepth else {
             throw try fail("call with \(count) arguments, \(r.objectDepth) objects on the stack")
         }
+        // Moving them, into a new frame's stack, is bulk work like a copy.
+        charge(bytes: count * 8)
         var arguments = [ObjectRef](repeating: .null, count: count)
         for index in stride(from: count - 1, through: 0, by: -1) { arguments[index] = try pop() }
         return arguments
@@ -149,6 +151,7 @@ extension Interpreter {
         guard count >= 0, count <= r.objectDepth else {
             throw try fail("sys \(index) with \(count) arguments, \(r.objectDepth) objects on the stack")
         }
+        charge(bytes: count * 8)
         var arguments: [ObjectRef] = []
         arguments.reserveCapacity(count)
         for slot in (r.objectDepth - count)..<r.objectDepth { arguments.append(heap.ref(r.objectStack, slot)) }

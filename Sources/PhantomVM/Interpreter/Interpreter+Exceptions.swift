@@ -9,9 +9,9 @@ extension Interpreter {
         let depth = Int(heap.word(r.frame, FrameLayout.exceptionDepth))
         var stack = heap.ref(r.frame, FrameLayout.exceptionStack)
         let capacity = stack.isNull ? 0 : ExceptionStackLayout.capacity(dataSize: heap.dataSize(of: stack))
+        guard depth < Interpreter.catcherLimit else { throw try fail("exception stack overflow (\(Interpreter.catcherLimit) catchers)") }
         if depth == capacity {
             let grown = max(4, capacity * 2)
-            guard grown <= Interpreter.stackLimit else { throw try fail("exception stack overflow") }
             let replacement = try owned(kind: .exceptionStack, classSlot: RootLayout.exceptionStackClass, dataSize: grown * 16, refWords: grown)
             for entry in 0..<depth {
                 heap.setWord(replacement, entry, heap.word(stack, entry))
@@ -38,6 +38,8 @@ extension Interpreter {
     /// (execution goes on there), or the message of the uncaught exception
     /// that ended the thread. A catcher for the null class catches anything.
     func deliver(_ thrown: ObjectRef) throws(VMError) -> String? {
+        // The classes that catch it, found once rather than for every catcher.
+        let catching = catchingClasses(of: thrown)
         while !r.frame.isNull {
             let stack = heap.ref(r.frame, FrameLayout.exceptionStack)
             let depth = Int(heap.word(r.frame, FrameLayout.exceptionDepth))
@@ -45,8 +47,7 @@ extension Interpreter {
                 let capacity = ExceptionStackLayout.capacity(dataSize: heap.dataSize(of: stack))
                 for entry in stride(from: depth - 1, through: 0, by: -1) {
                     let classRef = heap.ref(stack, entry)
-                    let catches = classRef.isNull || classRef == heap.rootClass(RootLayout.nullClass)
-                        || (!thrown.isNull && isInstance(thrown, of: classRef))
+                    let catches = classRef.isNull || catching.contains(classRef)
                     guard catches else { continue }
                     r.ip = Int(heap.word(stack, capacity + entry))
                     do { try push(thrown) } catch {
@@ -63,5 +64,18 @@ extension Interpreter {
         heap.setRef(r.thread, ThreadLayout.exception, thrown)
         heap.setWord(r.thread, ThreadLayout.state, ThreadState.failed.rawValue)
         return vm.exceptionText(thrown)
+    }
+
+    /// The void class (which catches anything), and the thrown object's
+    /// class and its ancestors (as `isInstance` walks them).
+    private func catchingClasses(of thrown: ObjectRef) -> [ObjectRef] {
+        var classes = [heap.rootClass(RootLayout.nullClass)]
+        guard !thrown.isNull else { return classes }
+        var current = heap.classOf(thrown)
+        while heap.kind(of: current) == .class && classes.count <= 10_000 {
+            classes.append(current)
+            current = heap.ref(current, ClassLayout.parent)
+        }
+        return classes
     }
 }

@@ -17,9 +17,21 @@ extension Interpreter {
 
     /// `new`: an object of `classRef`, its fields null. Internal classes make
     /// their own kind of object (an int 0, an empty string, a mutex).
+    ///
+    /// The classes whose objects only the VM makes (class, code, thread,
+    /// call frame, the stacks, interface) refuse `new` with a Phantom
+    /// exception: the program asked for something impossible, which must not
+    /// stop the VM (the fuzzer's `summon_code_class; new` did, as a `VMError`).
     func instantiate(_ classRef: ObjectRef) throws(Interruption) -> ObjectRef {
         guard heap.kind(of: classRef) == .class else { throw try fail("new: \(describe(classRef)) is not a class") }
-        return try heapOp { () throws(VMError) in try vm.classes.instantiate(classRef) }
+        do {
+            let object = try vm.classes.instantiate(classRef)
+            charge(bytes: heap.dataSize(of: object))
+            return object
+        } catch {
+            if case let .invalidClass(message) = error { throw try fail("new: \(message)") }
+            throw .fault(error)
+        }
     }
 
     /// `copy` (first-generation VMs only): a shallow copy of the data area.
@@ -31,6 +43,7 @@ extension Interpreter {
         let copy = try heapOp { () throws(VMError) in
             try heap.allocate(kind: kind, class: heap.classOf(object), dataSize: size, refWords: heap.refWords(of: object))
         }
+        charge(bytes: size)
         if size > 0 { heap.space.write(heap.space.read(at: heap.dataOffset(object), count: size), at: heap.dataOffset(copy)) }
         return copy
     }

@@ -10,14 +10,27 @@ final class Interpreter {
     unowned let vm: VirtualMachine
     let heap: Heap
     var r = Registers()
+<<<<<<< HEAD
     /// `Opcode.byByte`, held here so that decoding does not go through the
     /// static's lazy-initialisation check on every instruction.
     let opcodes: ContiguousArray<Opcode?> = ContiguousArray(Opcode.byByte)
+=======
+    /// What is left of the running slice's fuel: an instruction costs one,
+    /// and a native method that works through many bytes costs more
+    /// (`charge`).
+    var fuelLeft = 0
+>>>>>>> pvm-fuzz
     /// Largest a frame's stack may grow (in slots): a runaway recursion or
     /// push loop throws "stack overflow" instead of filling the space.
     static let stackLimit = 1 << 20
     /// Deepest call chain before "call stack overflow" is thrown.
     static let callDepthLimit = 100_000
+    /// Most catchers one frame may hold. A throw looks at every catcher above
+    /// the one that takes it, and those stay, so each throw in a frame pays
+    /// for all of its catchers: the fuzzer's loop that pushed a catcher and
+    /// threw, over and over, made every instruction slower than the last
+    /// (seconds a slice). Compiled code nests a catcher per `try`.
+    static let catcherLimit = 64
 
     init(vm: VirtualMachine) {
         self.vm = vm
@@ -41,17 +54,23 @@ final class Interpreter {
         let frame = heap.ref(thread, ThreadLayout.frame)
         guard !frame.isNull else { return .finished }
         load(frame)
-        var budget = fuel
+        fuelLeft = fuel
         while true {
             do {
                 // A prefix and the instruction it modifies are one unit: the
                 // slice never ends between them (the prefix is not stored).
-                if budget <= 0 && r.prefix == .none { writeBack(); return .yielded }
-                budget -= 1
+                if fuelLeft <= 0 && r.prefix == .none { writeBack(); return .yielded }
+                fuelLeft -= 1
                 try step()
             } catch {
                 switch error {
                 case let .exception(thrown):
+                    // The failed instruction took its prefix with it. Left
+                    // set, it kept the slice from ending (no slice ends
+                    // after a prefix): the fuzzer's catcher that ran into
+                    // `prefix_long; <unknown opcode>` again and again never
+                    // yielded, throwing until the space was full.
+                    r.prefix = .none
                     if let message = try deliver(thrown) { return .failed(message) }
                 case .blocked:
                     r.prefix = .none
@@ -63,6 +82,23 @@ final class Interpreter {
             }
             if r.frame.isNull { return .finished }
         }
+    }
+
+    /// Bytes of work a unit of fuel pays for, beyond the instruction itself.
+    static let bytesPerFuel = 1024
+
+    /// Charges the running slice for working through `bytes` bytes (a
+    /// native method's string or binary, a `copy`) or allocating them (a
+    /// binary, an array's storage, an instance). Fuel counted only
+    /// instructions, so one slice could call `hashCode` on a 128 MiB string
+    /// a thousand times: the fuzzer's loop of those took minutes a slice.
+    /// Now such an instruction ends the slice, and every slice is bounded in
+    /// time as in instructions — and in what it allocates, so that the
+    /// collector, which runs between rounds, keeps up (a loop of
+    /// `createBinary(100 MB)` filled a 1 GiB space in its first slice, with
+    /// garbage, and stopped the VM).
+    func charge(bytes: Int) {
+        fuelLeft -= bytes / Self.bytesPerFuel
     }
 
     // MARK: Frames
@@ -150,8 +186,12 @@ final class Interpreter {
         do { return .exception(try heap.makeString(message)) } catch { return .fault(error) }
     }
 
-    /// Wraps a heap operation whose only failure is the VM's own.
+    /// Wraps a heap operation: an object too large is the program's error
+    /// (a Phantom exception), any other failure the VM's own.
     @inline(__always) func heapOp<T>(_ body: () throws(VMError) -> T) throws(Interruption) -> T {
-        do { return try body() } catch { throw .fault(error) }
+        do { return try body() } catch {
+            if case .objectTooLarge = error { throw try fail("\(error)") }
+            throw .fault(error)
+        }
     }
 }

@@ -16,6 +16,7 @@ public final class Heap {
     /// The root object, set once the root exists.
     public internal(set) var root: ObjectRef = .null
 
+<<<<<<< HEAD
     /// The collector's marking state while a cycle marks (`Collector`):
     /// stores into objects report the reference they overwrite (a
     /// snapshot-at-the-beginning barrier) and new objects are born marked.
@@ -26,6 +27,15 @@ public final class Heap {
     /// at least twice as much work, so a cycle always ends however fast the
     /// threads allocate.
     var allocationsSinceCollectorStep = 0
+=======
+    /// The largest data area an object may have. Strings, binaries and
+    /// arrays grow at a program's request (a string doubled by `concat` in a
+    /// loop, a binary of a size read from input): above this the request
+    /// fails as a Phantom exception the program can catch (`objectTooLarge`)
+    /// rather than taking the host's memory — natives copy such objects
+    /// through host arrays — or filling the space for every other program.
+    public var maximumDataSize = 1 << 28
+>>>>>>> pvm-fuzz
 
     init(space: ObjectSpace) { self.space = space }
 
@@ -45,7 +55,7 @@ public final class Heap {
 
     private func allocate(kind: ObjectKind, class classRef: ObjectRef, dataSize: Int, refWords: Int, linked: Bool) throws(VMError) -> ObjectRef {
         precondition(refWords * 8 <= dataSize)
-        guard dataSize < 1 << 31 else { throw VMError.outOfSpace("an object of \(dataSize) bytes is too large") }
+        guard dataSize >= 0, dataSize <= maximumDataSize else { throw VMError.objectTooLarge(bytes: dataSize, limit: maximumDataSize) }
         let offset: UInt64
         do { offset = try space.allocate(Int(ObjectHeader.size) + dataSize) } catch {
             throw VMError.outOfSpace("\(error)")

@@ -4,6 +4,10 @@
 public enum VMError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The object space has no room for an object.
     case outOfSpace(String)
+    /// An object larger than the heap allows (`Heap.maximumDataSize`): a
+    /// program's request, which the interpreter turns into a Phantom
+    /// exception for the program to catch.
+    case objectTooLarge(bytes: Int, limit: Int)
     /// The image holds something that is not a Phantom VM heap this build reads.
     case notAPhantomHeap(String)
     /// A stored object does not have the layout its use requires.
@@ -15,6 +19,7 @@ public enum VMError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .outOfSpace(message): "object space full: \(message)"
+        case let .objectTooLarge(bytes, limit): "out of memory: an object of \(bytes) bytes is larger than the limit of \(limit)"
         case let .notAPhantomHeap(message): "not a Phantom VM heap: \(message)"
         case let .corruptObject(ref, message): "corrupt object \(ref): \(message)"
         case let .classNotFound(name): "class \(name) not found"

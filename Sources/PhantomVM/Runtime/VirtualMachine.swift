@@ -219,11 +219,27 @@ public final class VirtualMachine {
         guard !object.isNull else { return "null" }
         guard let kind = heap.kind(of: object) else { return "a corrupt object \(object)" }
         switch kind {
-        case .string: return "string \"\(heap.string(object) ?? "")\""
+        case .string:
+            let size = heap.dataSize(of: object)
+            let shown = heap.space.read(at: heap.dataOffset(object), count: min(size, Self.quotedBytes))
+            return "string \"\(String(decoding: shown, as: UTF8.self))\"" + (size > Self.quotedBytes ? "… (\(size) bytes)" : "")
         case .int, .long, .float, .double: return "\(kind) \(NumberMethods.text(heap, object))"
         case .class: return "class \(classes.name(of: object))"
         default: return "an object of class \(classes.name(of: heap.classOf(object)))"
         }
+    }
+
+    /// How much of a program's string an error message quotes. A message is
+    /// a string the program can catch and make fail again: quoting it whole,
+    /// each message would hold the last, and a loop of such failures (the
+    /// fuzzer's: `o2i` on the caught message, over and over) made strings
+    /// growing by a line each time — quadratic time and space, a full space.
+    static let quotedBytes = 64
+
+    /// A program's text (a method or class name it gave) as an error message
+    /// quotes it: at most `quotedBytes` bytes.
+    static func excerpt(_ text: String) -> String {
+        text.utf8.count <= quotedBytes ? text : String(decoding: text.utf8.prefix(quotedBytes), as: UTF8.self) + "… (\(text.utf8.count) bytes)"
     }
 
     /// The text an uncaught exception is reported with.
