@@ -10,16 +10,13 @@ final class Interpreter {
     unowned let vm: VirtualMachine
     let heap: Heap
     var r = Registers()
-<<<<<<< HEAD
     /// `Opcode.byByte`, held here so that decoding does not go through the
     /// static's lazy-initialisation check on every instruction.
     let opcodes: ContiguousArray<Opcode?> = ContiguousArray(Opcode.byByte)
-=======
     /// What is left of the running slice's fuel: an instruction costs one,
     /// and a native method that works through many bytes costs more
     /// (`charge`).
     var fuelLeft = 0
->>>>>>> pvm-fuzz
     /// Largest a frame's stack may grow (in slots): a runaway recursion or
     /// push loop throws "stack overflow" instead of filling the space.
     static let stackLimit = 1 << 20

@@ -16,7 +16,6 @@ public final class Heap {
     /// The root object, set once the root exists.
     public internal(set) var root: ObjectRef = .null
 
-<<<<<<< HEAD
     /// The collector's marking state while a cycle marks (`Collector`):
     /// stores into objects report the reference they overwrite (a
     /// snapshot-at-the-beginning barrier) and new objects are born marked.
@@ -27,7 +26,6 @@ public final class Heap {
     /// at least twice as much work, so a cycle always ends however fast the
     /// threads allocate.
     var allocationsSinceCollectorStep = 0
-=======
     /// The largest data area an object may have. Strings, binaries and
     /// arrays grow at a program's request (a string doubled by `concat` in a
     /// loop, a binary of a size read from input): above this the request
@@ -35,7 +33,6 @@ public final class Heap {
     /// rather than taking the host's memory — natives copy such objects
     /// through host arrays — or filling the space for every other program.
     public var maximumDataSize = 1 << 28
->>>>>>> pvm-fuzz
 
     init(space: ObjectSpace) { self.space = space }
 
