@@ -44,7 +44,15 @@ enum MiscellaneousMethods {
     /// `.internal.weakref`: get() → the object, or null once it was collected.
     /// set(object) (ordinal 9) is ours: Phantom makes weak references only in C.
     static let weakref: [Int: NativeMethod] = [
-        8: { call throws(Interruption) in ObjectRef(call.heap.word(call.this, 0)) },
+        8: { call throws(Interruption) in
+            // A target handed out while a cycle marks is strongly referenced
+            // again, from a stack the cycle will not look at again: shaded,
+            // or the cycle frees it under the program (snapshot at the
+            // beginning keeps only what was strongly reachable then).
+            let target = ObjectRef(call.heap.word(call.this, 0))
+            call.heap.shade(target)
+            return target
+        },
         9: { call throws(Interruption) in
             let target = try call.argument(0)
             call.heap.shade(target)  // a collection in progress keeps it this time

@@ -44,6 +44,12 @@ extension Interpreter {
             try heap.allocate(kind: kind, class: heap.classOf(object), dataSize: size, refWords: heap.refWords(of: object))
         }
         charge(bytes: size)
+        // A weak reference copied while a cycle marks is born marked, so the
+        // cycle never lists it among the weak references to clear: its
+        // target must survive the cycle (as `set` makes sure for a new one).
+        if kind == .internalRecord && heap.classOf(object) == heap.rootClass(RootLayout.weakrefClass) && size >= 8 {
+            heap.shade(ObjectRef(heap.word(object, 0)))
+        }
         if size > 0 { heap.space.write(heap.space.read(at: heap.dataOffset(object), count: size), at: heap.dataOffset(copy)) }
         return copy
     }
