@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 phantom=${PHANTOM:-../../.build/debug/phantom}
 rm -f interpreter-*.pc interpreter-code-*.bin
-for source in ../../Programs/pvm/*/*.pas interpreter-natives.pas interpreter-threads.pas; do
+for source in ../../Programs/pvm/*/*.pas interpreter-natives.pas interpreter-threads.pas interpreter-weak.pas; do
   program=$(basename "$(dirname "$(realpath "$source")")")
   class=$(basename "$source" .pas)
   [ "$program" = seeds ] && name=$class || name=interpreter-$program-$class

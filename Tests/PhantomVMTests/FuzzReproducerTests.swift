@@ -7,8 +7,9 @@ import Testing
 /// run as the fuzz target runs them (Fuzz/Sources/FuzzInterpreter): a class
 /// file as the boot class, other bytes as the code of the boot class's
 /// startup; the classes of Programs/pvm beside it; 40 rounds of 1000
-/// instructions with a restart from a snapshot half-way. Each must end
-/// without a `VMError`, leave a consistent heap, and not take long.
+/// instructions with small, frequent collector cycles and a restart from a
+/// snapshot half-way. Each must end without a `VMError`, keep a consistent
+/// heap after every round, and not take long.
 @Suite struct FuzzReproducerTests {
     static let seeds = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Fuzz/seeds")
@@ -46,11 +47,22 @@ import Testing
         let helpers = try ["persistence", "regression"].flatMap { try RegressionProgramTests.programs($0) }
             .filter { !$0.name.hasSuffix("system.boot") }
         let harness = try VMHarness(helpers + [boot])
+        // As the fuzz target: small, frequent collector cycles; objects of at most 16 MiB.
+        func configure() {
+            harness.vm.collectionThreshold = 64 << 10
+            harness.vm.collectionStepBudget = 24
+            harness.vm.heap.maximumDataSize = 16 << 20
+        }
+        configure()
         let start = Date()
         try harness.vm.boot(className: boot.name)
         for round in 0..<40 {
-            if round == 20 { try harness.restart() }
+            if round == 20 {
+                try harness.restart()
+                configure()
+            }
             let result = try harness.runRounds(1, fuel: 1000)
+            try harness.vm.verifyHeap()
             if result == .finished || result == .deadlocked { break }
         }
         harness.vm.collectGarbage()

@@ -14,9 +14,10 @@ import PhantomVM
 /// runs on a fresh in-memory space with a virtual clock (sleeps do not
 /// wait), for a bounded number of rounds of bounded fuel, and collects
 /// often; half-way a still running program is snapshotted and continued
-/// in a reopened space, as after kill -9. At the end it collects garbage
-/// and the heap is checked (`verifyHeap`): every reachable object live and
-/// well-formed.
+/// in a reopened space, as after kill -9. The collector's cycles are small
+/// and frequent, so that they overlap the program. After every round, and
+/// after a final whole collection, the heap is checked (`verifyHeap`): every
+/// reachable object live and well-formed.
 ///
 /// Any outcome of the program is fine: it ends, throws, deadlocks, or the VM
 /// refuses it with a `VMError`. A trap of the process, a hang, unbounded
@@ -88,7 +89,16 @@ enum Run {
         func makeVM(_ store: Store) throws -> (ObjectSpace, VirtualMachine) {
             let space = try ObjectSpace(store: store, options: .init(limitBytes: 1 << 30))
             let vm = try VirtualMachine(space: space, classSource: source, output: { if verbose { print($0, terminator: "") } }, clock: { clock.now })
-            vm.collectionThreshold = 4 << 20
+            // Cycles often and in small steps, so that they overlap the
+            // program: the write barrier, the weak references, frames made
+            // and freed while marking.
+            vm.collectionThreshold = 64 << 10
+            vm.collectionStepBudget = 24
+            // Objects of at most 16 MiB: a string doubled every round (its
+            // concat charged a whole slice) would otherwise fill the space
+            // with 256 MiB blocks, and the snapshot copies the space into the
+            // in-memory image: more than libFuzzer's 2 GiB of memory.
+            vm.heap.maximumDataSize = 16 << 20
             if verbose { vm.onCollection = { print("collected: \($0)") } }
             return (space, vm)
         }
@@ -118,7 +128,11 @@ enum Run {
                 guard spent <= totalFuel else { break }
                 let start = DispatchTime.now().uptimeNanoseconds
                 defer { if verbose { print("round \(round): \(vm.threads.count) threads, \(vm.objectCount) objects, \((DispatchTime.now().uptimeNanoseconds - start) / 1000) µs") } }
-                switch try vm.runRound(fuel: fuel) {
+                let result = try vm.runRound(fuel: fuel)
+                // Between rounds, with a cycle in progress or not, every
+                // reachable object must be live: a use after free shows here.
+                do { try vm.verifyHeap() } catch { fatalError("heap check after round \(round): \(error)") }
+                switch result {
                 case .ran: continue
                 case let .idle(until): clock.now = max(clock.now, until)
                 case .finished, .deadlocked: break rounds
