@@ -51,6 +51,7 @@ import Testing
         func configure() {
             harness.vm.collectionThreshold = 64 << 10
             harness.vm.collectionStepBudget = 24
+            harness.vm.zeroCountThreshold = 16
             harness.vm.heap.maximumDataSize = 16 << 20
         }
         configure()

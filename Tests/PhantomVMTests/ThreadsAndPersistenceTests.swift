@@ -146,20 +146,22 @@ import Testing
     }
 
     @Test func collectorFreesCyclesAndKeepsWhatIsReachable() throws {
-        // Boot builds 1000 two-object cycles (a directory holding an array
-        // that holds the directory), keeps the last in field 0, and ends.
+        // Boot builds 1000 cycles: an array whose element 0 is a directory
+        // that holds the array under "self" (directory → its values array →
+        // storage → the array → its storage → the directory: reference
+        // counting never frees them), keeps the last in field 0, and ends.
         let harness = try VMHarness([try bootClass(objectSlots: 1) { w in
             try w.emit(.iconst_32bit, 1000)
             try w.label("loop")
             w.emit(.summon_by_name, string: ".internal.directory"); w.op(.new)
             w.emit(.summon_by_name, string: ".internal.container.array"); w.op(.new)
-            try w.emit(.os_pull32, 1)      // dir
-            try w.emit(.os_pull32, 1)      // array
-            w.op(.iconst_0); w.op(.i2o)
+            try w.emit(.os_pull32, 0)      // this: the array
+            try w.emit(.os_pull32, 2)      // value: the directory
+            w.op(.iconst_0); w.op(.i2o)    // index 0
             try w.emit(.call_8bit, 11, 2); w.op(.os_drop)   // array[0] = dir
-            try w.emit(.os_pull32, 1)      // dir
+            try w.emit(.os_pull32, 1)      // this: the directory
             w.emit(.sconst_bin, string: "self")
-            try w.emit(.os_pull32, 2)      // array
+            try w.emit(.os_pull32, 2)      // value: the array
             try w.emit(.call_8bit, 8, 2); w.op(.os_drop)    // dir.put("self", array)
             w.op(.os_drop)                 // the array
             try w.emit(.os_save8, 0)       // keep the directory
@@ -168,11 +170,19 @@ import Testing
         }])
         try harness.vm.boot(className: ".test.boot")
         #expect(try harness.runRounds(1000) == .finished)
+        try harness.vm.verifyHeap()
+        // Counting freed the boxed indexes (and the boot frame's leftovers)
+        // but none of the cycles.
+        harness.vm.reclaimUnreferenced()
+        #expect(harness.vm.reclaimed.freed >= 1000)
         let before = harness.vm.objectCount
+        #expect(before >= 1000 * 8)
         let statistics = harness.vm.collectGarbage()
-        // Each cycle is at least a directory, its two arrays and their storage.
-        #expect(statistics.freed >= 999 * 4)
+        // Each cycle is a directory, its two arrays with their storage, the
+        // key, and the array with its storage.
+        #expect(statistics.freed >= 1000 * 8)
         #expect(harness.vm.objectCount == before - statistics.freed)
+        try harness.vm.verifyHeap()
         // Everything still reachable works: classes load, the boot class is in the directory.
         #expect(harness.vm.classes.isLoaded(".test.boot"))
         // A second collection finds nothing more to free.

@@ -94,6 +94,8 @@ enum Run {
             // and freed while marking.
             vm.collectionThreshold = 64 << 10
             vm.collectionStepBudget = 24
+            // Reference counting's reclamation after almost every round.
+            vm.zeroCountThreshold = 16
             // Objects of at most 16 MiB: a string doubled every round (its
             // concat charged a whole slice) would otherwise fill the space
             // with 256 MiB blocks, and the snapshot copies the space into the

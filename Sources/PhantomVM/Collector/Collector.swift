@@ -24,7 +24,7 @@ final class Collector {
     unowned let vm: VirtualMachine
     var heap: Heap { vm.heap }
 
-    private enum Phase { case idle, marking, sweeping(previous: ObjectRef, cursor: ObjectRef) }
+    private enum Phase { case idle, marking, sweeping(cursor: ObjectRef) }
     private var phase = Phase.idle
     private var weakReferences: [ObjectRef] = []
     private var statistics = VirtualMachine.CollectionStatistics()
@@ -33,6 +33,7 @@ final class Collector {
     init(vm: VirtualMachine) { self.vm = vm }
 
     var isCollecting: Bool { if case .idle = phase { false } else { true } }
+    var isSweeping: Bool { if case .sweeping = phase { true } else { false } }
 
     /// Begins a cycle: the root and every thread's frames and stacks.
     func begin() {
@@ -74,24 +75,22 @@ final class Collector {
             guard heap.grey.isEmpty else { return false }
             finishMarking()
             return false
-        case let .sweeping(previous, cursor):
-            var previous = previous, current = cursor, done = 0
+        case let .sweeping(cursor):
+            var current = cursor, done = 0
             while !current.isNull && done < budget {
                 let next = heap.next(of: current)
-                if heap.marked.contains(current.offset) {
-                    previous = current
-                } else {
-                    heap.setNext(previous, next)
+                if !heap.marked.contains(current.offset) {
+                    releaseLiveReferents(of: current)
                     statistics.freed += 1
                     statistics.freedBytes += Int(ObjectHeader.size) + heap.dataSize(of: current)
+                    heap.unlink(current)
                     heap.free(current)
-                    heap.setRootWord(RootLayout.objectCount, heap.rootWord(RootLayout.objectCount) &- 1)
                 }
                 current = next
                 done += 1
             }
             if !current.isNull {
-                phase = .sweeping(previous: previous, cursor: current)
+                phase = .sweeping(cursor: current)
                 return false
             }
             phase = .idle
@@ -117,10 +116,22 @@ final class Collector {
         }
         heap.isMarking = false
         heap.setRootWord(RootLayout.bytesSinceCollection, 0)
-        // The list's first object is kept this cycle: objects made during the
-        // sweep go before it, and unlinking it would need its predecessor.
-        let head = ObjectRef(heap.rootWord(RootLayout.allObjects))
-        phase = head.isNull ? .sweeping(previous: .null, cursor: .null) : .sweeping(previous: head, cursor: heap.next(of: head))
+        // The sweep frees what is not marked: those leave the zero-count
+        // table first, which must never hold a freed block.
+        heap.zeroCount.removeAll { !heap.marked.contains($0) }
+        // Objects made during the sweep go before its position (at the head).
+        phase = .sweeping(cursor: ObjectRef(heap.rootWord(RootLayout.allObjects)))
+    }
+
+    /// A garbage object's counted references to live objects go away with
+    /// it. References to other garbage are left: that is freed in this sweep
+    /// too (perhaps already), and its count no longer matters.
+    private func releaseLiveReferents(of garbage: ObjectRef) {
+        guard heap.countsReferences(of: garbage) else { return }
+        for index in 0..<heap.refWords(of: garbage) {
+            let referent = heap.word(garbage, index)
+            if referent != 0 && heap.marked.contains(referent) { heap.release(referent) }
+        }
     }
 
     /// Queues what `object` references. Frames and stacks reached through a
@@ -217,6 +228,8 @@ extension VirtualMachine {
         }
         collector.step(budget: collectionStepBudget)
     }
+
+    var collectorIsSweeping: Bool { collector.isSweeping }
 
     /// Objects on the list of all objects (owned frames and stacks are not).
     public var objectCount: Int { Int(heap.rootWord(RootLayout.objectCount)) }

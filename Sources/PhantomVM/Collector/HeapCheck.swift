@@ -7,7 +7,11 @@
 /// words inside its data area. A reference to a freed block (whose first word
 /// the allocator reuses as its free-list link, so its "class" is another free
 /// block or null) fails these checks, which is how a use after free shows up.
-/// A weak reference must hold null or a live object.
+/// A weak reference must hold null or a live object. Every reachable
+/// object's reference count must equal the counted references to it
+/// (ReferenceCounting.swift) from the objects on the list and the root:
+/// a store that bypassed `setWord`, or a free that forgot its referents,
+/// shows up here.
 extension VirtualMachine {
     /// Throws `corruptObject` for the first problem found.
     public func verifyHeap() throws(VMError) {
@@ -45,11 +49,46 @@ extension VirtualMachine {
             }
             pending.append((classRef, object))
             for index in 0..<heap.refWords(of: object) { pending.append((heap.ref(object, index), object)) }
+            if kind == .thread { pending.append((heap.ref(object, ThreadLayout.frame), object)) }
             if classRef == weakrefClass && kind == .internalRecord && heap.dataSize(of: object) >= 8 {
                 let target = heap.ref(object, 0)
                 guard target.isNull || listed.contains(target.offset) else {
                     throw VMError.corruptObject(object, "a weak reference to \(target), which is not a live object")
                 }
+            }
+        }
+        try verifyReferenceCounts(listed: listed, reachable: seen)
+    }
+
+    /// Counts recomputed from every counted reference word. In the middle
+    /// of a sweep only reachable objects are compared: garbage still counts
+    /// references from garbage that was already freed.
+    private func verifyReferenceCounts(listed: Set<UInt64>, reachable: Set<UInt64>) throws(VMError) {
+        var expected: [UInt64: UInt32] = [:]
+        for holder in listed.union([heap.root.offset]) where heap.countsReferences(of: ObjectRef(holder)) {
+            for index in 0..<heap.refWords(of: ObjectRef(holder)) {
+                let referent = heap.word(ObjectRef(holder), index)
+                guard referent != 0 else { continue }
+                expected[referent, default: 0] &+= 1
+                // Garbage, too, may reference only live blocks (a block freed
+                // too early is found here even when nothing reachable sees it).
+                guard collectorIsSweeping || listed.contains(referent) || referent == heap.root.offset else {
+                    throw VMError.corruptObject(ObjectRef(holder), "word \(index) references \(ObjectRef(referent)), which is not a live object")
+                }
+            }
+        }
+        // Outside a sweep every listed object's count is exact, garbage's too.
+        let checked = collectorIsSweeping ? reachable.intersection(listed) : listed
+        for offset in checked {
+            let object = ObjectRef(offset)
+            let count = heap.referenceCount(of: object)
+            guard count == .max || count == expected[offset, default: 0] else {
+                throw VMError.corruptObject(object, "reference count \(count), but \(expected[offset, default: 0]) counted references to it")
+            }
+            let flags = heap.flags(of: object)
+            guard count != 0 || flags & (ObjectFlags.inZeroCountTable | ObjectFlags.weakTarget) != 0
+                    || heap.kind(of: object) == .class || collectorIsSweeping else {
+                throw VMError.corruptObject(object, "count zero but not in the zero-count table (reference counting would never free it)")
             }
         }
     }

@@ -56,6 +56,7 @@ enum MiscellaneousMethods {
         9: { call throws(Interruption) in
             let target = try call.argument(0)
             call.heap.shade(target)  // a collection in progress keeps it this time
+            call.heap.noteWeakTarget(target)
             call.heap.setWord(call.this, 0, target.offset)
             return .null
         },

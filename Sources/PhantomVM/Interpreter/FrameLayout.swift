@@ -30,14 +30,17 @@ enum FrameLayout {
 /// A thread object (Phantom's `data_area_4_thread`). Threads are objects in
 /// the thread list (root slot 66); whatever they were doing is in their frames.
 enum ThreadLayout {
-    static let frame = 0
     /// The exception that ended the thread, if one did.
-    static let exception = 1
+    static let exception = 0
     /// The mutex, cond or semaphore it waits for.
-    static let waitsFor = 2
+    static let waitsFor = 1
     /// An object the thread was started with (the `startThread` argument).
-    static let argument = 3
-    static let refWords = 4
+    static let argument = 2
+    static let refWords = 3
+    /// The current frame: not a reference word, because frames are owned
+    /// by their thread and not reference counted (ReferenceCounting.swift);
+    /// the collector and the heap check walk it explicitly.
+    static let frame = 3
     static let state = 4
     /// For a sleeping thread: wall-clock nanoseconds when it wakes.
     static let wakeTime = 5

@@ -51,6 +51,10 @@ extension Interpreter {
             heap.shade(ObjectRef(heap.word(object, 0)))
         }
         if size > 0 { heap.space.write(heap.space.read(at: heap.dataOffset(object), count: size), at: heap.dataOffset(copy)) }
+        // The copied reference words are new counted references.
+        if heap.countsReferences(of: copy) {
+            for index in 0..<heap.refWords(of: copy) where heap.word(copy, index) != 0 { heap.retain(heap.word(copy, index)) }
+        }
         return copy
     }
 

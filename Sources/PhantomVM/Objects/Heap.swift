@@ -26,6 +26,10 @@ public final class Heap {
     /// at least twice as much work, so a cycle always ends however fast the
     /// threads allocate.
     var allocationsSinceCollectorStep = 0
+    /// The zero-count table of deferred reference counting: objects whose
+    /// count is (or was) zero, which `reclaimUnreferenced` frees unless a
+    /// stack holds them. Transient: a restored heap rebuilds it.
+    var zeroCount: [UInt64] = []
     /// The largest data area an object may have. Strings, binaries and
     /// arrays grow at a program's request (a string doubled by `concat` in a
     /// loop, a binary of a size read from input): above this the request
@@ -65,17 +69,37 @@ public final class Heap {
         if linked && isMarking { marked.insert(offset) }
         if linked { allocationsSinceCollectorStep &+= 1 }
         if linked && !root.isNull {
-            space.store(rootWord(RootLayout.allObjects), at: offset + ObjectHeader.nextField)
-            setRootWord(RootLayout.allObjects, offset)
+            link(object)
+            // Born with no counted reference: only a stack (or the native
+            // that made it) holds it, which the next reclamation looks at.
+            setFlags(object, ObjectFlags.inZeroCountTable)
+            zeroCount.append(offset)
             setRootWord(RootLayout.objectCount, rootWord(RootLayout.objectCount) &+ 1)
             setRootWord(RootLayout.bytesSinceCollection, rootWord(RootLayout.bytesSinceCollection) &+ UInt64(dataSize) &+ ObjectHeader.size)
         }
         return object
     }
 
-    /// Gives an object's memory back; only the collector, or the owner of an
-    /// object nothing else can reference (a replaced stack), calls it, and the
-    /// latter must also unlink it (`release` below does both for the owner).
+    /// Puts a new object at the head of the list of all objects.
+    private func link(_ object: ObjectRef) {
+        let head = rootWord(RootLayout.allObjects)
+        space.store(head, at: object.offset + ObjectHeader.nextField)
+        if head != 0 { space.store(object.offset, at: head + ObjectHeader.previousField) }
+        setRootWord(RootLayout.allObjects, object.offset)
+    }
+
+    /// Takes an object off the list of all objects (before freeing it).
+    func unlink(_ object: ObjectRef) {
+        let previous = space.load(UInt64.self, at: object.offset + ObjectHeader.previousField)
+        let next = space.load(UInt64.self, at: object.offset + ObjectHeader.nextField)
+        if previous == 0 { setRootWord(RootLayout.allObjects, next) } else { space.store(next, at: previous + ObjectHeader.nextField) }
+        if next != 0 { space.store(previous, at: next + ObjectHeader.previousField) }
+        setRootWord(RootLayout.objectCount, rootWord(RootLayout.objectCount) &- 1)
+    }
+
+    /// Gives an object's memory back; only the collectors, or the owner of an
+    /// object nothing else can reference (a frame, a replaced stack), call
+    /// it. A listed object must be unlinked first.
     func free(_ object: ObjectRef) {
         space.free(object.offset, byteCount: Int(ObjectHeader.size) + dataSize(of: object))
     }
@@ -106,12 +130,8 @@ public final class Heap {
         ObjectRef(space.load(UInt64.self, at: object.offset + ObjectHeader.nextField))
     }
 
-    func setNext(_ object: ObjectRef, _ next: ObjectRef) {
-        space.store(next.offset, at: object.offset + ObjectHeader.nextField)
-    }
-
-    func mark(of object: ObjectRef) -> UInt16 { space.load(UInt16.self, at: object.offset + ObjectHeader.markField) }
-    func setMark(_ object: ObjectRef, _ mark: UInt16) { space.store(mark, at: object.offset + ObjectHeader.markField) }
+    @inline(__always) func flags(of object: ObjectRef) -> UInt16 { space.load(UInt16.self, at: object.offset + ObjectHeader.flagsField) }
+    func setFlags(_ object: ObjectRef, _ flags: UInt16) { space.store(flags, at: object.offset + ObjectHeader.flagsField) }
 
     // MARK: Data
 
@@ -122,9 +142,11 @@ public final class Heap {
         space.load(UInt64.self, at: dataOffset(object) + UInt64(index) * 8)
     }
 
+    /// A reference word goes through `storeReference` (the collector's
+    /// barrier and reference counting); any other word is stored as is.
     @inline(__always) public func setWord(_ object: ObjectRef, _ index: Int, _ value: UInt64) {
-        if isMarking { shadeOverwritten(object, index) }
-        space.store(value, at: dataOffset(object) + UInt64(index) * 8)
+        let address = dataOffset(object) + UInt64(index) * 8
+        if index < refWords(of: object) { storeReference(in: object, at: address, value) } else { space.store(value, at: address) }
     }
 
     @inline(__always) public func ref(_ object: ObjectRef, _ index: Int) -> ObjectRef { ObjectRef(word(object, index)) }
@@ -140,9 +162,7 @@ public final class Heap {
     /// is marked although the mutator moves references around meanwhile.
     /// Frames and stacks are not queued: the cycle scanned them all when it
     /// began, and they may be freed before the marker would reach them.
-    private func shadeOverwritten(_ object: ObjectRef, _ index: Int) {
-        guard index < refWords(of: object) else { return }
-        let old = word(object, index)
+    func shadeOverwritten(_ old: UInt64) {
         guard old != 0, !marked.contains(old) else { return }
         switch kind(of: ObjectRef(old)) {
         case .callFrame, .objectStack, .integerStack, .exceptionStack, nil: return

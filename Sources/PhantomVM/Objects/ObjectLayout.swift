@@ -5,12 +5,13 @@
 /// ```
 ///  0  class            u64  the object's class object
 ///  8  next             u64  the next object in the heap's list of all objects (for the sweep)
-/// 16  kind             u16  ObjectKind: how the data area is laid out
-/// 18  gc               u16  the collector's mark (the epoch it last saw the object in)
-/// 20  reference count  u32  reserved for reference counting
-/// 24  data size        u32  bytes in the data area
-/// 28  ref words        u32  leading 8-byte words of the data area that are references
-/// 32  data
+/// 16  previous         u64  the one before it (so reference counting unlinks in O(1))
+/// 24  kind             u16  ObjectKind: how the data area is laid out
+/// 26  flags            u16  ObjectFlags (reference counting's bookkeeping)
+/// 28  reference count  u32  counted references to this object (ReferenceCounting.swift)
+/// 32  data size        u32  bytes in the data area
+/// 36  ref words        u32  leading 8-byte words of the data area that are references
+/// 40  data
 /// ```
 ///
 /// "ref words" is what lets one tracing collector walk every kind of object
@@ -19,12 +20,25 @@
 public enum ObjectHeader {
     static let classField: UInt64 = 0
     static let nextField: UInt64 = 8
-    static let kindField: UInt64 = 16
-    static let markField: UInt64 = 18
-    static let referenceCountField: UInt64 = 20
-    static let dataSizeField: UInt64 = 24
-    static let refWordsField: UInt64 = 28
-    public static let size: UInt64 = 32
+    static let previousField: UInt64 = 16
+    static let kindField: UInt64 = 24
+    static let flagsField: UInt64 = 26
+    static let referenceCountField: UInt64 = 28
+    static let dataSizeField: UInt64 = 32
+    static let refWordsField: UInt64 = 36
+    public static let size: UInt64 = 40
+}
+
+/// Bits of the header's flags word.
+enum ObjectFlags {
+    /// The object is in the zero-count table (`Heap.zeroCount`), so a
+    /// second decrement to zero does not list it twice. Transient in
+    /// meaning: a restored heap clears it (`Heap.rebuildZeroCountTable`).
+    static let inZeroCountTable: UInt16 = 1
+    /// A weak reference once pointed here. Weak references are not counted,
+    /// so reference counting leaves such an object to the tracing collector,
+    /// which clears the weak references when it frees it.
+    static let weakTarget: UInt16 = 2
 }
 
 /// What an object's data area holds. Phantom marks internal objects by the

@@ -59,8 +59,18 @@ public enum RootLayout {
     static let nextThreadID = 109
     static let wordCount = 110
 
-    /// "PHPVM001": the heap format this build reads (the first version).
-    static let magicValue: UInt64 = 0x3130_304D_5650_4850
+    /// "PHPVM002": the heap format this build reads. Version 1 (session 8)
+    /// had 32-byte headers with a singly linked list of all objects and no
+    /// reference counts; its objects cannot be moved to the new header in
+    /// place, so such an image is refused by name rather than upgraded.
+    static let magicValue: UInt64 = 0x3230_304D_5650_4850
+
+    /// A format word as text ("PHPVM002"), or in hex when it is not one of ours.
+    static func formatName(_ magic: UInt64) -> String {
+        let bytes = withUnsafeBytes(of: magic.littleEndian) { Array($0) }
+        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return String(decoding: bytes, as: UTF8.self) }
+        return "0x" + String(magic, radix: 16)
+    }
 }
 
 /// Where in the space's root table the Phantom VM's root object is recorded.

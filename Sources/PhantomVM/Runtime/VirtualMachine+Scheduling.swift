@@ -55,6 +55,7 @@ extension VirtualMachine {
         if !bootThread.isNull && isEnded(bootThread) { heap.setRef(heap.root, RootLayout.bootThread, .null) }
         removeEndedThreads()
         collectIncrementally()
+        reclaimIfDue()
         if ran { return .ran }
         if earliestWake != .max { return .idle(until: earliestWake) }
         return waiting ? .deadlocked : .finished

@@ -36,6 +36,14 @@ public final class VirtualMachine {
     public var collectionStepBudget = 2_000
     /// Allocation (bytes) between two collections.
     public var collectionThreshold: UInt64 = 64 << 20
+    /// Zero-count table entries that make a reclamation due between two
+    /// rounds (ReferenceCounting.swift). Each reclamation scans every
+    /// thread's stacks, so it runs on a batch rather than per object.
+    public var zeroCountThreshold = 4_096
+    /// Entries the last reclamation kept (held by stacks).
+    var zeroCountBaseline = 0
+    /// What reference counting freed since this process started.
+    public internal(set) var reclaimed = ReclamationStatistics()
     /// Set when the heap was restored: see `runRound`.
     var collectWholeOnResume = false
     /// Whether this process made the heap (a fresh space) rather than restoring it.
@@ -59,6 +67,7 @@ public final class VirtualMachine {
             try createHeap()
         } else {
             try openHeap(ObjectRef(rootOffset))
+            heap.rebuildZeroCountTable()
             collectWholeOnResume = true
         }
         classes.index()
@@ -96,7 +105,7 @@ public final class VirtualMachine {
         heap.root = root
         let magic = heap.rootWord(RootLayout.magic)
         guard magic == RootLayout.magicValue else {
-            throw VMError.notAPhantomHeap("the root's format is \(String(magic, radix: 16)), this build reads \(String(RootLayout.magicValue, radix: 16)) (PHPVM001)")
+            throw VMError.notAPhantomHeap("the root's format is \(RootLayout.formatName(magic)), this build reads \(RootLayout.formatName(RootLayout.magicValue)) only")
         }
         for builtin in InternalClass.allCases where heap.kind(of: heap.rootClass(builtin.rootSlot)) != .class {
             throw VMError.notAPhantomHeap("root slot \(builtin.rootSlot) (\(builtin.name)) holds no class")

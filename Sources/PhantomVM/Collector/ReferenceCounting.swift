@@ -1,0 +1,184 @@
+/// Reference counting for the common case (Phantom's `ref_inc`/`ref_dec`),
+/// deferred in the manner of Deutsch and Bobrow: only references stored in
+/// objects are counted, never those on a thread's stacks or in its frames,
+/// which change at every instruction. An object whose count falls to zero
+/// goes into the zero-count table; between two scheduling rounds, when every
+/// thread's registers are in its frames, `reclaimUnreferenced` frees those
+/// that no stack holds either, and what they referenced in turn. Garbage in
+/// cycles never reaches zero; the tracing collector (`Collector`) frees it.
+///
+/// What is counted: every reference word (`refWords`) of every object except
+/// frames and their stacks (owned by their thread, freed by returns). A
+/// thread's frame pointer is not a reference word for the same reason, and
+/// the class in a header is not counted (classes are never freed). The count
+/// lives in the header, so it is snapshotted with the references it counts;
+/// the zero-count table is transient and rebuilt from the counts on resume.
+///
+/// Phantom OS counted stack references too and freed at once at zero; with
+/// stacks of host pointers (`Registers`) that would cost two stores per push
+/// and pop, and it frees nothing a deferred count does not free a round later.
+extension Heap {
+    /// A store into a reference word: the collector's barrier, then the
+    /// counts of the new and the old referent.
+    @inline(never)
+    func storeReference(in object: ObjectRef, at address: UInt64, _ value: UInt64) {
+        let old = space.load(UInt64.self, at: address)
+        if isMarking { shadeOverwritten(old) }
+        space.store(value, at: address)
+        guard old != value, countsReferences(of: object) else { return }
+        if value != 0 { retain(value) }
+        if old != 0 { release(old) }
+    }
+
+    /// Whether `object`'s reference words are counted (not a frame or a stack).
+    @inline(__always) func countsReferences(of object: ObjectRef) -> Bool {
+        switch kind(of: object) {
+        case .callFrame, .objectStack, .integerStack, .exceptionStack, nil: false
+        default: true
+        }
+    }
+
+    @inline(__always) func referenceCount(of object: ObjectRef) -> UInt32 {
+        space.load(UInt32.self, at: object.offset + ObjectHeader.referenceCountField)
+    }
+
+    /// One more counted reference. A count that reached the top stays there:
+    /// the object is left to the tracing collector.
+    func retain(_ offset: UInt64) {
+        let field = offset + ObjectHeader.referenceCountField
+        let count = space.load(UInt32.self, at: field)
+        if count != .max { space.store(count + 1, at: field) }
+    }
+
+    /// One counted reference fewer; at zero the object joins the zero-count table.
+    func release(_ offset: UInt64) {
+        let field = offset + ObjectHeader.referenceCountField
+        let count = space.load(UInt32.self, at: field)
+        guard count != .max, count != 0 else { return }
+        space.store(count - 1, at: field)
+        if count == 1 { noteZeroCount(offset) }
+    }
+
+    func noteZeroCount(_ offset: UInt64) {
+        let flags = flags(of: ObjectRef(offset))
+        guard flags & ObjectFlags.inZeroCountTable == 0 else { return }
+        setFlags(ObjectRef(offset), flags | ObjectFlags.inZeroCountTable)
+        zeroCount.append(offset)
+    }
+
+    /// Marks `object` as the target of a weak reference (see `ObjectFlags.weakTarget`).
+    func noteWeakTarget(_ object: ObjectRef) {
+        guard !object.isNull else { return }
+        setFlags(object, flags(of: object) | ObjectFlags.weakTarget)
+    }
+
+    /// A restored heap: the table lists every object whose count is zero.
+    /// Its flags were the table of the process that wrote the image.
+    func rebuildZeroCountTable() {
+        zeroCount = []
+        var current = ObjectRef(rootWord(RootLayout.allObjects))
+        while !current.isNull {
+            var flags = flags(of: current) & ~ObjectFlags.inZeroCountTable
+            if referenceCount(of: current) == 0 {
+                flags |= ObjectFlags.inZeroCountTable
+                zeroCount.append(current.offset)
+            }
+            setFlags(current, flags)
+            current = next(of: current)
+        }
+    }
+}
+
+extension VirtualMachine {
+    /// What one reclamation freed.
+    public struct ReclamationStatistics: Equatable, Sendable {
+        public var freed = 0
+        public var freedBytes = 0
+    }
+
+    /// Frees every object of the zero-count table that no thread's frame or
+    /// stack holds, and whatever that leaves unreferenced. Only between
+    /// rounds (every register written back) and while no tracing cycle runs:
+    /// the cycle's grey list and sweep position must not meet a freed block.
+    @discardableResult
+    public func reclaimUnreferenced() -> ReclamationStatistics {
+        var statistics = ReclamationStatistics()
+        guard !collector.isCollecting, !heap.zeroCount.isEmpty else { return statistics }
+        let onStacks = stackReferences()
+        let weakTarget = ObjectFlags.weakTarget
+        var work = heap.zeroCount
+        var kept: [UInt64] = []
+        heap.zeroCount = []
+        while let offset = work.popLast() {
+            let object = ObjectRef(offset)
+            let flags = heap.flags(of: object)
+            guard heap.referenceCount(of: object) == 0, flags & weakTarget == 0, object != heap.root,
+                  heap.kind(of: object) != .class else {
+                heap.setFlags(object, flags & ~ObjectFlags.inZeroCountTable)
+                continue
+            }
+            // Held only by a stack: it stays in the table, and goes when the stack lets go.
+            if onStacks.contains(offset) { kept.append(offset); continue }
+            for index in 0..<heap.refWords(of: object) {
+                let referent = heap.word(object, index)
+                guard referent != 0 else { continue }
+                let count = heap.referenceCount(of: ObjectRef(referent))
+                guard count != .max, count != 0 else { continue }
+                heap.space.store(count - 1, at: referent + ObjectHeader.referenceCountField)
+                let referentFlags = heap.flags(of: ObjectRef(referent))
+                if count == 1 && referentFlags & ObjectFlags.inZeroCountTable == 0 {
+                    heap.setFlags(ObjectRef(referent), referentFlags | ObjectFlags.inZeroCountTable)
+                    work.append(referent)
+                }
+            }
+            let bytes = Int(ObjectHeader.size) + heap.dataSize(of: object)
+            heap.unlink(object)
+            heap.free(object)
+            statistics.freed += 1
+            statistics.freedBytes += bytes
+        }
+        heap.zeroCount = kept
+        zeroCountBaseline = kept.count
+        // Tracing is for what counting cannot free: only growth it leaves counts.
+        let since = heap.rootWord(RootLayout.bytesSinceCollection)
+        heap.setRootWord(RootLayout.bytesSinceCollection, since - min(since, UInt64(statistics.freedBytes)))
+        reclaimed.freed += statistics.freed
+        reclaimed.freedBytes += statistics.freedBytes
+        return statistics
+    }
+
+    /// Between rounds: a reclamation once the zero-count table has grown past
+    /// `zeroCountThreshold` (each one scans every thread's stacks).
+    func reclaimIfDue() {
+        if heap.zeroCount.count >= zeroCountBaseline + zeroCountThreshold && !collector.isCollecting { reclaimUnreferenced() }
+    }
+
+    /// Every object a frame or a stack of a thread on the thread list holds.
+    func stackReferences() -> Set<UInt64> {
+        var references = Set<UInt64>()
+        for thread in threads {
+            var frame = heap.ref(thread, ThreadLayout.frame)
+            var seenFrames = 0
+            while !frame.isNull && seenFrames <= Interpreter.callDepthLimit + 1 {
+                seenFrames += 1
+                references.insert(heap.word(frame, FrameLayout.this))
+                references.insert(heap.word(frame, FrameLayout.code))
+                let objects = heap.ref(frame, FrameLayout.objectStack)
+                if !objects.isNull {
+                    for slot in 0..<min(Int(heap.word(frame, FrameLayout.objectDepth)), heap.refWords(of: objects)) {
+                        references.insert(heap.word(objects, slot))
+                    }
+                }
+                let catchers = heap.ref(frame, FrameLayout.exceptionStack)
+                if !catchers.isNull {
+                    for slot in 0..<min(Int(heap.word(frame, FrameLayout.exceptionDepth)), heap.refWords(of: catchers)) {
+                        references.insert(heap.word(catchers, slot))
+                    }
+                }
+                frame = heap.ref(frame, FrameLayout.caller)
+            }
+        }
+        references.remove(0)
+        return references
+    }
+}
