@@ -58,6 +58,28 @@ extension VirtualMachine {
             }
         }
         try verifyReferenceCounts(listed: listed, reachable: seen)
+        try verifyLiveBytes(listed: listed)
+    }
+
+    /// The byte count a quota is checked against: every listed object, and
+    /// every frame and stack of the threads on the thread list.
+    private func verifyLiveBytes(listed: Set<UInt64>) throws(VMError) {
+        func bytes(_ offset: UInt64) -> UInt64 { ObjectHeader.size + UInt64(heap.dataSize(of: ObjectRef(offset))) }
+        var total = listed.reduce(0) { $0 + bytes($1) }
+        for thread in threads {
+            var frame = heap.ref(thread, ThreadLayout.frame)
+            while !frame.isNull {
+                total += bytes(frame.offset)
+                for stack in [FrameLayout.objectStack, FrameLayout.integerStack, FrameLayout.exceptionStack] {
+                    let object = heap.word(frame, stack)
+                    if object != 0 { total += bytes(object) }
+                }
+                frame = heap.ref(frame, FrameLayout.caller)
+            }
+        }
+        guard total == heap.liveBytes else {
+            throw VMError.corruptObject(heap.root, "the heap counts \(heap.liveBytes) live bytes, its objects take \(total)")
+        }
     }
 
     /// Counts recomputed from every counted reference word. In the middle

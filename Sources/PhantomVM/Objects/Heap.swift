@@ -37,6 +37,11 @@ public final class Heap {
     /// rather than taking the host's memory — natives copy such objects
     /// through host arrays — or filling the space for every other program.
     public var maximumDataSize = 1 << 28
+    /// The most bytes all objects together may take (a kernel component's
+    /// RAM quota): an allocation beyond it fails as the space being full.
+    public var byteLimit = UInt64.max
+    /// Bytes all objects take now (headers included).
+    public var liveBytes: UInt64 { root.isNull ? 0 : rootWord(RootLayout.liveBytes) }
 
     init(space: ObjectSpace) { self.space = space }
 
@@ -57,6 +62,14 @@ public final class Heap {
     private func allocate(kind: ObjectKind, class classRef: ObjectRef, dataSize: Int, refWords: Int, linked: Bool) throws(VMError) -> ObjectRef {
         precondition(refWords * 8 <= dataSize)
         guard dataSize >= 0, dataSize <= maximumDataSize else { throw VMError.objectTooLarge(bytes: dataSize, limit: maximumDataSize) }
+        let bytes = UInt64(dataSize) + ObjectHeader.size
+        if !root.isNull {
+            let live = rootWord(RootLayout.liveBytes)
+            guard live + bytes <= byteLimit else {
+                throw VMError.outOfSpace("the heap's limit of \(byteLimit) bytes is reached (\(live) in use, \(bytes) more asked)")
+            }
+            setRootWord(RootLayout.liveBytes, live + bytes)
+        }
         let offset: UInt64
         do { offset = try space.allocate(Int(ObjectHeader.size) + dataSize) } catch {
             throw VMError.outOfSpace("\(error)")
@@ -101,7 +114,9 @@ public final class Heap {
     /// object nothing else can reference (a frame, a replaced stack), call
     /// it. A listed object must be unlinked first.
     func free(_ object: ObjectRef) {
-        space.free(object.offset, byteCount: Int(ObjectHeader.size) + dataSize(of: object))
+        let bytes = Int(ObjectHeader.size) + dataSize(of: object)
+        if !root.isNull && object != root { setRootWord(RootLayout.liveBytes, rootWord(RootLayout.liveBytes) &- UInt64(bytes)) }
+        space.free(object.offset, byteCount: bytes)
     }
 
     // MARK: Header

@@ -57,7 +57,9 @@ public enum RootLayout {
     static let bytesSinceCollection = 107
     static let collectionEpoch = 108
     static let nextThreadID = 109
-    static let wordCount = 110
+    /// Bytes of all objects, owned frames and stacks included (not the root).
+    static let liveBytes = 110
+    static let wordCount = 111
 
     /// "PHPVM002": the heap format this build reads. Version 1 (session 8)
     /// had 32-byte headers with a singly linked list of all objects and no

@@ -56,6 +56,7 @@ extension VirtualMachine {
         removeEndedThreads()
         collectIncrementally()
         reclaimIfDue()
+        collectIfNearTheLimit()
         if ran { return .ran }
         if earliestWake != .max { return .idle(until: earliestWake) }
         return waiting ? .deadlocked : .finished
@@ -82,5 +83,17 @@ extension VirtualMachine {
         guard kept != count else { return }
         for index in kept..<count { heap.setRef(storage, index, .null) }
         heap.setWord(list, 1, UInt64(kept))
+    }
+
+    /// Near `Heap.byteLimit` (a component's RAM quota), what counting cannot
+    /// free is traced at once rather than when `collectionThreshold` says,
+    /// so that an allocation fails only when the live objects need the
+    /// memory — but not again before an eighth of the limit was allocated,
+    /// so that a heap that is simply full does not trace after every round.
+    func collectIfNearTheLimit() {
+        let limit = heap.byteLimit
+        guard limit != .max, heap.liveBytes > limit / 4 * 3, bytesSinceCollection > limit / 8 else { return }
+        reclaimUnreferenced()
+        collectGarbage()
     }
 }

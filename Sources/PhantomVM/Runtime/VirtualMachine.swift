@@ -49,7 +49,22 @@ public final class VirtualMachine {
     /// Whether this process made the heap (a fresh space) rather than restoring it.
     public let isNewHeap: Bool
 
-    public init(space: ObjectSpace, classSource: ClassSource? = nil, output: @escaping (String) -> Void = { print($0, terminator: "") },
+    /// Where the heap's root object is recorded.
+    public enum HeapAnchor: Sendable {
+        /// In the space's root table (`phantom pvm run`: one VM per image).
+        case spaceRoot(Int)
+        /// Recorded by the owner itself (a kernel component keeps it in its
+        /// component record, so that a system runs several VMs); 0 makes a new heap.
+        case object(UInt64)
+    }
+
+    public let anchor: HeapAnchor
+
+    /// The root object's offset, for an owner that records it (`HeapAnchor.object`).
+    public var rootOffset: UInt64 { heap.root.offset }
+
+    public init(space: ObjectSpace, anchor: HeapAnchor = .spaceRoot(PVMRoots.heap), classSource: ClassSource? = nil,
+                output: @escaping (String) -> Void = { print($0, terminator: "") },
                 diagnostics: @escaping (String) -> Void = { _ in },
                 clock: @escaping () -> UInt64 = VirtualMachine.wallClock) throws(VMError) {
         heap = Heap(space: space)
@@ -57,7 +72,12 @@ public final class VirtualMachine {
         self.output = output
         self.diagnostics = diagnostics
         self.clock = clock
-        let rootOffset = space.root(PVMRoots.heap)
+        self.anchor = anchor
+        let rootOffset: UInt64
+        switch anchor {
+        case let .spaceRoot(slot): rootOffset = space.root(slot)
+        case let .object(offset): rootOffset = offset
+        }
         isNewHeap = rootOffset == 0
         classes = ClassTable(vm: self)
         natives = NativeMethods(vm: self)
@@ -91,7 +111,7 @@ public final class VirtualMachine {
                       "root.boot=.ru.dz.phantom.system.boot"] {
             try heap.appendToArray(heap.ref(root, RootLayout.kernelEnvironment), try heap.makeString(entry))
         }
-        heap.space.setRoot(PVMRoots.heap, root.offset)
+        if case let .spaceRoot(slot) = anchor { heap.space.setRoot(slot, root.offset) }
     }
 
     /// Checks what a restored heap must be before anything trusts it.

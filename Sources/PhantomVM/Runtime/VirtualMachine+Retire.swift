@@ -1,0 +1,28 @@
+/// The end of a VM whose owner is done with it (a kernel component that
+/// exited or was removed): its objects go back to the space, which other
+/// components share.
+extension VirtualMachine {
+    /// Frees every thread's frames and stacks, every object on the list of
+    /// all objects and the root. The VM must not be used afterwards.
+    public func destroyHeap() {
+        guard !heap.root.isNull else { return }
+        for thread in threads {
+            var frame = heap.ref(thread, ThreadLayout.frame)
+            while !frame.isNull {
+                let caller = heap.ref(frame, FrameLayout.caller)
+                interpreter.discardFrame(frame)
+                frame = caller
+            }
+        }
+        var current = ObjectRef(heap.rootWord(RootLayout.allObjects))
+        while !current.isNull {
+            let next = heap.next(of: current)
+            heap.free(current)
+            current = next
+        }
+        heap.free(heap.root)
+        if case let .spaceRoot(slot) = anchor { heap.space.setRoot(slot, 0) }
+        heap.root = .null
+        heap.zeroCount = []
+    }
+}
