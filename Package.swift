@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "PhantomKernel",
             dependencies: [
-                "PhantomStore", "PhantomSpace", "PhantomEngine", "PhantomWasm",
+                "PhantomStore", "PhantomSpace", "PhantomEngine", "PhantomWasm", "PhantomVM",
                 // The control channel (`Control/`): a Unix-domain socket served on one event loop.
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "PhantomStoreTests", dependencies: ["PhantomStore"]),
         .testTarget(name: "PhantomSpaceTests", dependencies: ["PhantomSpace", "PhantomStore"]),
         .testTarget(name: "PhantomKernelTests", dependencies: [
-            "PhantomKernel", "PhantomEngine", "PhantomWasm", "PhantomSpace", "PhantomStore",
+            "PhantomKernel", "PhantomEngine", "PhantomWasm", "PhantomSpace", "PhantomStore", "PhantomVM",
             .product(name: "WAT", package: "WasmKit"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ], exclude: kernelScenarioFiles),

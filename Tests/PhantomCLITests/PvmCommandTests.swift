@@ -111,4 +111,30 @@ import Testing
             #expect(missing.status == 1 && missing.stderr.contains("none.pc: no such file"))
         }
     }
+
+    @Test func aBundleOfAssemblyRunsAndFreshStartsOver() throws {
+        try withDirectory { directory in
+            let programs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Programs/pvm/regression").path
+            let bundle = directory.appendingPathComponent("regression.bundle").path
+            let packed = try PhantomProcess.run(["pvm", "bundle", "-o", bundle, programs])
+            #expect(packed.status == 0 && packed.stderr.contains("regression.bundle: 3 classes"), "\(packed.stderr)")
+            let image = directory.appendingPathComponent("pvm.img").path
+            let first = try PhantomProcess.run(["pvm", "run", bundle, "--image", image])
+            #expect(first.status == 0 && first.stdout.contains("Finished compiler regression tests"), "\(first.stderr)")
+            #expect(first.stderr.contains("booting"))
+            // The same image again: boot has run, nothing is left to do.
+            let again = try PhantomProcess.run(["pvm", "run", bundle, "--image", image])
+            #expect(again.status == 0 && again.stderr.contains("resuming") && !again.stdout.contains("Finished"), "\(again.stderr)")
+            // --fresh: a new image, booted again.
+            let fresh = try PhantomProcess.run(["pvm", "run", bundle, "--image", image, "--fresh"])
+            #expect(fresh.status == 0 && fresh.stderr.contains("booting") && fresh.stdout.contains("Finished compiler regression tests"),
+                    "\(fresh.stderr)")
+            // A class given twice, and no class at all, are refused by name.
+            let twice = try PhantomProcess.run(["pvm", "bundle", "-o", bundle, programs, programs + "/phantom.util.map.pas"])
+            #expect(twice.status == 1 && twice.stderr.contains("class .phantom.util.map was already given by"), "\(twice.stderr)")
+            let none = try PhantomProcess.run(["pvm", "bundle", "-o", bundle, directory.path + "/nothing-here"])
+            #expect(none.status == 1 && none.stderr.contains("nothing-here: no such file or directory"), "\(none.stderr)")
+        }
+    }
 }

@@ -1,4 +1,6 @@
 import Testing
+import PhantomSpace
+import PhantomStore
 @testable import PhantomVM
 
 @Suite struct ThreadsAndPersistenceTests {
@@ -187,5 +189,17 @@ import Testing
         #expect(harness.vm.classes.isLoaded(".test.boot"))
         // A second collection finds nothing more to free.
         #expect(harness.vm.collectGarbage().freed == 0)
+    }
+
+    @Test func aHeapOfTheFirstFormatIsRefusedByName() throws {
+        // What the first format's root looked like: 32-byte header, the
+        // format word in data word 103.
+        let space = try ObjectSpace(store: Store.create(on: MemoryBlockDevice()), options: .init(limitBytes: 1 << 24))
+        let root = try space.allocate(32 + 111 * 8)
+        space.store(UInt64(0x3130_304D_5650_4850), at: root + 32 + 103 * 8)
+        space.setRoot(PVMRoots.heap, root)
+        #expect(throws: VMError.notAPhantomHeap("the heap's format is PHPVM001 (an earlier build's), this build reads PHPVM002 only")) {
+            _ = try VirtualMachine(space: space)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import PhantomEngine
 import PhantomSpace
+import PhantomVM
 import PhantomWasm
 import Synchronization
 
@@ -41,8 +42,15 @@ final class Component: @unchecked Sendable {
     /// Running, but stuck (Genode's STUCK, `Kernel+Dependencies.swift`).
     var isStuck: Bool { isRunning && image.stuck == true }
 
-    /// Linear memory in use, charged to the component's RAM quota.
-    var memoryBytes: UInt64 { (instance?.memoryPages ?? 0) * 65536 }
+    /// Linear memory in use, charged to the component's RAM quota (for a
+    /// Phantom VM component, its objects).
+    var memoryBytes: UInt64 {
+        if let vm = thread as? VMEngineThread { return vm.liveBytes }
+        return (instance?.memoryPages ?? 0) * 65536
+    }
+
+    /// Whether it has engine state in the space (a WebAssembly instance or a Phantom VM heap).
+    var hasEngineState: Bool { image.native == nil && (image.instance != 0 || image.pvmHeap != nil) }
 }
 
 /// What the personality tells the heartbeat monitor: a component reaches its

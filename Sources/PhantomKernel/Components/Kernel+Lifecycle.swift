@@ -157,6 +157,9 @@ extension Kernel {
             let bytes = try services.binary(named: romName)
             componentImage.binaryROM = romName == spec.binary ? nil : romName
             componentImage.moduleChecksum = CRC32C.checksum(bytes)
+            if !Kernel.isWebAssembly(bytes) {
+                component = try startPhantomVM(bytes: bytes, romName: romName, spec: spec, image: &componentImage)
+            } else {
             let module = try sharedModule(bytes: bytes, checksum: componentImage.moduleChecksum)
             let preopens = try options.hostPreopens + spec.fileSystems.map { entry in
                 (host: try services.fileSystemDirectory(label: "\(spec.name) -> \(entry.label)", root: options.fileSystemRoot,
@@ -186,6 +189,7 @@ extension Kernel {
             componentImage.thread = thread.id
             componentImage.wasiState = state
             component = Component(image: componentImage, instance: instance, thread: thread, wasi: wasi, liveness: liveness)
+            }
         } catch {
             componentImage.state = .failed(reason: "\(error)")
             component = Component(image: componentImage, instance: nil, thread: nil, wasi: nil)
@@ -280,6 +284,12 @@ extension Kernel {
             : try WasmEngine.restore(space, importsFor: { wasiByInstance[$0] })
         var toRetire: [Component] = []
         for stored in image.components {
+            if stored.native == nil, let heap = stored.pvmHeap {
+                let component = try restorePhantomVM(stored, heap: heap)
+                components[stored.id] = component
+                if stored.state != .running { toRetire.append(component) }
+                continue
+            }
             guard stored.native == nil, stored.instance != 0, let engine else {
                 components[stored.id] = Component(image: stored, instance: nil, thread: nil, wasi: nil)
                 continue
@@ -403,7 +413,8 @@ extension Kernel {
     /// caller is a registered mutator: the tables and the space change in
     /// the same cut.
     func retireEngineState(of component: Component) {
-        guard component.image.native == nil, component.image.instance != 0 else { return }
+        guard component.hasEngineState else { return }
+        retirePhantomVM(component)
         if let instance = component.instance {
             do {
                 try instance.engine.retire(instance: instance.id, threads: component.image.thread == 0 ? [] : [component.image.thread])

@@ -1,6 +1,7 @@
 import Foundation
 import PhantomSpace
 import PhantomWasm
+import PhantomVM
 
 /// A running child's RAM quota changed in the config (Genode: Sandbox
 /// `Child::apply_upgrade` and `apply_downgrade`, child.cc): the child keeps
@@ -118,7 +119,7 @@ extension Kernel {
         space.safepoints.register()
         lock.lock()
         // It may have ended before the cancel took it (then it is retired).
-        guard component.isRunning, component.image.instance != 0 else {
+        guard component.isRunning, component.hasEngineState else {
             lock.unlock()
             space.safepoints.unregister()
             return
@@ -131,6 +132,7 @@ extension Kernel {
             }
         }
         component.image.ramQuota = newQuota
+        (component.thread as? VMEngineThread)?.setByteLimit(newQuota)
         if movesMemory { component.task = nil }
         syncImage(component)
         lock.unlock()

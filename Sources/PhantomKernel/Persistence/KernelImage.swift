@@ -101,6 +101,10 @@ struct ComponentImage: Codable, Equatable {
     /// Genode's STUCK: running, but a route one of its sessions took no
     /// longer leads anywhere (`Kernel+Dependencies.swift`). Nil: not stuck.
     var stuck: Bool?
+    /// For a component whose binary is a Phantom class bundle: the root
+    /// object of its Phantom VM heap (`Kernel+PhantomVM.swift`). Nil: a
+    /// WebAssembly component (or a native one).
+    var pvmHeap: UInt64?
 }
 
 struct SessionImage: Codable, Equatable {

@@ -66,6 +66,8 @@ public enum RootLayout {
     /// reference counts; its objects cannot be moved to the new header in
     /// place, so such an image is refused by name rather than upgraded.
     static let magicValue: UInt64 = 0x3230_304D_5650_4850
+    /// "PHPVM001", recognised only to refuse it by name.
+    static let firstFormatMagicValue: UInt64 = 0x3130_304D_5650_4850
 
     /// A format word as text ("PHPVM002"), or in hex when it is not one of ours.
     static func formatName(_ magic: UInt64) -> String {

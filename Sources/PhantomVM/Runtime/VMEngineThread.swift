@@ -1,5 +1,6 @@
 import PhantomEngine
 import PhantomSpace
+import Synchronization
 
 /// A Phantom VM behind the kernel's engine contract (`EngineThread`): a
 /// component whose binary is a class bundle is one VM, its Phantom threads
@@ -30,14 +31,33 @@ public final class VMEngineThread: EngineThread, @unchecked Sendable {
     /// Instructions per round, the longest a safepoint request waits.
     public static let roundFuel = 10_000
     private var outcome: SliceOutcome?
+    /// The heap's byte limit as the owner sets it from any thread (a quota
+    /// change); applied at the start of the next slice.
+    private let limit: Atomic<UInt64>
+    /// The heap's bytes at the end of the last slice, for reports read on other threads.
+    private let bytesInUse: Atomic<UInt64>
 
-    public init(vm: VirtualMachine) { self.vm = vm }
+    public init(vm: VirtualMachine) {
+        self.vm = vm
+        limit = Atomic(vm.heap.byteLimit)
+        bytesInUse = Atomic(vm.heap.liveBytes)
+    }
+
+    /// The byte limit for the VM's objects (a component's RAM quota).
+    public func setByteLimit(_ bytes: UInt64) { limit.store(bytes, ordering: .relaxed) }
+
+    /// What the VM's objects took when its last slice ended.
+    public var liveBytes: UInt64 { bytesInUse.load(ordering: .relaxed) }
 
     public func runSlice(fuel: Int) -> SliceOutcome {
         if let outcome { return outcome }
         let space = vm.heap.space
         space.safepoints.register()
-        defer { space.safepoints.unregister() }
+        defer {
+            bytesInUse.store(vm.heap.liveBytes, ordering: .relaxed)
+            space.safepoints.unregister()
+        }
+        vm.heap.byteLimit = limit.load(ordering: .relaxed)
         var remaining = max(1, fuel) * Self.instructionsPerFuel
         while remaining > 0 {
             let result: VirtualMachine.RoundResult

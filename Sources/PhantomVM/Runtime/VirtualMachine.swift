@@ -119,6 +119,12 @@ public final class VirtualMachine {
         guard heap.space.contains(root.offset, count: ObjectHeader.size + UInt64(RootLayout.wordCount * 8)) else {
             throw VMError.notAPhantomHeap("the root offset \(root.offset) is outside the space")
         }
+        // The first format had 32-byte headers: its magic is elsewhere.
+        let firstFormatMagic = root.offset + 32 + UInt64(RootLayout.magic) * 8
+        if heap.space.contains(firstFormatMagic, count: 8),
+           heap.space.load(UInt64.self, at: firstFormatMagic) == RootLayout.firstFormatMagicValue {
+            throw VMError.notAPhantomHeap("the heap's format is \(RootLayout.formatName(RootLayout.firstFormatMagicValue)) (an earlier build's), this build reads \(RootLayout.formatName(RootLayout.magicValue)) only")
+        }
         guard heap.kind(of: root) == .root, heap.dataSize(of: root) == RootLayout.wordCount * 8 else {
             throw VMError.notAPhantomHeap("the object at \(root.offset) is not a Phantom VM root")
         }

@@ -18,7 +18,7 @@ struct Pvm: ParsableCommand {
         subcommands: subcommands)
 
     /// The `pvm` subcommands; a new one is added here.
-    static var subcommands: [any ParsableCommand.Type] { [PvmRun.self, Disassemble.self, Assemble.self] }
+    static var subcommands: [any ParsableCommand.Type] { [PvmRun.self, Disassemble.self, Assemble.self, Bundle.self] }
 
     struct Disassemble: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -106,6 +106,64 @@ struct Pvm: ParsableCommand {
             } catch {
                 throw CommandFailure("\(destination): cannot write the class file (\(error.localizedDescription))")
             }
+        }
+    }
+}
+
+extension Pvm {
+    /// `phantom pvm bundle`: Phantom's class bundle (what its `mkbulk`
+    /// writes and its boot module holds), so a set of classes is one file —
+    /// `phantom pvm run BUNDLE`, or the binary of a component in a system.
+    struct Bundle: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bundle",
+            abstract: "Pack class files (.pc) or assembly texts (.pas) into one class bundle.",
+            discussion: """
+                Each input is a .pc class file, a .pas assembly text (assembled on the way) or a directory                 of them. An entry is named by its class, without the leading dot, as Phantom's mkbulk names                 it. A class given twice is refused. The bundle runs with `phantom pvm run BUNDLE`, or as the                 binary of a component: a start node whose ROM is a bundle boots a Phantom VM (its boot class                 is .ru.dz.phantom.system.boot, or the PHANTOM_BOOT_CLASS variable of an <env> node).
+                """)
+        @Argument(help: "Class files, assembly texts, or directories of them.") var inputs: [String]
+        @Option(name: .shortAndLong, help: ArgumentHelp("The bundle to write.", valueName: "FILE")) var output: String
+
+        func run() throws {
+            var entries: [ClassBundle.Entry] = []
+            var seen: [String: String] = [:]
+            for path in try inputs.flatMap(Self.files) {
+                let bytes = try readPvmInput(path, what: "class file or assembly text")
+                let classFile: ClassFile
+                if path.hasSuffix(".pas") {
+                    guard let text = String(validating: bytes, as: UTF8.self) else { throw CommandFailure("\(path) is not UTF-8 text") }
+                    do { classFile = try Assembler.assemble(text, file: path) } catch { throw CommandFailure("\(error)") }
+                } else {
+                    classFile = try parseClass(bytes, source: path)
+                }
+                let name = classFile.name.hasPrefix(".") ? String(classFile.name.dropFirst()) : classFile.name
+                if let first = seen[name] { throw CommandFailure("\(path): class \(classFile.name) was already given by \(first)") }
+                seen[name] = path
+                entries.append(.init(name: name, bytes: path.hasSuffix(".pas") ? try classFile.encoded() : bytes))
+            }
+            guard !entries.isEmpty else { throw CommandFailure("no class files among the inputs (.pc or .pas)") }
+            let encoded: [UInt8]
+            do { encoded = try ClassBundle(entries: entries, source: output).encoded() } catch { throw CommandFailure("\(error)") }
+            do {
+                try Data(encoded).write(to: URL(fileURLWithPath: output), options: .atomic)
+            } catch {
+                throw CommandFailure("\(output): cannot write the bundle (\(error.localizedDescription))")
+            }
+            printError("phantom: \(output): \(entries.count) classes, \(encoded.count) bytes")
+        }
+
+        /// A directory's .pc and .pas files in name order; a file as itself.
+        static func files(_ path: String) throws -> [String] {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw CommandFailure("\(path): no such file or directory")
+            }
+            guard isDirectory.boolValue else { return [path] }
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+                throw CommandFailure("\(path): cannot list the directory (\(error.localizedDescription))")
+            }
+            return names.filter { $0.hasSuffix(".pc") || $0.hasSuffix(".pas") }.sorted().map { path + "/" + $0 }
         }
     }
 }

@@ -32,7 +32,9 @@ struct PvmRun: ParsableCommand {
     func run() throws {
         lineBufferStandardOutput()
         let source = try ClassFiles.open(classes)
-        let store = try ImageAccess.openForWriting(image, fresh: fresh).store
+        var store = try ImageAccess.openForWriting(image, fresh: fresh).store
+        // --fresh: a new, empty image in its place, made while its lock is held.
+        if fresh { store = try ImageAccess.recreate(store) }
         let space = try ObjectSpace(store: store, options: .init(limitBytes: options.spaceLimit.bytes))
         for warning in space.warnings { printError("phantom: warning: \(warning)") }
         if space.root(PVMRoots.heap) == 0 && space.pageCount > 1 && !fresh {
