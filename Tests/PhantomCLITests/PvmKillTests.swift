@@ -109,6 +109,38 @@ import Testing
         #expect((1..<2000).contains(reachable), "\(line)")
     }
 
+    @Test func withHoldOutputNothingIsPrintedTwice() throws {
+        // Output commit: a line reaches stdout only once the snapshot that
+        // printed it is durable, so a resumed run never repeats one (a kill
+        // between a commit and the release of its output may lose a batch).
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Self.assemble(into: directory)
+        var generator = SplitMix64(seed: Self.seed ^ 0x5EED)
+        let image = directory.appendingPathComponent("held.img").path
+        let arguments = ["pvm", "run", directory.path, "--image", image, "--verbose", "--snapshot-every", "20ms", "--hold-output"]
+        let start = Date()
+        let reference = try PhantomProcess.run(["pvm", "run", directory.path, "--image", image + ".reference"])
+        let duration = Date().timeIntervalSince(start)
+        #expect(reference.status == 0, "\(reference.stderr)")
+        var runs: [PhantomProcess.Output] = []
+        while runs.count < 6 {
+            let run = try PhantomProcess.runAndKillAfterCommit(arguments, extraDelay: duration * (0.05 + Double(generator.next() % 100) / 1000))
+            runs.append(run)
+            if run.status != SIGKILL { break }
+        }
+        if runs.last?.status == SIGKILL { runs.append(try PhantomProcess.run(arguments)) }
+        #expect(runs.last?.status == 0, "\(runs.last?.stderr ?? "")")
+        #expect(runs.filter { $0.status == SIGKILL }.count >= 3, "killed only \(runs.filter { $0.status == SIGKILL }.count) times")
+        let everything = runs.map(\.stdout).joined()
+        let counts = Self.numbers("count ", in: everything)
+        let rounds = Self.numbers("recursion ok ", in: everything)
+        #expect(zip(counts, counts.dropFirst()).allSatisfy { $0 < $1 }, "a count printed twice: \(counts)")
+        #expect(zip(rounds, rounds.dropFirst()).allSatisfy { $0 < $1 }, "a recursion round printed twice: \(rounds)")
+        #expect(everything.split(separator: "\n").filter { $0 == "boot" }.count <= 1)
+        #expect(everything.contains("counter done"))
+    }
+
     @Test func aCleanStopAndTheSameCommandContinue() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -58,6 +58,16 @@ public final class OutputCommit: Sendable {
         }
     }
 
+    /// Holds what a writer that cannot wait wrote (the Phantom VM's print
+    /// completes or fails, it is not re-executed byte by byte), beyond
+    /// `holdLimitBytes` if need be: the next commit releases it.
+    public func hold(descriptor: Int32, bytes: [UInt8]) {
+        state.withLock { state in
+            state.pending.append((descriptor, bytes))
+            state.heldBytes += bytes.count
+        }
+    }
+
     /// What has been written up to now: call while the world is stopped for a
     /// capture, and `release` the batch once that generation is committed.
     public func cut() -> [(Int32, [UInt8])] {

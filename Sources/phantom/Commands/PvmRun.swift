@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import PhantomKernel
 import PhantomSpace
 import PhantomVM
+import PhantomWasm
 import Synchronization
 
 /// `phantom pvm run`: a Phantom VM image booted from class files, run with
@@ -40,10 +42,19 @@ struct PvmRun: ParsableCommand {
         if space.root(PVMRoots.heap) == 0 && space.pageCount > 1 && !fresh {
             throw CommandFailure("\(image) holds something other than a Phantom VM image; pass --fresh to replace it, or --image for another image")
         }
+        // --hold-output: what the program prints is held until the snapshot
+        // that contains it is durable (`OutputCommit`), so a kill never makes
+        // a resumed run print it again.
+        let held = options.holdOutput ? OutputCommit(writer: WASIHostIO.standard.write) : nil
+        let output: (String) -> Void = if let held {
+            { held.hold(descriptor: 1, bytes: Array($0.utf8)) }
+        } else {
+            // stdio (line-buffered), not FileHandle: a closed stdout is an error it reports, not a crash.
+            { print($0, terminator: "") }
+        }
         let vm: VirtualMachine
         do {
-            // stdio (line-buffered), not FileHandle: a closed stdout is an error it reports, not a crash.
-            vm = try VirtualMachine(space: space, classSource: source, output: { print($0, terminator: "") },
+            vm = try VirtualMachine(space: space, classSource: source, output: output,
                                     diagnostics: { printError("phantom: \($0)") })
         } catch {
             throw CommandFailure("\(image): \(error)")
@@ -60,23 +71,28 @@ struct PvmRun: ParsableCommand {
             printError("phantom: booting \(boot) from \(classes) into \(image)")
             do { try vm.boot(className: boot) } catch { throw CommandFailure("\(classes): cannot boot \(boot): \(error)") }
         }
-        try runLoop(vm, space: space)
+        try runLoop(vm, space: space, held: held)
     }
 
-    private func runLoop(_ vm: VirtualMachine, space: ObjectSpace) throws {
+    private func runLoop(_ vm: VirtualMachine, space: ObjectSpace, held: OutputCommit?) throws {
         let stop = StopSignal()
         stop.install()
         let verbose = options.verbose
         let period = options.snapshotEvery.nanoseconds
         let failed = FailureFlag()
         func snapshot() {
+            // Between rounds this thread is the only mutator: what was printed
+            // up to now is exactly what the captured state has printed.
+            let batch = held?.cut() ?? []
             space.snapshotInBackground { result in
                 switch result {
                 case let .success(snapshot):
+                    held?.release(batch)
                     if verbose {
                         printError("phantom: generation \(snapshot.generation.generation) committed (\(snapshot.pages) pages, pause \(snapshot.pauseNanoseconds / 1000) µs)")
                     }
                 case let .failure(error):
+                    held?.requeue(batch)
                     failed.set()
                     printError("phantom: snapshot failed: \(error)")
                 }
@@ -125,6 +141,9 @@ struct PvmRun: ParsableCommand {
         }
         snapshot()
         space.waitForCommits()
+        if let abandoned = held?.finish(), abandoned > 0 {
+            printError("phantom: \(abandoned) bytes of committed output were not delivered: the reader took nothing for half a second")
+        }
         if exitStatus != 0 { throw ExitCode(exitStatus) }
     }
 }
