@@ -144,4 +144,44 @@ import Testing
         #expect(harness.vm.heap.word(weak, 0) == 0)
         try harness.vm.verifyHeap()
     }
+
+    @Test func aLongChainIsFreedOverSeveralRoundsWithinTheBudget() throws {
+        // A chain of 10,000 arrays, each holding the one before, kept in
+        // field 0; then field 0 is cleared and the thread computes a while
+        // without allocating (the table grows by one entry: the interval
+        // makes it due).
+        let harness = try VMHarness([try bootClass(objectSlots: 1) { w in
+            try w.emit(.iconst_32bit, 10_000)
+            try w.label("build")
+            w.emit(.summon_by_name, string: ".internal.container.array"); w.op(.new)
+            w.op(.os_dup)
+            try w.emit(.os_load8, 0)                            // the previous link
+            w.op(.iconst_0); w.op(.i2o)
+            try w.emit(.call_8bit, 11, 2); w.op(.os_drop)       // array[0] = previous
+            try w.emit(.os_save8, 0)                            // field 0 = the newest link
+            w.emit(.djnz, to: "build")
+            w.op(.is_drop)
+            w.op(.summon_null); try w.emit(.os_save8, 0)        // the chain is garbage now
+            try w.emit(.iconst_32bit, 100_000)
+            try w.label("idle")
+            w.emit(.djnz, to: "idle")
+            w.op(.is_drop)
+        }])
+        harness.vm.collectionThreshold = .max
+        harness.vm.reclamationBudget = 1_000
+        try harness.vm.boot(className: ".test.boot")
+        var largestBatch = 0, batches = 0
+        var previous = harness.vm.reclaimed.freed
+        while try harness.vm.runRound(fuel: 1_000) == .ran {
+            let batch = harness.vm.reclaimed.freed - previous
+            previous = harness.vm.reclaimed.freed
+            largestBatch = max(largestBatch, batch)
+            if batch > 0 { batches += 1 }
+        }
+        try harness.vm.verifyHeap()
+        #expect(harness.vm.reclaimed.freed >= 20_000, "\(harness.vm.reclaimed)")
+        #expect(largestBatch <= 1_000)
+        #expect(batches >= 20)
+        #expect(harness.vm.objectCount < 1_000, "\(harness.vm.objectCount) objects left")
+    }
 }

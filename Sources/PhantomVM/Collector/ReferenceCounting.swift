@@ -96,20 +96,24 @@ extension VirtualMachine {
         public var freedBytes = 0
     }
 
-    /// Frees every object of the zero-count table that no thread's frame or
-    /// stack holds, and whatever that leaves unreferenced. Only between
-    /// rounds (every register written back) and while no tracing cycle runs:
-    /// the cycle's grey list and sweep position must not meet a freed block.
+    /// Frees the objects of the zero-count table that no thread's frame or
+    /// stack holds, and whatever that leaves unreferenced — at most `budget`
+    /// objects: dropping the last reference to a long list frees it over
+    /// several rounds, never in one pause longer than a collector step; the
+    /// rest stays in the table for the next reclamation. Only between rounds
+    /// (every register written back) and while no tracing cycle runs: the
+    /// cycle's grey list and sweep position must not meet a freed block.
     @discardableResult
-    public func reclaimUnreferenced() -> ReclamationStatistics {
+    public func reclaimUnreferenced(budget: Int = .max) -> ReclamationStatistics {
         var statistics = ReclamationStatistics()
+        reclamationPending = false
         guard !collector.isCollecting, !heap.zeroCount.isEmpty else { return statistics }
         let onStacks = stackReferences()
         let weakTarget = ObjectFlags.weakTarget
         var work = heap.zeroCount
         var kept: [UInt64] = []
         heap.zeroCount = []
-        while let offset = work.popLast() {
+        while statistics.freed < budget, let offset = work.popLast() {
             let object = ObjectRef(offset)
             let flags = heap.flags(of: object)
             guard heap.referenceCount(of: object) == 0, flags & weakTarget == 0, object != heap.root,
@@ -139,6 +143,11 @@ extension VirtualMachine {
         }
         heap.zeroCount = kept
         zeroCountBaseline = kept.count
+        if !work.isEmpty {
+            // Out of budget: the rest (all flagged) waits for the next round.
+            heap.zeroCount += work
+            reclamationPending = true
+        }
         // Tracing is for what counting cannot free: only growth it leaves counts.
         let since = heap.rootWord(RootLayout.bytesSinceCollection)
         heap.setRootWord(RootLayout.bytesSinceCollection, since - min(since, UInt64(statistics.freedBytes)))
@@ -149,8 +158,17 @@ extension VirtualMachine {
 
     /// Between rounds: a reclamation once the zero-count table has grown past
     /// `zeroCountThreshold` (each one scans every thread's stacks).
+    ///
+    /// A program that drops a large structure and then computes without
+    /// allocating grows the table by one entry: so any growth is also
+    /// reclaimed after `reclamationInterval` rounds.
     func reclaimIfDue() {
-        if heap.zeroCount.count >= zeroCountBaseline + zeroCountThreshold && !collector.isCollecting { reclaimUnreferenced() }
+        roundsSinceReclamation += 1
+        let grown = heap.zeroCount.count - zeroCountBaseline
+        guard !collector.isCollecting,
+              reclamationPending || grown >= zeroCountThreshold || (grown > 0 && roundsSinceReclamation >= reclamationInterval) else { return }
+        roundsSinceReclamation = 0
+        reclaimUnreferenced(budget: reclamationBudget)
     }
 
     /// Every object a frame or a stack of a thread on the thread list holds.

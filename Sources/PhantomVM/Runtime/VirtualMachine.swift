@@ -40,8 +40,16 @@ public final class VirtualMachine {
     /// rounds (ReferenceCounting.swift). Each reclamation scans every
     /// thread's stacks, so it runs on a batch rather than per object.
     public var zeroCountThreshold = 4_096
+    /// Objects one reclamation between two rounds frees at most (about a
+    /// collector step's time); what is left is freed in the next rounds.
+    public var reclamationBudget = 4_000
     /// Entries the last reclamation kept (held by stacks).
     var zeroCountBaseline = 0
+    /// The last reclamation ran out of budget.
+    var reclamationPending = false
+    /// Rounds after which any growth of the zero-count table is reclaimed.
+    public var reclamationInterval = 64
+    var roundsSinceReclamation = 0
     /// What reference counting freed since this process started.
     public internal(set) var reclaimed = ReclamationStatistics()
     /// Set when the heap was restored: see `runRound`.
