@@ -42,7 +42,8 @@ public final class VirtualMachine {
     public var zeroCountThreshold = 4_096
     /// Objects one reclamation between two rounds frees at most (about a
     /// collector step's time); what is left is freed in the next rounds.
-    public var reclamationBudget = 4_000
+    public var reclamationBudget = VirtualMachine.defaultReclamationBudget
+    public static let defaultReclamationBudget = 4_000
     /// Entries the last reclamation kept (held by stacks).
     var zeroCountBaseline = 0
     /// The last reclamation ran out of budget.

@@ -66,7 +66,7 @@ extension Bench {
             return (elapsed, output.text.trimmingCharacters(in: .whitespacesAndNewlines))
         }
 
-        private func freshVM(path: String, classes: [ClassDefinition]) throws -> (VirtualMachine, ObjectSpace) {
+        fileprivate func freshVM(path: String, classes: [ClassDefinition]) throws -> (VirtualMachine, ObjectSpace) {
             try? FileManager.default.removeItem(atPath: path)
             let store = try ImageFile.create(at: path, options: .init(retention: 2), replacing: nil)
             let space = try ObjectSpace(store: store)
@@ -115,6 +115,8 @@ extension Bench {
             }
             print("| collector, \(objects) objects, \(freed) garbage in cycles of 10 (\(reachable) reachable) | | whole cycle at once \(millis(median(whole))) | in \(steps) steps of \(2000) objects: longest step \(micro(median(longestSteps))), cycle \(millis(median(cycles))) | | |")
 
+            try referenceCountingPause(directory: directory)
+
             let path = directory.appendingPathComponent("snapshot.img").path
             let (vm, space) = try freshVM(path: path, classes: try PvmBenchPrograms.heap(objects: objects, threads: 100))
             defer { try? FileManager.default.removeItem(atPath: path) }
@@ -134,6 +136,43 @@ extension Bench {
             }
             print("| snapshot pause, \(vm.threads.count) threads running, \(vm.objectCount) objects | \(median(pages)) pages dirty (median) | p50 \(micro(percentile(pauses, 50))) | p99 \(micro(percentile(pauses, 99))) | | |")
         }
+    }
+}
+
+extension Bench.Pvm {
+    /// The same heap; then the chain (90 % of the objects) loses its last
+    /// reference, and reference counting frees it in reclamations of
+    /// `reclamationBudget` objects: the longest one is the pause threads see.
+    func referenceCountingPause(directory: URL) throws {
+        var longest: [UInt64] = [], totals: [UInt64] = []
+        var freed = 0, reclamations = 0
+        for run in 0..<runs {
+            let path = directory.appendingPathComponent("rc-\(run).img").path
+            let (vm, space) = try freshVM(path: path, classes: try PvmBenchPrograms.heap(objects: objects))
+            defer { _ = space; try? FileManager.default.removeItem(atPath: path) }
+            vm.collectionThreshold = .max
+            try vm.boot(className: ".bench.main")
+            while try vm.runRound(fuel: 1_000_000) == .ran {}
+            vm.reclaimUnreferenced()
+            let before = vm.reclaimed.freed
+            let environment = vm.heap.ref(vm.heap.root, RootLayout.kernelEnvironment)
+            try vm.heap.setArrayElement(environment, 3, .null)
+            var slowest: UInt64 = 0, total: UInt64 = 0
+            reclamations = 0
+            while true {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let statistics = vm.reclaimUnreferenced(budget: vm.reclamationBudget)
+                let elapsed = DispatchTime.now().uptimeNanoseconds - start
+                if statistics.freed == 0 { break }
+                slowest = max(slowest, elapsed)
+                total += elapsed
+                reclamations += 1
+            }
+            freed = vm.reclaimed.freed - before
+            longest.append(slowest)
+            totals.append(total)
+        }
+        print("| reference counting, a chain of \(freed) objects dropped | | all freed in \(millis(median(totals))) | in \(reclamations) reclamations of \(VirtualMachine.defaultReclamationBudget) objects: longest \(micro(median(longest))) | | |")
     }
 }
 
@@ -225,7 +264,7 @@ enum PvmBenchPrograms {
         let groups = objects / 100
         let startup = try method("startup", 8) { w in
             try w.emit(.arg_count, 1)
-            try w.emit(.stack_reserve, 2, 0)                    // 1: chain head, 2: ring head/current
+            try w.emit(.stack_reserve, 3, 0)                    // 1: chain head, 2: ring head, 3: ring's newest node
             try w.emit(.iconst_32bit, Int64(groups))
             try w.label("group")
             try w.emit(.iconst_8bit, 90)
@@ -235,15 +274,17 @@ enum PvmBenchPrograms {
             try w.emit(.os_set32, 1)
             w.emit(.djnz, to: "chain")
             w.op(.is_drop)
-            // A ring of ten that nothing keeps: garbage in a cycle.
-            w.emit(.summon_by_name, string: ".bench.node"); w.op(.new); w.op(.os_dup); try w.emit(.os_set32, 2)
+            // A ring of ten that nothing keeps: garbage in a cycle (counting cannot free it).
+            w.emit(.summon_by_name, string: ".bench.node"); w.op(.new); w.op(.os_dup)
+            try w.emit(.os_set32, 2); try w.emit(.os_set32, 3)
             try w.emit(.iconst_8bit, 9)
             try w.label("ring")
             w.emit(.summon_by_name, string: ".bench.node"); w.op(.new)
-            w.op(.os_dup); try w.emit(.os_pull32, 2); try w.emit(.call_8bit, 16, 1); w.op(.os_drop)
+            w.op(.os_dup); try w.emit(.os_get32, 3); try w.emit(.call_8bit, 16, 1); w.op(.os_drop)   // new.next = newest
+            try w.emit(.os_set32, 3)                                                                // newest = new
             w.emit(.djnz, to: "ring")
             w.op(.is_drop)
-            try w.emit(.os_get32, 2); try w.emit(.call_8bit, 16, 1); w.op(.os_drop)   // the last node closes the ring
+            try w.emit(.os_get32, 2); try w.emit(.os_get32, 3); try w.emit(.call_8bit, 16, 1); w.op(.os_drop)   // head.next = newest closes it
             w.emit(.djnz, to: "group")
             w.op(.is_drop)
             // Keep the chain: kernelEnvironment.set(chain, 3).
