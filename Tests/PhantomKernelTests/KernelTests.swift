@@ -217,7 +217,7 @@ import WAT
         #expect(try refusal {
             let offset = space.load(UInt64.self, at: record + 8)
             space.write(Array("{not json".utf8), at: offset)
-        }?.contains("do not decode") == true)
+        }?.contains("do not match their checksum") == true)
         #expect(try refusal {} == nil, "every forgery was put back")
     }
 }

@@ -198,7 +198,16 @@ import PhantomStore
         let root = try space.allocate(32 + 111 * 8)
         space.store(UInt64(0x3130_304D_5650_4850), at: root + 32 + 103 * 8)
         space.setRoot(PVMRoots.heap, root)
-        #expect(throws: VMError.notAPhantomHeap("the heap's format is PHPVM001 (an earlier build's), this build reads PHPVM002 only")) {
+        #expect(throws: VMError.notAPhantomHeap("the Phantom VM heap is format version 1 (too old to upgrade); this build reads version 2 only")) {
+            _ = try VirtualMachine(space: space)
+        }
+    }
+
+    @Test func aHeapOfAFutureFormatIsRefusedByName() throws {
+        let space = try ObjectSpace(store: Store.create(on: MemoryBlockDevice()), options: .init(limitBytes: 1 << 24))
+        let vm = try VirtualMachine(space: space)
+        vm.heap.setRootWord(RootLayout.magic, 0x3330_304D_5650_4850)  // "PHPVM003"
+        #expect(throws: VMError.notAPhantomHeap("the Phantom VM heap is format version 3 (written by a newer build); this build reads version 2 only")) {
             _ = try VirtualMachine(space: space)
         }
     }

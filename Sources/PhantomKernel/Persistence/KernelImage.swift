@@ -1,5 +1,6 @@
 import Foundation
 import PhantomSpace
+import PhantomStore
 
 /// Everything the kernel itself must find again after a restart: the init
 /// config, the component tree, sessions, queued requests and replies, reports.
@@ -14,7 +15,10 @@ import PhantomSpace
 /// happens only when a table changed since the last cut, and costs O(tables),
 /// never O(space) (invariant 4).
 struct KernelImage: Codable, Equatable {
-    static let formatVersion = 1
+    /// Version 2 added `ComponentImage.pvmHeap` (Phantom VM components) and
+    /// the record's checksum (`KernelRecord`); a version 1 image is read as is
+    /// and written as version 2 at the next cut.
+    static let formatVersion = 2
     var formatVersion = KernelImage.formatVersion
     /// The config the system runs, as its text (XML or HID).
     var configText: String
@@ -165,28 +169,55 @@ struct ReportImage: Codable, Equatable {
 ///
 /// ```
 /// 0 magic "PHKERNEL"   8 tables offset   16 tables length   24 format version
+/// 32 CRC32C of the tables (version 2 on; a version 1 record is 32 bytes)
 /// ```
+///
+/// The checksum makes a tables blob that was changed under the record — a
+/// bit flip inside a number the JSON decoder would take at face value — a
+/// refusal instead of a misread.
 enum KernelRecord {
     static let rootSlot = 10
     static let magic: UInt64 = 0x4C45_4E52_454B_4850 // "PHKERNEL"
-    static let size = 32
+    static let size = 40
+    static let version = RecordVersion(record: "the kernel's table record", current: UInt64(KernelImage.formatVersion), oldestReadable: 1)
 
     static func load(from space: ObjectSpace) throws -> KernelImage? {
         let record = space.root(rootSlot)
         guard record != 0 else { return nil }
-        guard space.isAllocated(record, count: UInt64(size)), space.load(UInt64.self, at: record) == magic else {
+        guard space.isAllocated(record, count: 32), space.load(UInt64.self, at: record) == magic else {
             throw KernelError.restore("root \(rootSlot) does not point to the kernel's record")
+        }
+        let found: UInt64
+        do { found = try version.check(space.load(UInt64.self, at: record + 24)) } catch {
+            throw KernelError.restore("\(error)")
+        }
+        guard found < 2 || space.isAllocated(record, count: UInt64(size)) else {
+            throw KernelError.restore("the kernel's table record (version \(found)) is cut short")
         }
         let offset = space.load(UInt64.self, at: record + 8), length = space.load(UInt64.self, at: record + 16)
         guard length > 0, length < 1 << 32, space.isAllocated(offset, count: length) else {
             throw KernelError.restore("the kernel's tables (offset \(offset), \(length) bytes) are outside the allocated space")
         }
         let bytes = space.read(at: offset, count: Int(length))
+        if found >= 2 {
+            let stored = UInt32(truncatingIfNeeded: space.load(UInt64.self, at: record + 32))
+            guard CRC32C.checksum(bytes) == stored else {
+                throw KernelError.restore("the kernel's tables (\(length) bytes at \(offset)) do not match their checksum")
+            }
+        }
+        var image: KernelImage
         do {
-            return try JSONDecoder().decode(KernelImage.self, from: Data(bytes))
+            image = try JSONDecoder().decode(KernelImage.self, from: Data(bytes))
         } catch {
             throw KernelError.restore("the kernel's tables do not decode: \(error)")
         }
+        guard UInt64(image.formatVersion) == found else {
+            throw KernelError.restore("the kernel's tables say format version \(image.formatVersion), their record \(found)")
+        }
+        // The upgrade: version 1 tables lack only optional fields, so they
+        // decode as they are; from now on they are written as the current version.
+        image.formatVersion = KernelImage.formatVersion
+        return image
     }
 
     /// Writes `image` into the space and points the root at it; frees the
@@ -201,11 +232,21 @@ enum KernelRecord {
             bytes = Array(try encoder.encode(image))
         }
         var record = space.root(rootSlot)
-        if record == 0 || !space.isAllocated(record, count: UInt64(size)) {
+        if record == 0 || !space.isAllocated(record, count: UInt64(size)) || space.load(UInt64.self, at: record + 24) < 2 {
+            // A version 1 record is smaller: the upgrade gets a new one. The
+            // old one stays allocated (it may be forged or shared; 32 bytes).
             record = try space.allocate(size)
+            space.store(0, at: record + 8)
+            space.store(0, at: record + 16)
+            if let old = Optional(space.root(rootSlot)), old != 0, space.isAllocated(old, count: 32),
+               space.load(UInt64.self, at: old) == magic {
+                space.store(space.load(UInt64.self, at: old + 8), at: record + 8)
+                space.store(space.load(UInt64.self, at: old + 16), at: record + 16)
+            }
         }
         space.store(magic, at: record)
         space.store(UInt64(KernelImage.formatVersion), at: record + 24)
+        space.store(UInt64(CRC32C.checksum(bytes)), at: record + 32)
         let offset = try space.allocate(bytes.count)
         space.write(bytes, at: offset)
         let previous = (space.load(UInt64.self, at: record + 8), space.load(UInt64.self, at: record + 16))

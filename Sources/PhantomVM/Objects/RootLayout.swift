@@ -1,3 +1,5 @@
+import PhantomSpace
+
 /// The root object: Phantom's root slots (`include/vm/root.h`), the entry to
 /// everything persistent, made once on a fresh image and found after a
 /// restart through `space.root(PVMRoots.heap)`.
@@ -68,6 +70,16 @@ public enum RootLayout {
     static let magicValue: UInt64 = 0x3230_304D_5650_4850
     /// "PHPVM001", recognised only to refuse it by name.
     static let firstFormatMagicValue: UInt64 = 0x3130_304D_5650_4850
+
+    /// The heap's format as the versioning rule counts it (RecordVersion).
+    static let version = RecordVersion(record: "the Phantom VM heap", current: 2)
+
+    /// The number in a "PHPVMnnn" format word.
+    static func formatVersion(_ magic: UInt64) -> UInt64? {
+        let text = formatName(magic)
+        guard text.hasPrefix("PHPVM"), let number = UInt64(text.dropFirst(5)) else { return nil }
+        return number
+    }
 
     /// A format word as text ("PHPVM002"), or in hex when it is not one of ours.
     static func formatName(_ magic: UInt64) -> String {

@@ -132,16 +132,17 @@ public final class VirtualMachine {
         let firstFormatMagic = root.offset + 32 + UInt64(RootLayout.magic) * 8
         if heap.space.contains(firstFormatMagic, count: 8),
            heap.space.load(UInt64.self, at: firstFormatMagic) == RootLayout.firstFormatMagicValue {
-            throw VMError.notAPhantomHeap("the heap's format is \(RootLayout.formatName(RootLayout.firstFormatMagicValue)) (an earlier build's), this build reads \(RootLayout.formatName(RootLayout.magicValue)) only")
+            throw VMError.notAPhantomHeap("\(RecordVersionError(version: RootLayout.version, found: 1))")
         }
         guard heap.kind(of: root) == .root, heap.dataSize(of: root) == RootLayout.wordCount * 8 else {
             throw VMError.notAPhantomHeap("the object at \(root.offset) is not a Phantom VM root")
         }
         heap.root = root
         let magic = heap.rootWord(RootLayout.magic)
-        guard magic == RootLayout.magicValue else {
-            throw VMError.notAPhantomHeap("the root's format is \(RootLayout.formatName(magic)), this build reads \(RootLayout.formatName(RootLayout.magicValue)) only")
+        guard let found = RootLayout.formatVersion(magic) else {
+            throw VMError.notAPhantomHeap("the root's format word is \(RootLayout.formatName(magic)), not PHPVMnnn")
         }
+        do { _ = try RootLayout.version.check(found) } catch { throw VMError.notAPhantomHeap("\(error)") }
         for builtin in InternalClass.allCases where heap.kind(of: heap.rootClass(builtin.rootSlot)) != .class {
             throw VMError.notAPhantomHeap("root slot \(builtin.rootSlot) (\(builtin.name)) holds no class")
         }

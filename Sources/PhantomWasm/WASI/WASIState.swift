@@ -40,6 +40,7 @@ public struct WASIState: Sendable {
 
     static let magic: UInt64 = 0x3130_5453_4953_4157 // "WASIST01"
     static let version: UInt32 = 1
+    static let recordVersion = RecordVersion(record: "the WASI state record", current: UInt64(version))
     static let headerSize = 256
     static let preopenEntrySize: UInt64 = 32
     static let initialDescriptorCapacity: UInt32 = 16
@@ -149,7 +150,7 @@ public struct WASIState: Sendable {
             throw WASIStateError.notAWASIState(offset: offset)
         }
         let version = space.load(UInt32.self, at: offset + Field.version)
-        guard version == WASIState.version else { throw WASIStateError.unsupportedVersion(version) }
+        guard (try? WASIState.recordVersion.check(UInt64(version))) != nil else { throw WASIStateError.unsupportedVersion(version) }
         self.space = space
         self.offset = offset
     }
@@ -258,7 +259,7 @@ public enum WASIStateError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notAWASIState(let offset): "no WASI state at object-space offset \(offset)"
-        case .unsupportedVersion(let version): "WASI state version \(version) is not supported"
+        case .unsupportedVersion(let version): "\(RecordVersionError(version: WASIState.recordVersion, found: UInt64(version)))"
         }
     }
 }
