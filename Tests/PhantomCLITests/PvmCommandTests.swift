@@ -137,4 +137,17 @@ import Testing
             #expect(none.status == 1 && none.stderr.contains("nothing-here: no such file or directory"), "\(none.stderr)")
         }
     }
+
+    @Test func theDefaultSystemsBundleIsBuiltFromItsSources() throws {
+        // system/rom/uptime.bundle is committed; Programs/pvm/build.sh makes it.
+        try withDirectory { directory in
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let rebuilt = directory.appendingPathComponent("uptime.bundle")
+            let output = try PhantomProcess.run(["pvm", "bundle", "-o", rebuilt.path, root.appendingPathComponent("Programs/pvm/uptime").path])
+            #expect(output.status == 0, "\(output.stderr)")
+            let committed = bytes(root.appendingPathComponent("system/rom/uptime.bundle"))
+            #expect(!committed.isEmpty, "system/rom/uptime.bundle is missing")
+            #expect(bytes(rebuilt) == committed, "system/rom/uptime.bundle is stale: run Programs/pvm/build.sh")
+        }
+    }
 }

@@ -35,6 +35,8 @@ import Testing
         }
         #expect(allLines.filter { $0 == "[init -> control] control: first start" }.count == 1)
         #expect(allLines.filter { $0 == "[init -> historian] historian: first start" }.count == 1)
+        // The Phantom VM component booted once; every later run resumed it.
+        #expect(allLines.filter { $0 == "[init -> uptime] uptime: booted once; every restart continues the count" }.count == 1)
         #expect(previousFirstCycle > 0, "the control loop never printed a cycle")
 
         // The historian's file: a header, then records numbered without a gap or a repeat.
