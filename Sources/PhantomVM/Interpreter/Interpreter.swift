@@ -132,9 +132,9 @@ final class Interpreter {
     /// Stores the registers into the current frame (a safepoint).
     func writeBack() {
         guard !r.frame.isNull else { return }
-        heap.setWord(r.frame, FrameLayout.ip, UInt64(r.ip))
-        heap.setWord(r.frame, FrameLayout.objectDepth, UInt64(r.objectDepth))
-        heap.setWord(r.frame, FrameLayout.integerDepth, UInt64(r.integerDepth))
+        heap.setOwnedWord(r.frame, FrameLayout.ip, UInt64(r.ip))
+        heap.setOwnedWord(r.frame, FrameLayout.objectDepth, UInt64(r.objectDepth))
+        heap.setOwnedWord(r.frame, FrameLayout.integerDepth, UInt64(r.integerDepth))
     }
 
     // MARK: Code

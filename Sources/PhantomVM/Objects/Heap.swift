@@ -164,6 +164,14 @@ public final class Heap {
         if index < refWords(of: object) { storeReference(in: object, at: address, value) } else { space.store(value, at: address) }
     }
 
+    /// A store into a frame or a stack, which a thread owns: no barrier
+    /// (a tracing cycle scans every frame and stack when it begins) and no
+    /// counting (their references are not counted, ReferenceCounting.swift).
+    /// The call path stores a dozen such words per call.
+    @inline(__always) func setOwnedWord(_ object: ObjectRef, _ index: Int, _ value: UInt64) {
+        space.store(value, at: dataOffset(object) + UInt64(index) * 8)
+    }
+
     @inline(__always) public func ref(_ object: ObjectRef, _ index: Int) -> ObjectRef { ObjectRef(word(object, index)) }
     @inline(__always) public func setRef(_ object: ObjectRef, _ index: Int, _ value: ObjectRef) { setWord(object, index, value.offset) }
 

@@ -306,17 +306,17 @@ enum FrameBuilder {
                                              dataSize: objectCapacity * 8, refWords: objectCapacity)
         let integers = try heap.allocateOwned(kind: .integerStack, class: heap.rootClass(RootLayout.integerStackClass),
                                               dataSize: 16 * 4, refWords: 0)
-        for (slot, argument) in arguments.enumerated() { heap.setRef(objects, slot, argument) }
+        for (slot, argument) in arguments.enumerated() { heap.setOwnedWord(objects, slot, argument.offset) }
         heap.space.store(UInt32(arguments.count), at: heap.dataOffset(integers))
-        heap.setRef(frame, FrameLayout.this, this)
-        heap.setRef(frame, FrameLayout.code, code)
-        heap.setRef(frame, FrameLayout.caller, caller)
-        heap.setRef(frame, FrameLayout.objectStack, objects)
-        heap.setRef(frame, FrameLayout.integerStack, integers)
-        heap.setWord(frame, FrameLayout.objectDepth, UInt64(arguments.count))
-        heap.setWord(frame, FrameLayout.integerDepth, 1)
-        heap.setWord(frame, FrameLayout.ordinal, UInt64(ordinal))
-        heap.setWord(frame, FrameLayout.depth, UInt64(depth))
+        heap.setOwnedWord(frame, FrameLayout.this, this.offset)
+        heap.setOwnedWord(frame, FrameLayout.code, code.offset)
+        heap.setOwnedWord(frame, FrameLayout.caller, caller.offset)
+        heap.setOwnedWord(frame, FrameLayout.objectStack, objects.offset)
+        heap.setOwnedWord(frame, FrameLayout.integerStack, integers.offset)
+        heap.setOwnedWord(frame, FrameLayout.objectDepth, UInt64(arguments.count))
+        heap.setOwnedWord(frame, FrameLayout.integerDepth, 1)
+        heap.setOwnedWord(frame, FrameLayout.ordinal, UInt64(ordinal))
+        heap.setOwnedWord(frame, FrameLayout.depth, UInt64(depth))
         return frame
     }
 }
