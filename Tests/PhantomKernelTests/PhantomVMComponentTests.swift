@@ -113,4 +113,33 @@ import Testing
         #expect(line?.text.contains("junk.bundle is neither a WebAssembly module (no \\0asm) nor a Phantom class bundle") == true, "\(line?.text ?? "")")
         #expect(harness.waitForLine { $0 == "[init -> counter] count 5000" } != nil)
     }
+
+    @Test func anIdleVMAnswersHeartbeatsAndASpinningOneSkipsThem() throws {
+        // Idle: every Phantom thread sleeps (the VM's scheduler waits for
+        // time to pass, its event loop). Spinning: one thread never stops.
+        let spin = """
+            class .ru.dz.phantom.system.boot
+            methods 16
+
+            method startup ordinal 8
+              arg_count 1
+            forever:
+              jmp forever
+            method end
+            """
+        let directory = try Self.romDirectory([
+            "uptime.bundle": try Self.bundle("uptime"), "spin.bundle": try Self.bundle(texts: [(spin, "spin.pas")]),
+        ])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let harness = try KernelHarness(config: node("config", [:], [
+            KernelTests.parentProvides, KernelTests.defaultRoute,
+            node("heartbeat", ["rate_ms": "20"]),
+            node("start", ["name": "idle", "ram": "2M"], [node("binary", ["name": "uptime.bundle"]), node("heartbeat")]),
+            node("start", ["name": "spinner", "ram": "2M"], [node("binary", ["name": "spin.bundle"]), node("heartbeat")]),
+        ]), romDirectory: directory)
+        #expect(harness.waitForLine { $0.hasPrefix("[init -> idle] uptime: booted once") } != nil)
+        let report = HeartbeatTests().waitForReport(harness) { HeartbeatTests.skipped("spinner", in: $0) >= 5 }
+        #expect(report != nil, "\(harness.kernel.stateReport())")
+        #expect(HeartbeatTests.skipped("idle", in: report ?? "") == 0, "\(report ?? "")")
+    }
 }

@@ -70,6 +70,13 @@ final class Liveness: Sendable {
         entries.add(1, ordering: .relaxed)
         waiting.store(blocks, ordering: .relaxed)
     }
+
+    /// A Phantom VM component: going idle (every Phantom thread sleeps or
+    /// waits) is entering its event loop; running again leaves it.
+    func idle(_ idle: Bool) {
+        if idle { entries.add(1, ordering: .relaxed) }
+        waiting.store(idle, ordering: .relaxed)
+    }
 }
 
 /// What a `start` node asks for, reduced to what the kernel acts on.

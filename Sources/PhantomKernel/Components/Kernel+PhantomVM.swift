@@ -41,9 +41,10 @@ extension Kernel {
             throw error
         }
         image.pvmHeap = vm.rootOffset
-        let thread = VMEngineThread(vm: vm)
+        let liveness = Liveness()
+        let thread = VMEngineThread(vm: vm, onIdle: { liveness.idle($0) })
         thread.setByteLimit(image.ramQuota)
-        return Component(image: image, instance: nil, thread: thread, wasi: nil)
+        return Component(image: image, instance: nil, thread: thread, wasi: nil, liveness: liveness)
     }
 
     /// The VM of a stored component, reopened on its heap. Its classes are
@@ -63,9 +64,10 @@ extension Kernel {
             throw KernelError.restore("component \(stored.name): its Phantom VM heap at \(heap): \(error)")
         }
         vm.heap.byteLimit = stored.ramQuota
-        let thread = VMEngineThread(vm: vm)
+        let liveness = Liveness()
+        let thread = VMEngineThread(vm: vm, onIdle: { liveness.idle($0) })
         thread.setByteLimit(stored.ramQuota)
-        return Component(image: stored, instance: nil, thread: thread, wasi: nil)
+        return Component(image: stored, instance: nil, thread: thread, wasi: nil, liveness: liveness)
     }
 
     /// Frees an ended component's heap (its VM must not run any more). Lock held.

@@ -37,8 +37,14 @@ public final class VMEngineThread: EngineThread, @unchecked Sendable {
     /// The heap's bytes at the end of the last slice, for reports read on other threads.
     private let bytesInUse: Atomic<UInt64>
 
-    public init(vm: VirtualMachine) {
+    /// Told when the VM goes idle (every thread sleeps or waits: the VM's
+    /// scheduler waits for time to pass, its event loop) and when it runs
+    /// again; the kernel's heartbeat monitor counts the former as an answer.
+    public let onIdle: @Sendable (_ idle: Bool) -> Void
+
+    public init(vm: VirtualMachine, onIdle: @escaping @Sendable (_ idle: Bool) -> Void = { _ in }) {
         self.vm = vm
+        self.onIdle = onIdle
         limit = Atomic(vm.heap.byteLimit)
         bytesInUse = Atomic(vm.heap.liveBytes)
     }
@@ -58,6 +64,7 @@ public final class VMEngineThread: EngineThread, @unchecked Sendable {
             space.safepoints.unregister()
         }
         vm.heap.byteLimit = limit.load(ordering: .relaxed)
+        onIdle(false)
         var remaining = max(1, fuel) * Self.instructionsPerFuel
         while remaining > 0 {
             let result: VirtualMachine.RoundResult
@@ -69,6 +76,7 @@ public final class VMEngineThread: EngineThread, @unchecked Sendable {
                 remaining -= Self.roundFuel
                 space.safepoints.poll()
             case let .idle(until):
+                onIdle(true)
                 return .blocked(.wallClock(nanoseconds: until))
             case .deadlocked:
                 return end(.trapped(message: "every remaining Phantom thread waits for another (deadlock)"))
