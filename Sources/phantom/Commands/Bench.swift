@@ -417,17 +417,23 @@ extension Bench {
             }.start()
             while !program.output.contains("ready") { usleep(10_000) }
             _ = try program.space.snapshot() // the 64 MiB first touch
-            var pauses: [UInt64] = []
-            var pages: [Int] = []
-            for _ in 0..<60 {
+            // Both captures, taking turns, on the same running program.
+            var pauses: [CaptureMode: [UInt64]] = [:]
+            var pages: [CaptureMode: [Int]] = [:]
+            for round in 0..<120 {
+                let mode: CaptureMode = round % 2 == 0 ? .stopAndCopy : .copyOnWrite
+                program.space.captureMode = mode
                 usleep(20_000)
                 let result = try program.space.snapshot()
-                pauses.append(result.pauseNanoseconds)
-                pages.append(result.pages)
+                pauses[mode, default: []].append(result.pauseNanoseconds)
+                pages[mode, default: []].append(result.pages)
             }
             stop.set()
             done.wait()
-            print("| running Wasm program, 64 MiB linear memory, 4 MiB rewritten continuously, snapshot every 20 ms | \(median(pages.map(UInt64.init))) pages captured (median) | pause p50 \(micro(percentile(pauses, 50))) | p99 \(micro(percentile(pauses, 99))) |")
+            for mode in [CaptureMode.stopAndCopy, .copyOnWrite] {
+                let modePauses = pauses[mode] ?? []
+                print("| running Wasm program, 64 MiB linear memory, 4 MiB rewritten continuously, snapshot every 20 ms, \(mode.label) | \(median((pages[mode] ?? []).map(UInt64.init))) pages captured (median) | pause p50 \(micro(percentile(modePauses, 50))) | p99 \(micro(percentile(modePauses, 99))) |")
+            }
         }
 
         /// coremark_like with snapshots off, once per second, 100 per second —

@@ -41,8 +41,8 @@ extension Bench {
         func run() throws {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
-            print("| dirty | capture | pages | pause p50 | pause p99 | copy after resume p50 | commit p50 | rewrite of every page right after the cut, p50 |")
-            print("|---|---|---|---|---|---|---|---|")
+            print("| dirty | capture | pages | pause p50 | pause p99 | writer's copy after resume, p50 | pages the mutator copied, p50 | commit p50 | rewrite of every page right after the cut, p50 |")
+            print("|---|---|---|---|---|---|---|---|---|")
             for megabytes in try parsedSizes() {
                 for mode in [CaptureMode.stopAndCopy, .copyOnWrite] {
                     try measure(directory: directory, megabytes: megabytes, mode: mode,
@@ -64,6 +64,7 @@ extension Bench {
             dirtyEveryPage(0)
             try space.snapshot()
             var pauses: [UInt64] = [], copies: [UInt64] = [], commits: [UInt64] = [], rewrites: [UInt64] = []
+            var mutatorCopies: [UInt64] = []
             for run in 1...runs {
                 dirtyEveryPage(UInt64(run))
                 let done = DispatchSemaphore(value: 0)
@@ -81,11 +82,19 @@ extension Bench {
                 pauses.append(result.pauseNanoseconds)
                 copies.append(result.copyNanoseconds)
                 commits.append(result.commitNanoseconds)
+                mutatorCopies.append(UInt64(result.pagesCopiedByMutators))
             }
             print("| \(megabytes) MiB | \(mode.label) | \(pages) | \(micro(percentile(pauses, 50))) | \(micro(percentile(pauses, 99))) "
-                  + "| \(milli(percentile(copies, 50))) | \(milli(percentile(commits, 50))) | \(milli(percentile(rewrites, 50))) |")
+                  + "| \(precise(percentile(copies, 50))) | \(percentile(mutatorCopies, 50)) | \(precise(percentile(commits, 50))) "
+                  + "| \(precise(percentile(rewrites, 50))) |")
         }
     }
+}
+
+/// Milliseconds with three significant digits (a copy of 4 MiB takes a fraction of one).
+private func precise(_ nanoseconds: UInt64) -> String {
+    let milliseconds = Double(nanoseconds) / 1e6
+    return milliseconds < 10 ? String(format: "%.2f ms", milliseconds) : String(format: "%.0f ms", milliseconds)
 }
 
 /// A snapshot's result handed from the writer thread to the benchmark.
