@@ -140,16 +140,24 @@ import WAT
         #expect(run.original == expected)
     }
 
+    /// A thread about to run `count(n)` in a fresh space; `started` is
+    /// signalled once it runs guest code.
+    static func countingThread(_ n: UInt32) throws
+        -> (MemoryBlockDevice, ObjectSpace, Instance, WasmThread, DispatchSemaphore)
+    {
+        let device = MemoryBlockDevice()
+        let space = try ObjectSpace(store: try Store.create(on: device), options: options)
+        let started = DispatchSemaphore(value: 0)
+        let module = try WasmModule(bytes: try wat2wasm(source))
+        let instance = try Instance.instantiate(module, in: space, imports: Host(started: started))
+        return (device, space, instance, try instance.makeThread("count", [RawValue(n)]), started)
+    }
+
     /// A snapshot from another OS thread stops the interpreter at a safepoint in
     /// the middle of a long loop; the restored copy finishes with the same result.
     @Test func concurrentSnapshotWhileRunning() throws {
         let expected = try Self.uninterrupted("count", [400_000])
-        let device = MemoryBlockDevice()
-        let space = try ObjectSpace(store: try Store.create(on: device), options: Self.options)
-        let started = DispatchSemaphore(value: 0)
-        let module = try WasmModule(bytes: try wat2wasm(Self.source))
-        let instance = try Instance.instantiate(module, in: space, imports: Host(started: started))
-        let thread = try instance.makeThread("count", [400_000])
+        let (device, space, instance, thread, started) = try Self.countingThread(400_000)
         let snapshotDone = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var snapshotError: Error?
         Foundation.Thread.detachNewThread {
@@ -178,12 +186,7 @@ import WAT
     /// were at the cut, and finishes from there with the uninterrupted result.
     @Test func copyOnWriteSnapshotOfARunningThreadHoldsTheCut() throws {
         let expected = try Self.uninterrupted("count", [400_000])
-        let device = MemoryBlockDevice()
-        let space = try ObjectSpace(store: try Store.create(on: device), options: Self.options)
-        let started = DispatchSemaphore(value: 0)
-        let module = try WasmModule(bytes: try wat2wasm(Self.source))
-        let instance = try Instance.instantiate(module, in: space, imports: Host(started: started))
-        let thread = try instance.makeThread("count", [400_000])
+        let (device, space, instance, thread, started) = try Self.countingThread(400_000)
         let finished = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var original: RunResult?
         Foundation.Thread.detachNewThread {
