@@ -28,7 +28,7 @@ import Foundation
 final class CaptureRegion: @unchecked Sendable {
     let memory: UnsafeMutableRawPointer
     let capacityPages: Int
-    /// Pages kept faulted in between snapshots (64 MiB).
+    /// Pages kept faulted in between snapshots at the least (64 MiB).
     static let warmPages = 16_384
     /// The most pages touched by a capture since the last `trim`.
     private var touchedPages = 0

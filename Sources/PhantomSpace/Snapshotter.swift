@@ -58,8 +58,8 @@ enum CaptureEvent: Sendable {
 /// the writer copies the pages dirty at the cut into the capture region
 /// (a mutator about to change one copies it first), then commits from there.
 /// Memory a snapshot in flight holds: one page per page dirty at its cut (the
-/// capture region; trimmed to 64 MiB once committed), its page list (8 bytes
-/// a page). Stop-and-copy keeps the old behaviour: the world stays stopped
+/// capture region; once committed, trimmed to the size of that capture, at
+/// least 64 MiB), its page list (8 bytes a page). Stop-and-copy keeps the old behaviour: the world stays stopped
 /// while the pages are copied into a reused buffer.
 ///
 /// One snapshot is *started* at a time: callers on many threads pass through
