@@ -35,7 +35,7 @@ let package = Package(
         // The on-disk image: block devices, superblocks, page map, generations.
         .target(name: "PhantomStore", dependencies: ["CPhantomSupport"]),
         // The object space in RAM: pages, dirty tracking, safepoints, snapshots.
-        .target(name: "PhantomSpace", dependencies: ["PhantomStore"]),
+        .target(name: "PhantomSpace", dependencies: ["PhantomStore", "CPhantomSupport"]),
         // The engine contract: what the kernel and every engine share (threads in
         // fuel slices, waitables, traps, exits); no engine's types in it.
         .target(name: "PhantomEngine", dependencies: ["PhantomSpace"]),

@@ -15,6 +15,8 @@ echo "## Machine"; echo; echo '```'; nproc; grep -m1 "model name" /proc/cpuinfo 
 echo "## Store and object space"; echo
 "$phantom" bench dirty-tracking; echo
 "$phantom" bench pause --runs "$pause_runs" --directory "$scratch"; echo
+# 4 GiB too needs ~8.5 GiB of RAM and ~2 min more: add 4096 to --sizes by hand (docs/BENCHMARKS.md).
+"$phantom" bench capture --sizes 4,64,1024 --runs "$pause_runs" --large-runs 3 --directory "$scratch"; echo
 "$phantom" bench commit --runs "$runs" --directory "$scratch"
 "$phantom" bench commit --runs "$runs" --megabytes 256 --directory "$scratch"; echo
 "$phantom" bench restore --runs "$runs" --directory "$scratch"

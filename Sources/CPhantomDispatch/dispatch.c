@@ -13,9 +13,9 @@ __attribute__((preserve_most)) void phantom_mark_dirty(uint8_t *dirty, int64_t f
 }
 
 /// Implemented in Swift (PhantomWasm, Execution/Dispatch.swift).
-_Bool phantom_back_edge_slow(void *machine, uint64_t *fp, int64_t fuel, uint64_t *next);
+uint8_t *phantom_back_edge_slow(void *machine, uint64_t *fp, int64_t fuel, uint64_t *next);
 
-__attribute__((preserve_most)) _Bool phantom_back_edge(uint8_t *dirty, int64_t fuel, void *machine,
-                                                      intptr_t handlers, uint64_t *fp, uint64_t *next) {
+__attribute__((preserve_most)) uint8_t *phantom_back_edge(uint8_t *dirty, int64_t fuel, void *machine,
+                                                         intptr_t handlers, uint64_t *fp, uint64_t *next) {
     return phantom_back_edge_slow(machine, fp, fuel, next);
 }

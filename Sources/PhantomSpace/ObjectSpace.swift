@@ -1,5 +1,6 @@
 import Foundation
 import PhantomStore
+import Synchronization
 
 /// The object space: one page-granular, persistent address space in RAM that
 /// engines keep all their state in — objects, linear memories, stacks, program
@@ -14,7 +15,12 @@ public final class ObjectSpace: @unchecked Sendable {
     public struct Options: Sendable {
         /// Largest the space may grow to. Only touched pages cost memory.
         public var limitBytes: UInt64
-        public init(limitBytes: UInt64 = 64 << 30) { self.limitBytes = limitBytes }
+        /// How snapshots capture dirty pages (changeable later: `captureMode`).
+        public var capture: CaptureMode
+        public init(limitBytes: UInt64 = 64 << 30, capture: CaptureMode = .copyOnWrite) {
+            self.limitBytes = limitBytes
+            self.capture = capture
+        }
     }
 
     public static let pageSize = Layout.pageSize
@@ -52,7 +58,7 @@ public final class ObjectSpace: @unchecked Sendable {
         limitBytes = (options.limitBytes + 4095) & ~4095
         memory = try AddressSpace(byteCount: limitBytes)
         base = memory.base
-        dirty = try DirtyTracker(pageLimit: limitBytes / 4096)
+        dirty = try DirtyTracker(pageLimit: limitBytes / 4096, base: memory.base)
         warnings = store.warnings
 
         var reasons: [String] = []
@@ -80,7 +86,7 @@ public final class ObjectSpace: @unchecked Sendable {
         restoredGeneration = restored
         pageCountFloor = restored.pageCount
         snapshotter = Snapshotter(store: store, dirty: dirty, safepoints: safepoints,
-                                  base: base, pageCountFloor: restored.pageCount)
+                                  base: base, pageCountFloor: restored.pageCount, mode: options.capture)
         restoreNanoseconds = DispatchTime.now().uptimeNanoseconds - start
         if restored.pageCount == 0 { formatHeader() } else { try checkHeader() }
     }
@@ -119,9 +125,11 @@ public final class ObjectSpace: @unchecked Sendable {
         return offset >= UInt64(Self.pageSize) && offset <= end && count <= end - offset
     }
 
-    /// Marks the pages under `[offset, offset + count)` as written. Checked:
-    /// a range outside the space is refused, since its pages have no dirty
-    /// flags (marking one would write past the tracker's map).
+    /// Marks the pages under `[offset, offset + count)` as written — before
+    /// writing them: with a copy-on-write capture in flight, marking is what
+    /// saves a page's contents at the cut before they change. Checked: a range
+    /// outside the space is refused, since its pages have no dirty flags
+    /// (marking one would write past the tracker's map).
     public func markDirty(_ offset: UInt64, count: Int) throws(SpaceError) {
         guard count >= 0, contains(offset, count: UInt64(count)) else {
             throw .outOfBounds(offset: offset, count: count, limit: limitBytes)
@@ -150,18 +158,21 @@ public final class ObjectSpace: @unchecked Sendable {
         return T(littleEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: T.self))
     }
 
+    // Every writer below marks first and writes second: marking may copy the
+    // page's contents at the last cut for the capture in flight.
+
     @inlinable @inline(__always)
     public func store<T: FixedWidthInteger>(_ value: T, at offset: UInt64) {
         checkBounds(offset, MemoryLayout<T>.size)
-        base.storeBytes(of: value.littleEndian, toByteOffset: Int(offset), as: T.self)
         markDirtyUnchecked(offset, count: MemoryLayout<T>.size)
+        base.storeBytes(of: value.littleEndian, toByteOffset: Int(offset), as: T.self)
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) {
         checkBounds(offset, bytes.count)
         guard let source = bytes.baseAddress else { return }
-        (base + Int(offset)).copyMemory(from: source, byteCount: bytes.count)
         markDirtyUnchecked(offset, count: bytes.count)
+        (base + Int(offset)).copyMemory(from: source, byteCount: bytes.count)
     }
 
     public func write(_ bytes: [UInt8], at offset: UInt64) {
@@ -175,8 +186,8 @@ public final class ObjectSpace: @unchecked Sendable {
 
     public func fill(at offset: UInt64, count: Int, with byte: UInt8) {
         checkBounds(offset, count)
-        (base + Int(offset)).initializeMemory(as: UInt8.self, repeating: byte, count: count)
         markDirtyUnchecked(offset, count: count)
+        (base + Int(offset)).initializeMemory(as: UInt8.self, repeating: byte, count: count)
     }
 
     /// Throws away the contents of `[offset, offset + count)`: afterwards it
@@ -196,6 +207,8 @@ public final class ObjectSpace: @unchecked Sendable {
         }
         if offset < firstWhole * 4096 { fill(at: offset, count: Int(firstWhole * 4096 - offset), with: 0) }
         if endWhole * 4096 < end { fill(at: endWhole * 4096, count: Int(end - endWhole * 4096), with: 0) }
+        // A page the capture in flight still needs is copied before it goes.
+        dirty.settle(pages: firstWhole..<endWhole)
         memory.discard(offset: firstWhole * 4096, byteCount: (endWhole - firstWhole) * 4096)
         dirty.recordDiscarded(firstWhole..<endWhole)
     }
@@ -203,15 +216,43 @@ public final class ObjectSpace: @unchecked Sendable {
     /// Direct access for engine hot loops. The space never moves within a
     /// process (`base` is fixed until the space is released), so the pointer
     /// stays valid that long; it must never be stored *in* the space
-    /// (invariant 2). The caller marks what it writes with `markDirty` before
-    /// its next safepoint: a snapshot captures only pages marked by then.
+    /// (invariant 2). The caller either marks a page (`markDirty`) before it
+    /// writes it, or — for a region it writes store by store without marking,
+    /// such as an interpreter's stack — calls `prepareUncheckedWrites` for the
+    /// region after every safepoint at which it may have parked, and marks
+    /// what it wrote before its next safepoint: a snapshot captures only pages
+    /// marked by then, and a copy-on-write capture needs each page it holds
+    /// saved before it changes.
     @inlinable
     public func unsafePointer(at offset: UInt64, count: Int) -> UnsafeMutableRawPointer {
         checkBounds(offset, count)
         return base + Int(offset)
     }
 
+    /// Saves for the copy-on-write capture in flight, if any, every page of
+    /// `[offset, offset + count)` it still has to copy, so that the caller may
+    /// then write the range without marking each store (see `unsafePointer`),
+    /// until it next parks at a safepoint. Nothing to do (one atomic load)
+    /// when no capture is in flight. A range beyond the space is clipped.
+    public func prepareUncheckedWrites(_ offset: UInt64, count: Int) {
+        guard count > 0, offset < limitBytes else { return }
+        let end = min(limitBytes, offset &+ UInt64(count) < offset ? limitBytes : offset + UInt64(count))
+        dirty.settle(pages: (offset >> 12)..<((end + 4095) >> 12))
+    }
+
     // MARK: - Snapshots
+
+    /// How the next snapshots capture their pages. Changing it takes effect at
+    /// the next snapshot (one in flight finishes as it started).
+    public var captureMode: CaptureMode {
+        get { snapshotter.mode.withLock { $0 } }
+        set { snapshotter.mode.withLock { $0 = newValue } }
+    }
+
+    /// For tests: called on the writer thread at each step of a copy-on-write capture.
+    func setCaptureHook(_ hook: (@Sendable (CaptureEvent) -> Void)?) {
+        snapshotter.captureHook.withLock { $0 = hook }
+    }
 
     /// Takes a snapshot: stops the world at a safepoint, captures the dirty
     /// pages, resumes, and commits them in the background. Returns when the

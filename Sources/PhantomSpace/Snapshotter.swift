@@ -2,24 +2,65 @@ import Foundation
 import PhantomStore
 import Synchronization
 
+/// How a snapshot captures the pages dirty at its cut.
+public enum CaptureMode: Sendable, Equatable {
+    /// The world stops only to swap the dirty maps (O(1), whatever the dirty
+    /// set); the pages are copied after it resumed, each by the writer or by
+    /// the first mutator about to change it (DESIGN.md invariant 4). The default.
+    case copyOnWrite
+    /// The world stays stopped while every dirty page is copied (~0.28 µs a
+    /// page): the capture before copy-on-write, kept to measure against it
+    /// (`phantom bench pause`) and as the fallback for a capture larger than
+    /// the copy-on-write region.
+    case stopAndCopy
+}
+
 /// What one snapshot did and how long each part took.
 public struct SnapshotResult: Sendable {
     public var generation: GenerationRecord
     /// Pages captured.
     public var pages: Int
+    /// How the pages were captured.
+    public var mode: CaptureMode
     /// How long the world was stopped (safepoint + capture), in nanoseconds.
     public var pauseNanoseconds: UInt64
-    /// Of which the copy of the dirty pages.
+    /// Of which the capture: the copy of the dirty pages (stop-and-copy) or
+    /// the swap of the dirty maps (copy-on-write).
     public var captureNanoseconds: UInt64
+    /// Copy-on-write: the writer's copying after the world resumed (0 for stop-and-copy).
+    public var copyNanoseconds: UInt64
+    /// Copy-on-write: pages a mutator copied itself, having reached them before the writer.
+    public var pagesCopiedByMutators: Int
     /// Writing and committing, done while programs ran.
     public var commitNanoseconds: UInt64
+}
+
+/// Points of a copy-on-write capture at which tests hold or observe the writer.
+enum CaptureEvent: Sendable {
+    /// The world has resumed; nothing is copied yet.
+    case willCopy(pages: Int)
+    /// The page of `slot` is in the buffer (copied by the writer or a mutator).
+    case copied(slot: Int)
+    /// Every page is in the buffer; the commit starts next.
+    case didCopy
 }
 
 /// The snapshot protocol of DESIGN.md: safepoint → capture → background write
 /// → commit. At most one commit is in flight; a new snapshot first waits for
 /// it, so a failed commit can return its pages to the dirty set before
 /// anything newer is captured (otherwise the next generation would silently
-/// miss them).
+/// miss them). A snapshot due while the previous one is still being copied or
+/// written therefore waits for it — before it stops the world, so programs
+/// run meanwhile — and then captures everything dirtied since that cut: the
+/// pause does not grow, the interval does.
+///
+/// Copy-on-write (the default): the pause swaps the dirty maps and resumes;
+/// the writer copies the pages dirty at the cut into the capture region
+/// (a mutator about to change one copies it first), then commits from there.
+/// Memory a snapshot in flight holds: one page per page dirty at its cut (the
+/// capture region; once committed, trimmed to the size of that capture, at
+/// least 64 MiB), its page list (8 bytes a page). Stop-and-copy keeps the old behaviour: the world stays stopped
+/// while the pages are copied into a reused buffer.
 ///
 /// One snapshot is *started* at a time: callers on many threads pass through
 /// `entry` one by one, in the order they arrived. Unserialised, two captures
@@ -36,19 +77,28 @@ final class Snapshotter: Sendable {
     nonisolated(unsafe) private let base: UnsafeMutableRawPointer
     private let pageCountFloor: UInt64
     private let queue: CommitQueue
-    /// Two capture buffers, reused so the pause never waits for fresh memory.
-    /// Buffer `i` is used by every other snapshot; the previous commit, which
-    /// may still be reading the other, is waited for before capturing.
-    private let buffers: [CaptureBuffer] = [CaptureBuffer(), CaptureBuffer()]
-    private let nextBuffer = Mutex<Int>(0)
+    /// Stop-and-copy's buffer, reused so the pause never waits for fresh
+    /// memory; the previous commit, the only other reader, is waited for first.
+    private let buffer = CaptureBuffer()
+    /// Copy-on-write's region, reserved at the first such snapshot.
+    private let region = Mutex<CaptureRegion?>(nil)
+    private let regionCapacity: Int
+    let mode: Mutex<CaptureMode>
+    /// For tests: called by the writer at each `CaptureEvent`.
+    let captureHook = Mutex<(@Sendable (CaptureEvent) -> Void)?>(nil)
     private let entry = FIFOGate()
 
     init(store: Store, dirty: DirtyTracker, safepoints: SafepointCoordinator,
-         base: UnsafeMutableRawPointer, pageCountFloor: UInt64) {
+         base: UnsafeMutableRawPointer, pageCountFloor: UInt64, mode: CaptureMode) {
         self.dirty = dirty
         self.safepoints = safepoints
         self.base = base
         self.pageCountFloor = pageCountFloor
+        self.mode = Mutex(mode)
+        // Pages dirty at a cut were all written, so they fit in memory: the
+        // region need not be larger than the machine's, nor than the space.
+        let memoryPages = Int(clamping: ProcessInfo.processInfo.physicalMemory / UInt64(ObjectSpace.pageSize))
+        regionCapacity = max(1, min(Int(clamping: dirty.pageLimit), memoryPages))
         queue = CommitQueue(store: store, dirty: dirty)
     }
 
@@ -63,36 +113,54 @@ final class Snapshotter: Sendable {
         return try outcome.wait().get()
     }
 
+    /// The region, reserved on first use; nil if the address space refuses it
+    /// (then every snapshot stops and copies).
+    private func copyOnWriteRegion() -> CaptureRegion? {
+        region.withLock { region in
+            if region == nil { region = CaptureRegion(capacityPages: regionCapacity) }
+            return region
+        }
+    }
+
     func snapshotInBackground(whileStopped: (() -> Void)?,
                               completion: @escaping @Sendable (Result<SnapshotResult, Error>) -> Void) {
         entry.enter()
         defer { entry.leave() }
         queue.waitUntilIdle()
-        let buffer = nextBuffer.withLock { next in
-            defer { next = (next + 1) % 2 }
-            return buffers[next]
+        let region = mode.withLock { $0 } == .copyOnWrite ? copyOnWriteRegion() : nil
+        // Get ready outside the pause; pages dirtied meanwhile may still grow it inside.
+        if region != nil {
+            dirty.prepareNextEpoch()
+        } else {
+            buffer.reserve(pages: dirty.count + 64)
         }
-        // Grow outside the pause; pages dirtied meanwhile may still grow it inside.
-        buffer.reserve(pages: dirty.count + 64)
 
         let pauseStart = DispatchTime.now().uptimeNanoseconds
         safepoints.stopTheWorld()
         whileStopped?()
         let captureStart = DispatchTime.now().uptimeNanoseconds
-        let pages = dirty.takeAll()
-        let discarded = dirty.takeDiscarded()
-        buffer.reserve(pages: pages.count)
-        for (index, page) in pages.enumerated() {
-            (buffer.memory + index * ObjectSpace.pageSize)
-                .copyMemory(from: base + Int(page) * ObjectSpace.pageSize, byteCount: ObjectSpace.pageSize)
+        let pages: [UInt64]
+        let source: CommitQueue.Source
+        if let region, dirty.count <= region.capacityPages {
+            pages = dirty.beginCopyOnWrite(into: region.memory)
+            source = .copyOnWrite(region)
+        } else {
+            pages = dirty.takeAll()
+            buffer.reserve(pages: pages.count)
+            for (index, page) in pages.enumerated() {
+                (buffer.memory + index * ObjectSpace.pageSize)
+                    .copyMemory(from: base + Int(page) * ObjectSpace.pageSize, byteCount: ObjectSpace.pageSize)
+            }
+            source = .copied(buffer)
         }
+        let discarded = dirty.takeDiscarded()
         let pageCount = dirty.pageCount(atLeast: pageCountFloor)
         let captureEnd = DispatchTime.now().uptimeNanoseconds
         safepoints.resumeTheWorld()
 
-        queue.submit(CommitQueue.Job(buffer: buffer, pages: pages, discarded: discarded, pageCount: pageCount,
+        queue.submit(CommitQueue.Job(source: source, pages: pages, discarded: discarded, pageCount: pageCount,
                                      pause: captureEnd - pauseStart, capture: captureEnd - captureStart,
-                                     completion: completion))
+                                     hook: captureHook.withLock { $0 }, completion: completion))
     }
 
     func waitUntilIdle() { queue.waitUntilIdle() }
@@ -159,13 +227,22 @@ private final class Outcome: Sendable {
 /// one job at a time through its `FIFOGate`); `store` is used only by the
 /// writer thread, one commit at a time.
 final class CommitQueue: @unchecked Sendable {
+    /// Where a job's pages are.
+    enum Source {
+        /// Copied during the pause, page `pages[i]` at index i.
+        case copied(CaptureBuffer)
+        /// Still to be copied into the region (`DirtyTracker.copyPending`).
+        case copyOnWrite(CaptureRegion)
+    }
+
     struct Job {
-        var buffer: CaptureBuffer
+        var source: Source
         var pages: [UInt64]
         var discarded: [Range<UInt64>]
         var pageCount: UInt64
         var pause: UInt64
         var capture: UInt64
+        var hook: (@Sendable (CaptureEvent) -> Void)?
         var completion: @Sendable (Result<SnapshotResult, Error>) -> Void
     }
 
@@ -251,14 +328,37 @@ final class CommitQueue: @unchecked Sendable {
     }
 
     private func commit(_ job: Job, to store: Store) -> Result<SnapshotResult, Error> {
+        var copyTime: UInt64 = 0
+        var mutatorCopies = 0
+        let memory: UnsafeMutableRawPointer
+        let mode: CaptureMode
+        switch job.source {
+        case let .copied(buffer):
+            memory = buffer.memory
+            mode = .stopAndCopy
+        case let .copyOnWrite(region):
+            let start = DispatchTime.now().uptimeNanoseconds
+            job.hook?(.willCopy(pages: job.pages.count))
+            var afterPage: ((Int) -> Void)?
+            if let hook = job.hook { afterPage = { hook(.copied(slot: $0)) } }
+            dirty.copyPending(job.pages, afterPage: afterPage)
+            mutatorCopies = dirty.takeMutatorCopies()
+            region.used(pages: job.pages.count)
+            job.hook?(.didCopy)
+            copyTime = DispatchTime.now().uptimeNanoseconds - start
+            memory = region.memory
+            mode = .copyOnWrite
+        }
+        defer { if case let .copyOnWrite(region) = job.source { region.trim() } }
         let start = DispatchTime.now().uptimeNanoseconds
         do {
             let record = try store.commit(
                 pageNumbers: job.pages,
-                pages: UnsafeRawBufferPointer(start: job.buffer.memory, count: job.pages.count * ObjectSpace.pageSize),
+                pages: UnsafeRawBufferPointer(start: memory, count: job.pages.count * ObjectSpace.pageSize),
                 pageCount: job.pageCount, discarding: job.discarded)
-            return .success(SnapshotResult(generation: record, pages: job.pages.count,
+            return .success(SnapshotResult(generation: record, pages: job.pages.count, mode: mode,
                                            pauseNanoseconds: job.pause, captureNanoseconds: job.capture,
+                                           copyNanoseconds: copyTime, pagesCopiedByMutators: mutatorCopies,
                                            commitNanoseconds: DispatchTime.now().uptimeNanoseconds - start))
         } catch {
             dirty.remark(job.pages)
@@ -270,6 +370,8 @@ final class CommitQueue: @unchecked Sendable {
 
 /// Page-aligned memory for captured pages, grown (and pre-faulted) as needed
 /// so that copying into it during the pause never page-faults after warm-up.
+///
+/// Used by stop-and-copy captures.
 ///
 /// `@unchecked Sendable`: it is written only by the snapshot holding the
 /// `FIFOGate`, and read by the writer thread only for the job it was

@@ -75,10 +75,13 @@ import Testing
 
     /// The dirty map's own reservation: `mmap` failing is `MAP_FAILED`, not nil.
     @Test func aDirtyMapThatCannotBeReservedIsAnError() throws {
-        #expect(throws: SpaceError.self) { try DirtyTracker(pageLimit: 0) }
-        #expect(throws: SpaceError.self) { try DirtyTracker(pageLimit: UInt64.max) }
+        // Never copied from: no page is ever marked.
+        let base = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        defer { base.deallocate() }
+        #expect(throws: SpaceError.self) { try DirtyTracker(pageLimit: 0, base: base) }
+        #expect(throws: SpaceError.self) { try DirtyTracker(pageLimit: UInt64.max, base: base) }
         do {
-            _ = try DirtyTracker(pageLimit: ObjectSpace.maximumLimitBytes)  // a 2^57-byte map
+            _ = try DirtyTracker(pageLimit: ObjectSpace.maximumLimitBytes, base: base)  // a 2^57-byte map
             Issue.record("a dirty map of 2^57 bytes was reserved")
         } catch {
             guard case .dirtyMapFailed(let pages, let code) = error else {

@@ -1,5 +1,6 @@
 import Foundation
-import PhantomSpace
+import Synchronization
+@testable import PhantomSpace
 import PhantomStore
 import Testing
 import WAT
@@ -139,16 +140,24 @@ import WAT
         #expect(run.original == expected)
     }
 
+    /// A thread about to run `count(n)` in a fresh space; `started` is
+    /// signalled once it runs guest code.
+    static func countingThread(_ n: UInt32) throws
+        -> (MemoryBlockDevice, ObjectSpace, Instance, WasmThread, DispatchSemaphore)
+    {
+        let device = MemoryBlockDevice()
+        let space = try ObjectSpace(store: try Store.create(on: device), options: options)
+        let started = DispatchSemaphore(value: 0)
+        let module = try WasmModule(bytes: try wat2wasm(source))
+        let instance = try Instance.instantiate(module, in: space, imports: Host(started: started))
+        return (device, space, instance, try instance.makeThread("count", [RawValue(n)]), started)
+    }
+
     /// A snapshot from another OS thread stops the interpreter at a safepoint in
     /// the middle of a long loop; the restored copy finishes with the same result.
     @Test func concurrentSnapshotWhileRunning() throws {
         let expected = try Self.uninterrupted("count", [400_000])
-        let device = MemoryBlockDevice()
-        let space = try ObjectSpace(store: try Store.create(on: device), options: Self.options)
-        let started = DispatchSemaphore(value: 0)
-        let module = try WasmModule(bytes: try wat2wasm(Self.source))
-        let instance = try Instance.instantiate(module, in: space, imports: Host(started: started))
-        let thread = try instance.makeThread("count", [400_000])
+        let (device, space, instance, thread, started) = try Self.countingThread(400_000)
         let snapshotDone = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var snapshotError: Error?
         Foundation.Thread.detachNewThread {
@@ -167,6 +176,59 @@ import WAT
         let memory = try #require(engine.instance(id: instance.id)?.readMemory(at: 0, count: 4))
         let countAtSnapshot = memory.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
         print("concurrent snapshot caught the loop at iteration \(countAtSnapshot) of 400000")
+        #expect(Self.runToEnd(restored, fuel: 5000) == expected)
+    }
+
+    /// A copy-on-write snapshot of a running thread: the writer is held right
+    /// after the cut until the thread has run to its end — rewriting its linear
+    /// memory and its stack (written slot by slot, unmarked) all the while —
+    /// and the generation still holds memory and live stack exactly as they
+    /// were at the cut, and finishes from there with the uninterrupted result.
+    @Test func copyOnWriteSnapshotOfARunningThreadHoldsTheCut() throws {
+        let expected = try Self.uninterrupted("count", [400_000])
+        let (device, space, instance, thread, started) = try Self.countingThread(400_000)
+        let finished = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var original: RunResult?
+        Foundation.Thread.detachNewThread {
+            original = thread.run()
+            finished.signal()
+        }
+        started.wait()
+        let atCut = Mutex<(memory: [UInt8], stack: [UInt8], count: UInt32)?>(nil)
+        let stackOffset = space.load(UInt64.self, at: thread.record + ThreadRecord.stack)
+        let held = DispatchSemaphore(value: 0)
+        space.setCaptureHook { event in
+            // The thread runs to its end (or on, a long way) before anything is copied.
+            if case .willCopy = event { finished.wait(); held.signal() }
+        }
+        let committed = Mutex<Result<SnapshotResult, Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        space.snapshotInBackground(whileStopped: {
+            let sp = space.load(UInt64.self, at: thread.record + ThreadRecord.sp)
+            let memory = instance.readMemory(at: 0, count: 65536) ?? []
+            atCut.withLock {
+                $0 = (memory, space.read(at: stackOffset, count: Int(sp) * 8),
+                      memory.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
+            }
+        }) { result in
+            committed.withLock { $0 = result }
+            done.signal()
+        }
+        held.wait()
+        done.wait()
+        space.setCaptureHook(nil)
+        let result = try committed.withLock { $0! }.get()
+        #expect(original == expected)
+        let cut = try #require(atCut.withLock { $0 })
+        #expect(cut.count < 400_000, "the cut fell inside the loop")
+        #expect(result.pagesCopiedByMutators > 0, "the thread reached captured pages before the writer")
+
+        let (reopened, engine) = try Self.reopen(device)
+        // Required: from a state that is not the cut, the thread could run for ever.
+        try #require(engine.instance(id: instance.id)?.readMemory(at: 0, count: 65536) == cut.memory)
+        try #require(reopened.read(at: stackOffset, count: cut.stack.count) == cut.stack)
+        let restored = try #require(try WasmThread.restore(engine, id: thread.id))
+        #expect(restored.status == .running)
         #expect(Self.runToEnd(restored, fuel: 5000) == expected)
     }
 

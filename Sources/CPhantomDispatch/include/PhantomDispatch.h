@@ -68,12 +68,14 @@ static inline void phantom_mark_dirty_call(uint8_t *dirty, int64_t fuel, void *m
 }
 
 /// The slow path of a loop back-edge's safepoint (fuel ran out or a snapshot
-/// waits): writes the registers back and parks or yields. Returns false when the
-/// thread must yield. Same register discipline as `phantom_mark_dirty`.
-__attribute__((preserve_most)) _Bool phantom_back_edge(uint8_t *dirty, int64_t fuel, void *machine,
-                                                      intptr_t handlers, uint64_t *fp, uint64_t *next);
-static inline _Bool phantom_back_edge_call(uint8_t *dirty, int64_t fuel, void *machine, intptr_t handlers,
-                                           uint64_t *fp, uint64_t *next) {
+/// waits): writes the registers back and parks or yields. Returns the dirty
+/// flags to go on with — a copy-on-write snapshot cut while the thread was
+/// parked swaps the dirty map — or NULL when the thread must yield. Same
+/// register discipline as `phantom_mark_dirty`.
+__attribute__((preserve_most)) uint8_t *phantom_back_edge(uint8_t *dirty, int64_t fuel, void *machine,
+                                                         intptr_t handlers, uint64_t *fp, uint64_t *next);
+static inline uint8_t *phantom_back_edge_call(uint8_t *dirty, int64_t fuel, void *machine, intptr_t handlers,
+                                              uint64_t *fp, uint64_t *next) {
     return phantom_back_edge(dirty, fuel, machine, handlers, fp, next);
 }
 

@@ -37,4 +37,20 @@ int phantom_ofd_locks_supported(void);
 /// (renameat2 RENAME_NOREPLACE). -1 with errno EINVAL or ENOSYS where the
 /// file system or kernel lacks it.
 int phantom_rename_noreplace(const char *from, const char *to);
+
+/// Byte-wide atomics on a byte of a mapped array: the object space's capture
+/// states (PhantomSpace/DirtyTracker.swift), one byte per page, which the
+/// snapshot writer and the mutators hand over to each other. Swift's `Atomic`
+/// needs storage it owns; these work on any byte. Acquire on load, release on
+/// store, acquire-release on a successful compare-and-swap.
+static inline uint8_t phantom_byte_load_acquire(const uint8_t *byte) {
+    return __atomic_load_n(byte, __ATOMIC_ACQUIRE);
+}
+static inline void phantom_byte_store_release(uint8_t *byte, uint8_t value) {
+    __atomic_store_n(byte, value, __ATOMIC_RELEASE);
+}
+/// 1 when `*byte` was `expected` and is now `desired`, 0 when it was something else.
+static inline int phantom_byte_compare_exchange(uint8_t *byte, uint8_t expected, uint8_t desired) {
+    return __atomic_compare_exchange_n(byte, &expected, desired, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
 #endif

@@ -102,6 +102,8 @@ extension Interpreter {
             memory: owner.memoryRecord == 0 ? nil : InstanceMemory(space: space, record: owner.memoryRecord),
             pendingCallState: space.field(record, ThreadRecord.pendingCallState))
         let outcome = host.call(&context, arguments)
+        // If it blocked, a copy-on-write snapshot may have cut meanwhile.
+        resumeAfterPark(&r)
         switch outcome {
         case .returned(let results):
             space.setField(record, ThreadRecord.pendingCallState, 0)

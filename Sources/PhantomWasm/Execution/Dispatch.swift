@@ -97,26 +97,30 @@ func reload(_ machine: UnsafeMutablePointer<Machine>, _ fp: inout UnsafeMutableP
 
 /// A taken branch back into a loop (it targets the instruction after the loop's
 /// `loopHeader`): the header's safepoint, done here so the back-edge does not
-/// dispatch the header. A yield leaves pc at the header.
+/// dispatch the header. A yield leaves pc at the header. The slow path may
+/// park, across a copy-on-write cut: it hands back the dirty map to go on with.
 @inline(__always)
 func backEdge(_ machine: UnsafeMutablePointer<Machine>, _ fp: UnsafeMutablePointer<UInt64>, _ fuel: inout Int64,
-              _ dirty: UnsafeMutablePointer<UInt8>, _ handlers: Int, to next: UnsafeMutablePointer<UInt64>) -> Bool {
+              _ dirty: inout UnsafeMutablePointer<UInt8>, _ handlers: Int, to next: UnsafeMutablePointer<UInt64>) -> Bool {
     fuel &-= 1
     if fuel < 0 || machine.pointee.interpreter.safepoints.isRequested {
-        return phantom_back_edge_call(dirty, fuel, machine, handlers, fp, next)
+        guard let current = phantom_back_edge_call(dirty, fuel, machine, handlers, fp, next) else { return false }
+        dirty = current
     }
     return true
 }
 
 /// Reached through `phantom_back_edge` (C, so the handler saves no registers).
+/// The dirty flags of the current memory to go on with, or nil to yield.
 @_cdecl("phantom_back_edge_slow")
 func backEdgeSlow(_ machineAddress: UnsafeMutableRawPointer, _ fp: UnsafeMutablePointer<UInt64>, _ fuel: Int64,
-                  _ next: UnsafeMutablePointer<UInt64>) -> Bool {
+                  _ next: UnsafeMutablePointer<UInt64>) -> UnsafeMutablePointer<UInt8>? {
     let machine = machineAddress.assumingMemoryBound(to: Machine.self)
     let header = next - 1
     machine.pointee.r.sp = fp + Int(header.pointee >> 8)
     machine.pointee.r.fuel = Int(fuel)
-    return machine.pointee.interpreter.safepointSlow(&machine.pointee.r, pc: header - machine.pointee.r.code)
+    guard machine.pointee.interpreter.safepointSlow(&machine.pointee.r, pc: header - machine.pointee.r.code) else { return nil }
+    return machine.pointee.interpreter.dirtyFlags(of: machine.pointee.r)
 }
 
 /// The branch target stored in `word`, relative to the word itself.
@@ -129,19 +133,23 @@ func target(_ word: UnsafeMutablePointer<UInt64>) -> UnsafeMutablePointer<UInt64
 /// loop header's safepoint (`backEdge`), which may end the run with a yield.
 @inline(__always)
 func jump(_ machine: UnsafeMutablePointer<Machine>, _ fp: UnsafeMutablePointer<UInt64>, _ fuel: inout Int64,
-          _ dirty: UnsafeMutablePointer<UInt8>, _ handlers: Int, _ pc: inout UnsafeMutablePointer<UInt64>,
+          _ dirty: inout UnsafeMutablePointer<UInt8>, _ handlers: Int, _ pc: inout UnsafeMutablePointer<UInt64>,
           to next: UnsafeMutablePointer<UInt64>) {
-    if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+    if next <= pc, !backEdge(machine, fp, &fuel, &dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
     pc = next
 }
 
-/// A safepoint at a loop header or call: one unit of fuel; false when fuel ran out.
+/// A safepoint at a loop header or call: one unit of fuel; false when fuel ran
+/// out. The slow path may park, across a copy-on-write cut: `dirty` is reloaded.
 @inline(__always)
-func safepoint(_ machine: UnsafeMutablePointer<Machine>, _ fuel: inout Int64, at pc: UnsafeMutablePointer<UInt64>) -> Bool {
+func safepoint(_ machine: UnsafeMutablePointer<Machine>, _ fuel: inout Int64, _ dirty: inout UnsafeMutablePointer<UInt8>,
+               at pc: UnsafeMutablePointer<UInt64>) -> Bool {
     fuel &-= 1
     if fuel < 0 || machine.pointee.interpreter.safepoints.isRequested {
         machine.pointee.r.fuel = Int(fuel)
-        return machine.pointee.interpreter.safepointSlow(&machine.pointee.r, pc: pc - machine.pointee.r.code)
+        let goOn = machine.pointee.interpreter.safepointSlow(&machine.pointee.r, pc: pc - machine.pointee.r.code)
+        dirty = machine.pointee.interpreter.dirtyFlags(of: machine.pointee.r)
+        return goOn
     }
     return true
 }
@@ -174,14 +182,15 @@ func storeMarking<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>
         raise(machine, .outOfBoundsMemory, &pc)
         return false
     }
-    UnsafeMutableRawPointer(memory).storeBytes(of: value, toByteOffset: Int(truncatingIfNeeded: address), as: T.self)
     // The memory starts on a page boundary of the space (`loadMemory` checks), so
-    // guest page k of 4 KiB is space page dirty[k].
+    // guest page k of 4 KiB is space page dirty[k]. Marked before the store: the
+    // slow path may first save the page for a copy-on-write capture in flight.
     let first = address >> 12
     let last = (address &+ UInt64(MemoryLayout<T>.size - 1)) >> 12
     if dirty[Int(truncatingIfNeeded: first)] == 0 || dirty[Int(truncatingIfNeeded: last)] == 0 {
         phantom_mark_dirty_call(dirty, fuel, machine, handlers, machine.pointee.r.memoryOffset &+ address, Int64(MemoryLayout<T>.size))
     }
+    UnsafeMutableRawPointer(memory).storeBytes(of: value, toByteOffset: Int(truncatingIfNeeded: address), as: T.self)
     return true
 }
 
@@ -202,13 +211,13 @@ func teeLoad<T: FixedWidthInteger>(_ machine: UnsafeMutablePointer<Machine>, _ p
 @inline(__always)
 func loadAndBranch(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeMutablePointer<UInt64>,
                    _ memory: UnsafeMutablePointer<UInt8>, _ memorySize: UInt64, _ fp: UnsafeMutablePointer<UInt64>,
-                   _ fuel: inout Int64, _ dirty: UnsafeMutablePointer<UInt8>, _ handlers: Int, _ d: Int, _ a: Int,
+                   _ fuel: inout Int64, _ dirty: inout UnsafeMutablePointer<UInt8>, _ handlers: Int, _ d: Int, _ a: Int,
                    whenZero: Bool) {
     let address = UInt64(UInt32(truncatingIfNeeded: fp[a])) &+ pc[1]
     guard address &+ 4 <= memorySize else { return raise(machine, .outOfBoundsMemory, &pc) }
     let value = UnsafeRawPointer(memory).loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: address), as: UInt32.self)
     fp[d] = UInt64(value)
-    jump(machine, fp, &fuel, dirty, handlers, &pc, to: (value == 0) == whenZero ? target(pc + 2) : pc + 3)
+    jump(machine, fp, &fuel, &dirty, handlers, &pc, to: (value == 0) == whenZero ? target(pc + 2) : pc + 3)
 }
 
 /// A read-modify-write of the 8 bytes at `base + offset`: one bounds check for both.
@@ -221,11 +230,11 @@ func updateChecked(_ machine: UnsafeMutablePointer<Machine>, _ pc: inout UnsafeM
         raise(machine, .outOfBoundsMemory, &pc)
         return
     }
-    let target = UnsafeMutableRawPointer(memory) + Int(truncatingIfNeeded: address)
-    target.storeBytes(of: update(target.loadUnaligned(as: UInt64.self)), as: UInt64.self)
     if dirty[Int(truncatingIfNeeded: address >> 12)] == 0 || dirty[Int(truncatingIfNeeded: (address &+ 7) >> 12)] == 0 {
         phantom_mark_dirty_call(dirty, fuel, machine, handlers, machine.pointee.r.memoryOffset &+ address, 8)
     }
+    let target = UnsafeMutableRawPointer(memory) + Int(truncatingIfNeeded: address)
+    target.storeBytes(of: update(target.loadUnaligned(as: UInt64.self)), as: UInt64.self)
 }
 
 /// The page a store touched was clean: mark it (reached through `phantom_mark_dirty`).
@@ -264,24 +273,24 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
         switch op {
             case .unreachable: throw Trap("unreachable")
             case .jump:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: target(pc + 1))
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: target(pc + 1))
             case .br:
                 machine.pointee.interpreter.move(fp, word)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: target(pc + 1))
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: target(pc + 1))
             case .brIf:
                 if UInt32(truncatingIfNeeded: fp[b]) != 0 {
                     machine.pointee.interpreter.move(fp, word)
                     let next = target(pc + 1)
-                    if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                    if next <= pc, !backEdge(machine, fp, &fuel, &dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                     pc = next
                 } else {
                     pc += 2
                 }
                 return
             case .brIfJump:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: UInt32(truncatingIfNeeded: fp[a]) != 0 ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: UInt32(truncatingIfNeeded: fp[a]) != 0 ? target(pc + 1) : pc + 2)
             case .brUnless:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: UInt32(truncatingIfNeeded: fp[a]) == 0 ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: UInt32(truncatingIfNeeded: fp[a]) == 0 ? target(pc + 1) : pc + 2)
             case .brTable:
                 machine.pointee.r.sp -= 1
                 let count = Int(word >> 8)
@@ -295,13 +304,13 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 } else {
                     machine.pointee.interpreter.move(fp, packed)
                     let next = target(entry + 1)
-                    if next <= pc, !backEdge(machine, fp, &fuel, dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
+                    if next <= pc, !backEdge(machine, fp, &fuel, &dirty, handlers, to: next) { return leave(machine, .yield, &pc) }
                     pc = next
                 }
                 return
             case .loopHeader:
                 machine.pointee.r.sp = fp + Int(word >> 8)
-                if !safepoint(machine, &fuel, at: pc) { return leave(machine, .yield, &pc) }
+                if !safepoint(machine, &fuel, &dirty, at: pc) { return leave(machine, .yield, &pc) }
                 pc += 1
                 return
             case .return:
@@ -320,7 +329,7 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 return
             case .call:
                 machine.pointee.r.sp = fp + Int(word >> 40)
-                if !safepoint(machine, &fuel, at: pc) { return leave(machine, .yield, &pc) }
+                if !safepoint(machine, &fuel, &dirty, at: pc) { return leave(machine, .yield, &pc) }
                 let reference = machine.pointee.r.instance.functionRefs[Int((word >> 8) & 0xffff_ffff)]
                 let here = pc - code
                 if let stop = try machine.pointee.interpreter.call(&machine.pointee.r, reference, callPC: here,
@@ -331,7 +340,7 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 return
             case .callIndirect:
                 machine.pointee.r.sp = fp + Int(truncatingIfNeeded: pc[1])
-                if !safepoint(machine, &fuel, at: pc) { return leave(machine, .yield, &pc) }
+                if !safepoint(machine, &fuel, &dirty, at: pc) { return leave(machine, .yield, &pc) }
                 let spBefore = machine.pointee.r.sp
                 let reference = try machine.pointee.interpreter.indirectTarget(&machine.pointee.r, word)
                 let here = pc - code
@@ -354,29 +363,29 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 reload(machine, &fp, &pc, &memory, &memorySize, &dirty, &handlers)
                 return
             case .brI32Eq:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) == i32(fp[b]) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[a]) == i32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32Ne:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) != i32(fp[b]) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[a]) != i32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32LtS:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) < s32(fp[b]) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: s32(fp[a]) < s32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32LtU:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) < i32(fp[b]) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[a]) < i32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32GtS:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) > s32(fp[b]) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: s32(fp[a]) > s32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32GtU:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) > i32(fp[b]) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[a]) > i32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32LeS:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) <= s32(fp[b]) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: s32(fp[a]) <= s32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32LeU:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) <= i32(fp[b]) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[a]) <= i32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32GeS:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[a]) >= s32(fp[b]) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: s32(fp[a]) >= s32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32GeU:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) >= i32(fp[b]) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[a]) >= i32(fp[b]) ? target(pc + 1) : pc + 2)
             case .brI32Eqz:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) == 0 ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[a]) == 0 ? target(pc + 1) : pc + 2)
             case .brI32Nez:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) != 0 ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[a]) != 0 ? target(pc + 1) : pc + 2)
             case .i32AddImm:
                 let k = pc[1]
                 fp[d] = w(i32(fp[a]) &+ i32(k))
@@ -493,25 +502,25 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 pc += 2
                 return
             case .brI32EqImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) == i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[d]) == i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32NeImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) != i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[d]) != i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32LtSImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) < s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: s32(fp[d]) < s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32LtUImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) < i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[d]) < i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32GtSImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) > s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: s32(fp[d]) > s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32GtUImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) > i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[d]) > i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32LeSImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) <= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: s32(fp[d]) <= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32LeUImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) <= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[d]) <= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32GeSImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: s32(fp[d]) >= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: s32(fp[d]) >= s32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .brI32GeUImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[d]) >= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[d]) >= i32(UInt64(instruction.load(fromByteOffset: 4, as: UInt32.self))) ? target(pc + 1) : pc + 2)
             case .i32LoadAdd: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt32.self)); pc += 2; return
             case .i64LoadAdd: fp[d] = loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt64.self); pc += 2; return
             case .i32Load8UAdd: fp[d] = UInt64(loadChecked(machine, &pc, memory, memorySize, fp[a] &+ fp[b], pc[1], UInt8.self)); pc += 2; return
@@ -553,59 +562,59 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
             case .brI32AddImmNeImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value != UInt32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: value != UInt32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddImmLtSImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) < Int32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: Int32(bitPattern: value) < Int32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddImmLtUImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value < UInt32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: value < UInt32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddImmGtSImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) > Int32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: Int32(bitPattern: value) > Int32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddImmEqImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value == UInt32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: value == UInt32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddImmGeSImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) >= Int32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: Int32(bitPattern: value) >= Int32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddImmGeUImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value >= UInt32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: value >= UInt32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddImmLeSImm:
                 let value = i32(fp[a]) &+ i32(pc[1])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) <= Int32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: Int32(bitPattern: value) <= Int32(truncatingIfNeeded: pc[1] >> 32) ? target(pc + 2) : pc + 3)
             case .brI32AddLtU:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value < i32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: value < i32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
             case .brI32AddLtS:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) < s32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: Int32(bitPattern: value) < s32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
             case .brI32AddNe:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value != i32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: value != i32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
             case .brI32AddGeU:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value >= i32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: value >= i32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
             case .brI32AddGeS:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: Int32(bitPattern: value) >= s32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: Int32(bitPattern: value) >= s32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
             case .brI32AddEq:
                 let value = i32(fp[a]) &+ i32(fp[b])
                 fp[d] = w(value)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: value == i32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: value == i32(fp[Int(truncatingIfNeeded: pc[1])]) ? target(pc + 2) : pc + 3)
             case .f64MulAddUpdate:
                 updateChecked(machine, &pc, memory, memorySize, dirty, fuel, handlers, fp[d], pc[1]) { w(f64($0) + f64(fp[a]) * f64(fp[b])) }
                 pc += 2
@@ -652,15 +661,15 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                 return
             case .copyJump:
                 fp[d] = fp[a]
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: target(pc + 1))
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: target(pc + 1))
             case .i32LoadBrIf:
-                return loadAndBranch(machine, &pc, memory, memorySize, fp, &fuel, dirty, handlers, d, a, whenZero: false)
+                return loadAndBranch(machine, &pc, memory, memorySize, fp, &fuel, &dirty, handlers, d, a, whenZero: false)
             case .i32LoadBrUnless:
-                return loadAndBranch(machine, &pc, memory, memorySize, fp, &fuel, dirty, handlers, d, a, whenZero: true)
+                return loadAndBranch(machine, &pc, memory, memorySize, fp, &fuel, &dirty, handlers, d, a, whenZero: true)
             case .brI32EqAndImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) == i32(fp[b]) & i32(pc[1]) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[a]) == i32(fp[b]) & i32(pc[1]) ? target(pc + 2) : pc + 3)
             case .brI32NeAndImm:
-                return jump(machine, fp, &fuel, dirty, handlers, &pc, to: i32(fp[a]) != i32(fp[b]) & i32(pc[1]) ? target(pc + 2) : pc + 3)
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc, to: i32(fp[a]) != i32(fp[b]) & i32(pc[1]) ? target(pc + 2) : pc + 3)
             case .copy2:
                 fp[d] = fp[a]
                 fp[b] = fp[Int(truncatingIfNeeded: pc[1])]
@@ -703,7 +712,7 @@ func phantomExecute(_ opcode: UInt8, _ fp: inout UnsafeMutablePointer<UInt64>, _
                                    UInt8(truncatingIfNeeded: extra)) else { return }
                 let index = i32(fp[d]) &+ i32(fp[b])
                 fp[d] = w(index)
-                return jump(machine, fp, &fuel, dirty, handlers, &pc,
+                return jump(machine, fp, &fuel, &dirty, handlers, &pc,
                             to: index < i32(fp[Int(truncatingIfNeeded: (extra >> 8) & 0xffff)]) ? target(pc + 2) : pc + 3)
             case .i32XorAnd:
                 fp[d] = w(i32(fp[a]) ^ (i32(fp[b]) & i32(fp[Int(truncatingIfNeeded: pc[1])])))

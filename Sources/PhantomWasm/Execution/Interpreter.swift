@@ -19,6 +19,11 @@ struct Registers {
     /// Lowest stack slot written since the last safepoint.
     var minTouched: UnsafeMutablePointer<UInt64>
     var fuel: Int
+    /// The space's current dirty map (`DirtyTracker.flags`). A copy-on-write
+    /// cut replaces it while this thread is parked, so it is reloaded after
+    /// every park (`safepointSlow`); a stale one would let a store skip the
+    /// slow path that saves a page for the capture in flight.
+    var dirtyMap: UnsafeMutablePointer<UInt8>
 }
 
 /// Why the dispatch loop stopped.
@@ -38,8 +43,11 @@ enum Stop {
 /// (from the lowest frame touched to sp), and polls the space's safepoint
 /// coordinator. Individual stack writes are not marked: a snapshot only ever
 /// happens while every mutator is parked at a safepoint, when the marks are
-/// complete; slots above sp are dead and need no marking. Linear memory, global
-/// and table writes mark their pages as they happen.
+/// complete; slots above sp are dead and need no marking. Since the stack is
+/// written without marks, a copy-on-write capture in flight gets the stack's
+/// pages saved before the thread runs on (`prepareUncheckedWrites`, at the
+/// start of a run and after each park). Linear memory, global and table
+/// writes mark their pages as they happen, before writing them.
 struct Interpreter {
     let thread: WasmThread
     let engine: WasmEngine
@@ -50,7 +58,6 @@ struct Interpreter {
     let stackCapacity: Int
     let maximumDepth: Int
     let safepoints: SafepointCoordinator
-    let dirtyFlags: UnsafeMutablePointer<UInt8>
 
     init(thread: WasmThread) {
         self.thread = thread
@@ -62,13 +69,20 @@ struct Interpreter {
         stackBase = space.unsafePointer(at: stackOffset, count: stackCapacity * 8).assumingMemoryBound(to: UInt64.self)
         maximumDepth = Int(space.field(record, ThreadRecord.maximumDepth))
         safepoints = space.safepoints
-        dirtyFlags = space.dirty.flags
     }
 
     /// The dirty flag of the first page of the current memory: stores index it by
     /// guest page. (Without a memory nothing is ever stored; any valid pointer does.)
     func dirtyFlags(of r: Registers) -> UnsafeMutablePointer<UInt8> {
-        dirtyFlags + Int(r.memoryOffset >> 12)
+        r.dirtyMap + Int(r.memoryOffset >> 12)
+    }
+
+    /// After this thread may have parked (a snapshot may have cut): the
+    /// current dirty map, and the stack — written slot by slot without marks —
+    /// saved for a capture in flight before it changes.
+    func resumeAfterPark(_ r: inout Registers) {
+        r.dirtyMap = space.dirty.flags
+        space.prepareUncheckedWrites(stackOffset, count: stackCapacity * 8)
     }
 
     func loadMemory(_ r: inout Registers) {
@@ -118,6 +132,7 @@ struct Interpreter {
         writeBack(r, pc: pc)
         r.minTouched = r.fp
         safepoints.poll()
+        resumeAfterPark(&r)
         return r.fuel >= 0
     }
 
@@ -133,7 +148,10 @@ struct Interpreter {
             fp: stackBase + Int(space.field(record, ThreadRecord.fp)),
             function: entryInstance.module.functions.first ?? FunctionCode.empty,
             functionRef: 0, instance: entryInstance, memoryBase: space.base, memorySize: 0, memoryOffset: 0,
-            depth: Int(space.field(record, ThreadRecord.callDepth)), minTouched: stackBase, fuel: fuel)
+            depth: Int(space.field(record, ThreadRecord.callDepth)), minTouched: stackBase, fuel: fuel,
+            dirtyMap: space.dirty.flags)
+        // The thread was not registered a moment ago: a snapshot may have cut since it last ran.
+        resumeAfterPark(&r)
         r.minTouched = r.fp
         loadMemory(&r)
         do {

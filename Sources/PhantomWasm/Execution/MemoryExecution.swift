@@ -52,8 +52,8 @@ extension Interpreter {
                 throw Trap("out of bounds memory access")
             }
             if count > 0 {
-                (r.memoryBase + Int(destination)).copyMemory(from: r.memoryBase + Int(source), byteCount: Int(count))
                 space.markDirtyUnchecked(r.memoryOffset + destination, count: Int(count))
+                (r.memoryBase + Int(destination)).copyMemory(from: r.memoryBase + Int(source), byteCount: Int(count))
             }
             r.pc += 1
             return
@@ -64,8 +64,8 @@ extension Interpreter {
             let count = UInt64(UInt32(truncatingIfNeeded: r.sp[2]))
             guard destination + count <= r.memorySize else { throw Trap("out of bounds memory access") }
             if count > 0 {
-                (r.memoryBase + Int(destination)).initializeMemory(as: UInt8.self, repeating: value, count: Int(count))
                 space.markDirtyUnchecked(r.memoryOffset + destination, count: Int(count))
+                (r.memoryBase + Int(destination)).initializeMemory(as: UInt8.self, repeating: value, count: Int(count))
             }
             r.pc += 1
             return

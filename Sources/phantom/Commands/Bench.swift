@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
             fdatasync of the same bytes to the same disk for commits. Build with -c release first. \
             Results go to standard output as Markdown rows for docs/BENCHMARKS.md.
             """,
-        subcommands: [Pause.self, Commit.self, Restore.self, Frequency.self, DirtyTracking.self, Wasm.self, KernelBench.self, Pvm.self])
+        subcommands: [Pause.self, Capture.self, Commit.self, Restore.self, Frequency.self, DirtyTracking.self, Wasm.self, KernelBench.self, Pvm.self])
 
     struct Place: ParsableArguments {
         @Option(help: "Directory for the benchmark images (default: a new directory under the current one).")
@@ -44,18 +44,23 @@ struct Bench: ParsableCommand {
         func run() throws {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
-            print("| configuration | pages dirty | pause p50 | pause p99 | capture p50 |")
-            print("|---|---|---|---|---|")
-            for dirtyMiB in [1, 4, 16, 64] {
-                try measure(directory: directory, spaceMiB: 1024, dirtyMiB: dirtyMiB, label: "\(dirtyMiB) MiB dirty in a 1 GiB space")
-            }
-            for spaceMiB in [64, 256, 1024] {
-                try measure(directory: directory, spaceMiB: spaceMiB, dirtyMiB: 4, label: "4 MiB dirty in a \(spaceMiB) MiB space")
+            print("| configuration | capture | pages dirty | pause p50 | pause p99 | capture p50 |")
+            print("|---|---|---|---|---|---|")
+            for mode in [CaptureMode.stopAndCopy, .copyOnWrite] {
+                for dirtyMiB in [1, 4, 16, 64] {
+                    try measure(directory: directory, spaceMiB: 1024, dirtyMiB: dirtyMiB, mode: mode,
+                                label: "\(dirtyMiB) MiB dirty in a 1 GiB space")
+                }
+                for spaceMiB in [64, 256, 1024] {
+                    try measure(directory: directory, spaceMiB: spaceMiB, dirtyMiB: 4, mode: mode,
+                                label: "4 MiB dirty in a \(spaceMiB) MiB space")
+                }
             }
         }
 
-        func measure(directory: URL, spaceMiB: Int, dirtyMiB: Int, label: String) throws {
+        func measure(directory: URL, spaceMiB: Int, dirtyMiB: Int, mode: CaptureMode, label: String) throws {
             let (path, space) = try freshSpace(in: directory, name: "pause-\(spaceMiB)-\(dirtyMiB).img", limitBytes: UInt64(spaceMiB) << 20, retention: 2)
+            space.captureMode = mode
             let spacePages = spaceMiB * 256
             // Populate the whole space once, so it is as large as it says.
             for page in 0..<spacePages { space.store(UInt64(page), at: UInt64(page) * 4096 + 1024) }
@@ -76,7 +81,7 @@ struct Bench: ParsableCommand {
                 pauses.append(result.pauseNanoseconds)
                 captures.append(result.captureNanoseconds)
             }
-            print("| \(label) | \(dirtyPages) | \(micro(percentile(pauses, 50))) | \(micro(percentile(pauses, 99))) | \(micro(percentile(captures, 50))) |")
+            print("| \(label) | \(mode.label) | \(dirtyPages) | \(micro(percentile(pauses, 50))) | \(micro(percentile(pauses, 99))) | \(micro(percentile(captures, 50))) |")
             try? FileManager.default.removeItem(atPath: path)
         }
     }
@@ -195,7 +200,9 @@ struct Bench: ParsableCommand {
         func run() throws {
             let directory = try place.make()
             defer { place.cleanUp(directory) }
+            for mode in [CaptureMode.stopAndCopy, .copyOnWrite] {
             let (_, space) = try freshSpace(in: directory, name: "frequency.img", limitBytes: 1 << 30, retention: 2)
+            space.captureMode = mode
             let pages = megabytes * 256
             let start = nowNanoseconds()
             var count = 0
@@ -207,7 +214,8 @@ struct Bench: ParsableCommand {
             }
             let rate = Double(count) / (Double(nowNanoseconds() - start) / 1e9)
             let flush = try flushLatency(path: directory.appendingPathComponent("flush.bin").path)
-            print("| \(megabytes) MiB dirty per snapshot | \(String(format: "%.0f", rate)) snapshots/s | commit p50 \(milli(percentile(commits, 50))), p99 \(milli(percentile(commits, 99))) | reference: one 4 KiB write + fdatasync takes \(milli(flush)) (a commit needs 3) |")
+            print("| \(megabytes) MiB dirty per snapshot, \(mode.label) | \(String(format: "%.0f", rate)) snapshots/s | commit p50 \(milli(percentile(commits, 50))), p99 \(milli(percentile(commits, 99))) | reference: one 4 KiB write + fdatasync takes \(milli(flush)) (a commit needs 3) |")
+            }
         }
     }
 
@@ -255,6 +263,11 @@ func freshSpace(in directory: URL, name: String, limitBytes: UInt64, retention: 
 }
 
 func median(_ values: [UInt64]) -> UInt64 { percentile(values, 50) }
+
+extension CaptureMode {
+    /// As the benchmark tables name it.
+    var label: String { self == .copyOnWrite ? "copy-on-write" : "stop-and-copy" }
+}
 
 func percentile(_ values: [UInt64], _ percent: Int) -> UInt64 {
     guard !values.isEmpty else { return 0 }
@@ -404,17 +417,23 @@ extension Bench {
             }.start()
             while !program.output.contains("ready") { usleep(10_000) }
             _ = try program.space.snapshot() // the 64 MiB first touch
-            var pauses: [UInt64] = []
-            var pages: [Int] = []
-            for _ in 0..<60 {
+            // Both captures, taking turns, on the same running program.
+            var pauses: [CaptureMode: [UInt64]] = [:]
+            var pages: [CaptureMode: [Int]] = [:]
+            for round in 0..<120 {
+                let mode: CaptureMode = round % 2 == 0 ? .stopAndCopy : .copyOnWrite
+                program.space.captureMode = mode
                 usleep(20_000)
                 let result = try program.space.snapshot()
-                pauses.append(result.pauseNanoseconds)
-                pages.append(result.pages)
+                pauses[mode, default: []].append(result.pauseNanoseconds)
+                pages[mode, default: []].append(result.pages)
             }
             stop.set()
             done.wait()
-            print("| running Wasm program, 64 MiB linear memory, 4 MiB rewritten continuously, snapshot every 20 ms | \(median(pages.map(UInt64.init))) pages captured (median) | pause p50 \(micro(percentile(pauses, 50))) | p99 \(micro(percentile(pauses, 99))) |")
+            for mode in [CaptureMode.stopAndCopy, .copyOnWrite] {
+                let modePauses = pauses[mode] ?? []
+                print("| running Wasm program, 64 MiB linear memory, 4 MiB rewritten continuously, snapshot every 20 ms, \(mode.label) | \(median((pages[mode] ?? []).map(UInt64.init))) pages captured (median) | pause p50 \(micro(percentile(modePauses, 50))) | p99 \(micro(percentile(modePauses, 99))) |")
+            }
         }
 
         /// coremark_like with snapshots off, once per second, 100 per second —

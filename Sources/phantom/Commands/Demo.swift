@@ -37,9 +37,12 @@ struct Demo: ParsableCommand {
     var retention = 3
     @Flag(help: "Print only the start and the end, not every snapshot.")
     var quiet = false
+    @Option(help: "MiB of ballast pages, rewritten round robin 16 a step and checked on resume, so that snapshots are large (kept at the size the image was created with).")
+    var ballast = 0
 
     func validate() throws {
         guard rate >= 0 else { throw ValidationError("--rate must not be negative") }
+        guard ballast >= 0 && ballast <= 65_536 else { throw ValidationError("--ballast must be between 0 and 65536 MiB") }
         guard retention >= 2 && retention <= Layout.maxRetention else {
             throw ValidationError("--retention must be between 2 and \(Layout.maxRetention)")
         }
@@ -57,9 +60,10 @@ struct Demo: ParsableCommand {
               + "(\(space.restoredGeneration.pageCount) pages, restored in \(String(format: "%.1f", Double(space.restoreNanoseconds) / 1e6)) ms)")
 
         let workload = try CounterListWorkload(space: space)
+        let ballast = try Ballast(space: space, megabytes: workload.isFresh ? self.ballast : 0)
         if workload.isFresh {
             print("demo: starting fresh")
-        } else if let violation = workload.checkInvariant() {
+        } else if let violation = workload.checkInvariant() ?? ballast?.check(at: workload.iteration) {
             printError("demo: INVARIANT BROKEN after restore at iteration \(workload.iteration): \(violation)")
             throw ExitCode(ExitStatus.invariantBroken)
         } else {
@@ -97,6 +101,7 @@ struct Demo: ParsableCommand {
             if standardOutputFailed() { outputClosed = true; break }
             for _ in 0..<batch {
                 try workload.step()
+                ballast?.step(workload.iteration)
                 space.safepoints.poll()
             }
             done += UInt64(batch)
