@@ -219,4 +219,93 @@ import WAT
     @Test func nbodyResumesUnderTheOtherLayout() throws {
         try Self.check(try Self.fixture("bench/nbody.wasm", argv: ["nbody", "20"]), fuels: [97], reopens: 6)
     }
+
+    // MARK: - The switch, the maps and the versions
+
+    /// The alternate layout is really another translation: other frame slots,
+    /// no constant slots, no fused or immediate instructions, more words — and
+    /// the same resume points in WebAssembly terms.
+    @Test func alternateLayoutIsAnotherTranslationWithTheSameResumePoints() throws {
+        let bytes = try [UInt8](Data(contentsOf: Self.programsDirectory().appendingPathComponent("bench/coremark_like.wasm")))
+        let standard = try WasmModule(bytes: bytes, layout: .standard)
+        let alternate = try WasmModule(bytes: bytes, layout: .alternate)
+        #expect(standard.codeChecksum != alternate.codeChecksum)
+        var standardWords = 0, alternateWords = 0, constantSlots = 0, movedPoints = 0
+        for (s, a) in zip(standard.functions, alternate.functions) {
+            standardWords += s.count
+            alternateWords += a.count
+            constantSlots += s.constantCount
+            #expect(a.constantCount == 0 && a.headerOffset == a.variableCount + 2)
+            // Same points in WebAssembly terms, other positions.
+            #expect(s.resumeMap.map { [$0.offset, $0.height, Int($0.kind.rawValue)] }
+                    == a.resumeMap.map { [$0.offset, $0.height, Int($0.kind.rawValue)] })
+            movedPoints += zip(s.resumeMap, a.resumeMap).filter { $0.position != $1.position }.count
+        }
+        // No fusion, folding or deferral: one instruction per WebAssembly instruction.
+        let small = "(module (func (param i32) (result i32) (i32.add (local.get 0) (i32.const 5))))"
+        let fused = try #require(try WasmModule(bytes: try wat2wasm(small), layout: .standard).functions.first)
+        let plain = try #require(try WasmModule(bytes: try wat2wasm(small), layout: .alternate).functions.first)
+        #expect((0..<fused.count).map { Op.decode(fused.words[$0]) } == [.i32AddImm, Op.decode(fused.words[1]), .return])
+        #expect((0..<plain.count).map { Op.decode(plain.words[$0]) } == [.copy, .i32Const, .i32Add, .return])
+        #expect(constantSlots > 0 && alternateWords > standardWords && movedPoints > 0)
+    }
+
+    static func image(layout: TranslationLayout = .standard) throws -> (MemoryBlockDevice, ObjectSpace, Instance, WasmThread) {
+        let device = MemoryBlockDevice()
+        let space = try ObjectSpace(store: try Store.create(on: device), options: options)
+        let instance = try Instance.instantiate(try WasmModule(bytes: try wat2wasm(source), layout: layout), in: space)
+        let thread = try instance.makeThread("run", [8])
+        #expect(thread.run(fuel: 50) == .yielded)
+        return (device, space, instance, thread)
+    }
+
+    static func restoreError(_ device: MemoryBlockDevice, layout: TranslationLayout = .standard) -> String? {
+        do {
+            let space = try ObjectSpace(store: try Store.open(device), options: options)
+            try WasmEngine.restore(space, imports: nil, layout: layout).close()
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// An image of the first engine format (no resume maps; its registry's
+    /// version field reads 0) and one of a future format are refused by name.
+    @Test func otherFormatVersionsAreRefusedByName() throws {
+        for (stored, version) in [(UInt64(0), 1), (3, 3)] {
+            let (device, space, instance, _) = try Self.image()
+            let registry = space.root(WasmRoots.registry)
+            space.store(stored, at: registry + RegistryRecord.formatVersion)
+            try space.snapshot()
+            instance.engine.close()
+            let message = try #require(Self.restoreError(device))
+            #expect(message.contains("Wasm engine registry (root 8) has format version \(version)"), "\(message)")
+            #expect(message.contains("this build reads version 2"), "\(message)")
+        }
+    }
+
+    /// A changed translation is re-laid through the stored maps; a forged map
+    /// is refused with a message naming it, never followed.
+    @Test func storedMapsAreCheckedBeforeUse() throws {
+        let (device, space, instance, thread) = try Self.image(layout: .alternate)
+        let module = space.field(instance.record, InstanceRecord.module)
+        let map = space.field(module, ModuleRecord.resumeMap)
+        let original = space.load(UInt64.self, at: map)
+        for (word, value, expected) in [(0, UInt64(9), "resume map format version 9"),
+                                        (2, 1, "resume map describes 1 functions"),
+                                        (4, 0xffff_ffff, "frame layout")] {
+            let saved = space.load(UInt64.self, at: map + UInt64(word) * 8)
+            space.store(value, at: map + UInt64(word) * 8)
+            try space.snapshot()
+            let message = try #require(Self.restoreError(device))
+            #expect(message.contains(expected) && message.contains("differs from the stored"), "\(message)")
+            space.store(saved, at: map + UInt64(word) * 8)
+        }
+        #expect(space.load(UInt64.self, at: map) == original)
+        // Under the layout that wrote it, the same image opens without reading the map.
+        space.store(UInt64(9), at: map)
+        try space.snapshot()
+        #expect(Self.restoreError(device, layout: .alternate) == nil)
+        _ = thread
+    }
 }
