@@ -232,10 +232,13 @@ import WAT
         #expect(Self.runToEnd(restored, fuel: 5000) == expected)
     }
 
+    /// A changed translation is read through the stored resume maps
+    /// (`ResumeStateTests`); without readable maps it is refused.
     @Test func changedTranslationIsRefusedOnRestore() throws {
         let (device, space, instance) = try Self.fresh()
         let moduleRecord = space.load(UInt64.self, at: instance.record + InstanceRecord.module)
         space.store(UInt64(0xdead_beef), at: moduleRecord + ModuleRecord.checksum)
+        space.store(UInt64(0), at: moduleRecord + ModuleRecord.resumeMap)
         try space.snapshot()
         let reopened = try ObjectSpace(store: try Store.open(device), options: Self.options)
         #expect {

@@ -48,21 +48,26 @@ public final class WasmEngine: @unchecked Sendable {
     struct WeakEngine { weak var engine: WasmEngine? }
 
     /// The engine of `space`, creating its registry on first use.
-    public static func shared(for space: ObjectSpace) throws -> WasmEngine {
+    public static func shared(for space: ObjectSpace, layout: TranslationLayout = .fromEnvironment) throws -> WasmEngine {
         enginesLock.lock()
         defer { enginesLock.unlock() }
         if let engine = engines[ObjectIdentifier(space)]?.engine, engine.space === space { return engine }
-        let engine = try WasmEngine(space: space)
+        let engine = try WasmEngine(space: space, layout: layout)
         engines[ObjectIdentifier(space)] = WeakEngine(engine: engine)
         return engine
     }
 
-    init(space: ObjectSpace) throws {
+    /// The layout a restore translates stored modules for (`standard` except in tests).
+    public let layout: TranslationLayout
+
+    init(space: ObjectSpace, layout: TranslationLayout = .fromEnvironment) throws {
         self.space = space
+        self.layout = layout
         var registry = space.root(WasmRoots.registry)
         if registry == 0 {
             registry = try space.allocate(RegistryRecord.size)
             space.setField(registry, RegistryRecord.magicField, RegistryRecord.magic)
+            space.setField(registry, RegistryRecord.formatVersion, WasmFormat.version)
             space.setField(registry, RegistryRecord.nextInstance, 1)
             space.setField(registry, RegistryRecord.nextThread, 1)
             space.setRoot(WasmRoots.registry, registry)
@@ -70,6 +75,13 @@ public final class WasmEngine: @unchecked Sendable {
             try RestoreValidator.checkRegistryOffset(registry, in: space)
             guard space.field(registry, RegistryRecord.magicField) == RegistryRecord.magic else {
                 throw WasmInstantiationError.restore("root \(WasmRoots.registry) does not point to a Wasm engine registry")
+            }
+            let version = WasmFormat.stored(in: registry, of: space)
+            guard WasmFormat.readable.contains(version) else {
+                let readable = WasmFormat.readable.map(String.init).joined(separator: ", ")
+                throw WasmInstantiationError.restore(
+                    "the Wasm engine registry (root \(WasmRoots.registry)) has format version \(version); this build reads version \(readable)"
+                        + (version < WasmFormat.version ? " (images written before translator-neutral resume points are not supported)" : ""))
             }
         }
         self.registry = registry
@@ -151,19 +163,24 @@ public final class WasmEngine: @unchecked Sendable {
     /// bytes back from the space, validates and translates them again, compares the
     /// code checksum, and resolves host imports by name through `imports`.
     @discardableResult
-    public static func restore(_ space: ObjectSpace, imports: HostModuleResolver? = nil) throws -> WasmEngine {
-        try restore(space, importsFor: { _ in imports })
+    public static func restore(_ space: ObjectSpace, imports: HostModuleResolver? = nil,
+                               layout: TranslationLayout = .fromEnvironment) throws -> WasmEngine {
+        try restore(space, importsFor: { _ in imports }, layout: layout)
     }
 
     /// Like `restore(_:imports:)`, with each instance's host imports resolved by
     /// a resolver of its own: the kernel gives every component its own WASI and
     /// session calls, which see only that component (DESIGN.md invariant 7).
+    /// `layout` is test-only (`TranslationLayout`): the translator the stored
+    /// modules are translated by; stored threads are re-laid for it when the
+    /// image was written by another (`ThreadMigration`).
     @discardableResult
-    public static func restore(_ space: ObjectSpace, importsFor: (_ instance: UInt32) -> HostModuleResolver?) throws -> WasmEngine {
+    public static func restore(_ space: ObjectSpace, importsFor: (_ instance: UInt32) -> HostModuleResolver?,
+                               layout: TranslationLayout = .fromEnvironment) throws -> WasmEngine {
         guard space.root(WasmRoots.registry) != 0 else {
             throw WasmInstantiationError.restore("no Wasm engine registry at root \(WasmRoots.registry)")
         }
-        let engine = try shared(for: space)
+        let engine = try shared(for: space, layout: layout)
         // A refused image must not leave a half-restored engine behind: its
         // instances and it refer to each other and would live (with the space)
         // as long as the process. An engine that already had instances stays.
@@ -186,6 +203,7 @@ public final class WasmEngine: @unchecked Sendable {
         try validator.validateRegistry()
         var modules: [UInt64: WasmModule] = [:]
         var restored: [Instance] = []
+        var migration = ThreadMigration(engine: engine)
         for (id, record) in engine.registeredOffsets(table: RegistryRecord.instanceTable, next: RegistryRecord.nextInstance) {
             if engine.instance(id: id) != nil { continue }
             try validator.validateInstanceRecord(id: id, record: record)
@@ -196,14 +214,15 @@ public final class WasmEngine: @unchecked Sendable {
             } else {
                 let bytes = space.read(at: space.field(moduleRecord, ModuleRecord.bytes),
                                        count: Int(space.field(moduleRecord, ModuleRecord.length)))
-                do { module = try WasmModule(bytes: bytes) } catch {
+                do { module = try WasmModule(bytes: bytes, layout: engine.layout) } catch {
                     throw WasmInstantiationError.restore("instance \(id): stored module no longer validates: \(error)")
                 }
                 let stored = UInt32(truncatingIfNeeded: space.field(moduleRecord, ModuleRecord.checksum))
-                guard stored == module.codeChecksum else {
-                    throw WasmInstantiationError.restore(
-                        "instance \(id): translated code checksum \(String(module.codeChecksum, radix: 16)) differs from the stored \(String(stored, radix: 16)); the translator changed since the snapshot")
+                if stored != module.codeChecksum {
+                    // Another translator wrote this image: its frames are re-laid below.
+                    try migration.note(moduleRecord: moduleRecord, module: module, instance: id)
                 }
+                try validator.validateResumeMap(of: moduleRecord, instance: id)
                 modules[moduleRecord] = module
                 engine.moduleRecords[ObjectIdentifier(module)] = moduleRecord
             }
@@ -216,6 +235,7 @@ public final class WasmEngine: @unchecked Sendable {
         }
         // Cross-instance references and threads once every instance is back.
         for instance in restored { try validator.validateImportedFunctions(of: instance) }
+        try migration.migrate()
         for (id, record) in engine.storedThreads() { try validator.validateThread(id: id, record: record) }
         try validator.validateDisjoint()
     }

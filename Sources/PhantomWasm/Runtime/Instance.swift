@@ -127,6 +127,7 @@ public final class Instance: @unchecked Sendable {
             space.setField(moduleRecord, ModuleRecord.bytes, bytes)
             space.setField(moduleRecord, ModuleRecord.length, UInt64(module.bytes.count))
             space.setField(moduleRecord, ModuleRecord.checksum, UInt64(module.codeChecksum))
+            space.setField(moduleRecord, ModuleRecord.resumeMap, try ResumeMapRecord.store(module, in: space))
             engine.moduleRecords[ObjectIdentifier(module)] = moduleRecord
         }
         space.setField(record, InstanceRecord.module, moduleRecord)

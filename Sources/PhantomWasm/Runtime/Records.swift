@@ -25,13 +25,46 @@ enum RegistryRecord {
     static let threadTable: UInt64 = 32
     static let threadCapacity: UInt64 = 40
     static let nextThread: UInt64 = 48
+    /// The engine's record format version (`WasmFormat`); 0 in images written
+    /// before the field existed (format 1).
+    static let formatVersion: UInt64 = 56
+}
+
+/// The version of every record format of this engine in the object space
+/// (registry, module records with their resume maps, instances, memories,
+/// tables, threads and the frames on their stacks), stored in the registry.
+/// One number for all of them because they are written and read together.
+///
+/// - 1: before resume maps (the registry's version field reads 0). Its
+///   threads' frames can only be understood by the translator that wrote them,
+///   so this build refuses such an image by name instead of misreading it.
+/// - 2: module records carry a resume map (`ResumeMapRecord`): a stored
+///   thread resumes under any later translator (DESIGN.md invariant 10).
+///
+/// Opening an image whose version is not in `readable` fails with a message
+/// naming the record, its version and the versions this build reads. A future
+/// format either upgrades the older ones it lists in `readable` on open or
+/// leaves them out and is refused the same way.
+public enum WasmFormat {
+    public static let version: UInt64 = 2
+    public static let readable: [UInt64] = [2]
+
+    /// The version an image's registry says (0 there is version 1).
+    static func stored(in registry: UInt64, of space: ObjectSpace) -> UInt64 {
+        let raw = space.field(registry, RegistryRecord.formatVersion)
+        return raw == 0 ? 1 : raw
+    }
 }
 
 enum ModuleRecord {
     static let size = 32
     static let bytes: UInt64 = 0
     static let length: UInt64 = 8
+    /// CRC32C of the translated code and its resume maps: the fingerprint of
+    /// the translator that wrote this image's frames.
     static let checksum: UInt64 = 16
+    /// Offset of the module's resume maps (`ResumeMapRecord`), as that translator made them.
+    static let resumeMap: UInt64 = 24
 }
 
 enum InstanceRecord {

@@ -144,6 +144,16 @@ final class RestoreValidator {
         try claim(bytes, length, "instance \(id)'s module bytes", shared: "module bytes")
     }
 
+    /// The module's resume maps lie in the space (their content is checked
+    /// only when a restore reads them: `ResumeMapRecord.decode`).
+    func validateResumeMap(of moduleRecord: UInt64, instance id: UInt32) throws(WasmInstantiationError) {
+        let map = space.field(moduleRecord, ModuleRecord.resumeMap)
+        guard let bytes = ResumeMapRecord.byteCount(at: map, in: space) else {
+            throw fail("instance \(id): the module's resume map at \(map) is missing or outside the allocated space")
+        }
+        try claim(map, UInt64(bytes), "instance \(id)'s resume map", shared: "resume map")
+    }
+
     /// Everything `Instance(restoring:)` reads, against what `module` declares.
     func validateInstanceState(id: UInt32, record: UInt64, module: WasmModule) throws(WasmInstantiationError) {
         let validated = module.validated

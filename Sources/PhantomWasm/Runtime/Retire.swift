@@ -95,6 +95,8 @@ extension WasmEngine {
             .contains { space.field($0.1, InstanceRecord.module) == moduleRecord }
         if !stillUsed {
             space.free(space.field(moduleRecord, ModuleRecord.bytes), byteCount: max(Int(space.field(moduleRecord, ModuleRecord.length)), 8))
+            let map = space.field(moduleRecord, ModuleRecord.resumeMap)
+            if let bytes = ResumeMapRecord.byteCount(at: map, in: space) { space.free(map, byteCount: bytes) }
             space.free(moduleRecord, byteCount: ModuleRecord.size)
             lock.lock()
             moduleRecords = moduleRecords.filter { $0.value != moduleRecord }

@@ -28,17 +28,28 @@ public final class FunctionCode: @unchecked Sendable {
     /// instruction starts (an immediate may look like any opcode); a restore
     /// checks every stored pc against it (`RestoreValidation.swift`).
     let resumePoints: [Int]
+    /// The same points in WebAssembly terms (ascending by position): the map a
+    /// stored frame is read and rebuilt through (`ResumeMap.swift`).
+    let resumeMap: [ResumePoint]
+    /// Index in `resumeMap` by the WebAssembly offset of the instruction.
+    let resumeIndexByOffset: [Int: Int]
+    /// Slot of operand height 0: the header's end.
+    public var operandBase: Int { headerOffset + Frame.headerSlots }
 
-    /// `constantSlots`: the slots reserved for constants (at least `constants.count`).
-    init(typeIndex: Int, type: FunctionType, variableCount: Int, constantSlots: Int = 0, constants: [UInt64] = [],
-         maximumHeight: Int, words: [UInt64], resumePoints: [Int] = []) {
+    /// `constantSlots`: the slots reserved for constants (at least `constants.count`);
+    /// `paddingSlots`: unused slots before the header (`TranslationLayout.alternate`).
+    init(typeIndex: Int, type: FunctionType, variableCount: Int, constantSlots: Int = 0, paddingSlots: Int = 0,
+         constants: [UInt64] = [], maximumHeight: Int, words: [UInt64], resumeMap: [ResumePoint] = []) {
         precondition(constants.count <= constantSlots)
-        self.resumePoints = resumePoints
+        self.resumeMap = resumeMap
+        resumePoints = resumeMap.map(\.position)
+        resumeIndexByOffset = Dictionary(resumeMap.enumerated().map { ($0.element.offset, $0.offset) },
+                                         uniquingKeysWith: { first, _ in first })
         self.typeIndex = typeIndex
         self.type = type
         parameterCount = type.parameters.count
         self.variableCount = variableCount
-        headerOffset = variableCount + constantSlots
+        headerOffset = variableCount + constantSlots + paddingSlots
         resultCount = type.results.count
         frameSlots = Frame.headerSlots + maximumHeight + 1
         count = words.count
@@ -107,11 +118,11 @@ struct Translator: AnyInstructionVisitor {
     var words: [UInt64] = [] {
         // A fusion that takes back instructions (`removeLast`) may take back a
         // resume point too; whatever is emitted at its position later is new.
-        didSet { while let last = resumePoints.last, last >= words.count { resumePoints.removeLast() } }
+        didSet { while let last = resumePoints.last, last.position >= words.count { resumePoints.removeLast() } }
     }
-    /// Positions of the instructions a stored thread may resume at (see
-    /// `FunctionCode.resumePoints`), ascending.
-    var resumePoints: [Int] = []
+    /// The instructions a stored thread may resume at (see
+    /// `FunctionCode.resumePoints`), ascending, with their WebAssembly offsets.
+    var resumePoints: [ResumePoint] = []
     var blocks: [Block] = []
     /// Parameters plus declared locals.
     let variableCount: Int
@@ -119,6 +130,9 @@ struct Translator: AnyInstructionVisitor {
     /// Slots reserved after the variables for constants read inside loops
     /// (`LoopConstants` counts an upper bound before translating; 0 turns constant slots off).
     let constantCapacity: Int
+    /// Fusions, folded immediates, deferred `local.get` and constant slots on
+    /// (off only for the test-only `TranslationLayout.alternate`).
+    let optimizes: Bool
     /// A constant pushed inside a loop is first an alias of a *provisional* id
     /// (at or above `Field.slotLimit`, so never a real slot): bits -> id, id -> bits.
     /// It gets a real slot only when code reads it (`resolve`); one folded into
@@ -165,43 +179,50 @@ struct Translator: AnyInstructionVisitor {
         return table
     }()
 
-    init(validator: FunctionValidator, constantCapacity: Int) {
+    init(validator: FunctionValidator, constantCapacity: Int, layout: TranslationLayout = .standard) {
         self.validator = validator
         variableCount = validator.locals.count
         self.constantCapacity = constantCapacity
-        operandBase = variableCount + constantCapacity + Frame.headerSlots
+        optimizes = layout.optimizes
+        operandBase = variableCount + constantCapacity + layout.paddingSlots + Frame.headerSlots
         resultCount = validator.type.results.count
         blocks.append(Block(kind: .function, height: 0, arity: resultCount, dead: false))
     }
 
-    static func translate(function: ValidatedModule.Function, context: ModuleContext) throws(WasmValidationError) -> FunctionCode {
+    static func translate(function: ValidatedModule.Function, context: ModuleContext,
+                          layout: TranslationLayout = .standard) throws(WasmValidationError) -> FunctionCode {
         let slots = function.type.parameters.count + function.locals.count
-        let fixedSlots = slots + Frame.headerSlots + function.maximumStackHeight + 2
+        let fixedSlots = slots + layout.paddingSlots + Frame.headerSlots + function.maximumStackHeight + 2
         guard fixedSlots < Field.slotLimit else {
             throw WasmValidationError(.unsupported, "function \(function.index) needs more than \(Field.slotLimit) stack slots",
                                       offset: 0, functionIndex: function.index)
         }
         var loopConstants = LoopConstants()
         try parse(function, with: &loopConstants)
-        let capacity = fixedSlots + loopConstants.distinct.count < Field.slotLimit ? loopConstants.distinct.count : 0
+        let capacity = layout.optimizes && fixedSlots + loopConstants.distinct.count < Field.slotLimit
+            ? loopConstants.distinct.count : 0
         let validator = try FunctionValidator(
             context: context, functionIndex: function.index, type: function.type,
             declaredLocals: function.locals, bodyOffset: 0)
-        var translator = Translator(validator: validator, constantCapacity: capacity)
+        var translator = Translator(validator: validator, constantCapacity: capacity, layout: layout)
         try parse(function, with: &translator) { visit, translator throws(WasmValidationError) in
             try visit(visitor: &translator.validator)
         }
         // A resume point later overwritten in place by a fusion is no longer one.
         let words = translator.words
-        let resumePoints = translator.resumePoints.filter { position in
-            switch Op.decode(words[position]) {
-            case .loopHeader, .call, .callIndirect: true
-            default: false
+        let resumeMap = translator.resumePoints.compactMap { point -> ResumePoint? in
+            var point = point
+            switch Op.decode(words[point.position]) {
+            case .loopHeader: (point.kind, point.returnPosition) = (.loop, 0)
+            case .call: (point.kind, point.returnPosition) = (.call, point.position + 1)
+            case .callIndirect: (point.kind, point.returnPosition) = (.callIndirect, point.position + 2)
+            default: return nil
             }
+            return point
         }
         return FunctionCode(typeIndex: Int(function.typeIndex), type: function.type, variableCount: slots,
-                            constantSlots: capacity, constants: translator.constants,
-                            maximumHeight: function.maximumStackHeight, words: words, resumePoints: resumePoints)
+                            constantSlots: capacity, paddingSlots: layout.paddingSlots, constants: translator.constants,
+                            maximumHeight: function.maximumStackHeight, words: words, resumeMap: resumeMap)
     }
 
     /// Runs `visitor` over the body of `function`, then `after` (the translator's validator).
@@ -241,7 +262,7 @@ struct Translator: AnyInstructionVisitor {
 
     /// A `jump` (its target word appended by the caller); a `copy` right before it joins it.
     mutating func emitJump() {
-        if let copy = lastCopy, copy == words.count - 1 {
+        if optimizes, let copy = lastCopy, copy == words.count - 1 {
             words[copy] = Op.copyJump.word(d: UInt64(Field.d(words[copy])), a: UInt64(Field.a(words[copy])))
             lastCopy = nil
             return
@@ -252,6 +273,7 @@ struct Translator: AnyInstructionVisitor {
     /// A `copy`; two in a row (nothing emitted or labelled between) become one
     /// `copy2`, three one `copy3` (a round of SHA-256 shifts its eight variables).
     mutating func emitCopy(d: UInt64, a: UInt64) {
+        guard optimizes else { return emitRaw(Op.copy.word(d: d, a: a)) }
         if let position = lastCopy, position == words.count - 1 {
             let first = words[position]
             words[position] = Op.copy2.word(d: UInt64(Field.d(first)), a: UInt64(Field.a(first)), b: d)
@@ -327,7 +349,7 @@ struct Translator: AnyInstructionVisitor {
         let position = words.count
         words.append(word)
         if let extra { words.append(extra) }
-        lastProducer = position
+        lastProducer = optimizes ? position : nil
     }
 
     mutating func materialize(_ height: Int) {
@@ -396,7 +418,7 @@ struct Translator: AnyInstructionVisitor {
 
     mutating func emitBinary(_ op: Op) {
         let h = height
-        if let immediateOp = Self.immediateOps[op] {
+        if optimizes, let immediateOp = Self.immediateOps[op] {
             let i64 = Self.i64ImmediateOps.contains(immediateOp)
             // Where an `i32ShlImm` just before would be, once the constant is folded.
             let shift = aliases[h - 1] != nil ? lastProducer : previousProducer
@@ -454,7 +476,7 @@ struct Translator: AnyInstructionVisitor {
     static let unaryProducers: Set<Op> = [.i32Eqz, .f64Sqrt]
 
     mutating func emitFusedOperand(_ op: Op) -> Bool {
-        guard let table = Self.operandFusions[op], let producer = lastProducer else { return false }
+        guard optimizes, let table = Self.operandFusions[op], let producer = lastProducer else { return false }
         let first = words[producer]
         guard let fused = table[Op.decode(first)] else { return false }
         let length = Self.loadProducers.contains(Op.decode(first)) ? 3
@@ -540,7 +562,7 @@ struct Translator: AnyInstructionVisitor {
     /// A load whose address (the operand on top, `height`) was computed by the
     /// `i32.add` just emitted: the addition is folded into the load.
     mutating func emitFusedLoad(_ op: Op, at height: Int, offset: UInt64) -> Bool {
-        guard let fused = Self.fusedLoads[op], aliases[height] == nil, let producer = lastProducer else { return false }
+        guard optimizes, let fused = Self.fusedLoads[op], aliases[height] == nil, let producer = lastProducer else { return false }
         let add = words[producer]
         guard Field.d(add) == Int(canonical(height)) else { return false }
         let a = UInt64(Field.a(add))
@@ -565,7 +587,7 @@ struct Translator: AnyInstructionVisitor {
     /// A load whose address is a local that the `i32.add` just emitted wrote
     /// (`local.tee`): the add is folded into the load, which writes the local too.
     mutating func emitTeeLoad(_ op: Op, at height: Int, offset: UInt64) -> Bool {
-        guard let fused = Self.teeLoads[op], let local = aliases[height], isVariable(local),
+        guard optimizes, let fused = Self.teeLoads[op], let local = aliases[height], isVariable(local),
               let add = words.last, lastLabel <= words.count - 1, Op.decode(add) == .i32Add,
               Field.d(add) == Int(local), offset < 1 << 48 else { return false }
         words.removeLast()
@@ -580,7 +602,7 @@ struct Translator: AnyInstructionVisitor {
     /// just before the one-word `i32.const` that produced the value (the addition
     /// is then folded into the store; the constant stays).
     mutating func emitFusedStore(_ op: Op, at height: Int, offset: UInt64) -> Bool {
-        guard let fused = Self.fusedStores[op], aliases[height] == nil, words.count >= 2 else { return false }
+        guard optimizes, let fused = Self.fusedStores[op], aliases[height] == nil, words.count >= 2 else { return false }
         let last = words.count - 1
         let addPosition: Int
         if aliases[height + 1] != nil {
@@ -634,6 +656,7 @@ struct Translator: AnyInstructionVisitor {
     static let productStores: [Op: Op] = [.f64AddStore: .f64MulAddStore, .f64SubStore: .f64MulSubStore]
 
     mutating func emitArithmeticStore(_ op: Op, at height: Int, offset: UInt64) -> Bool {
+        guard optimizes else { return false }
         // a + b * c already fused (`f64MulAdd`, two words): the store takes it whole.
         if op == .f64Store, aliases[height + 1] == nil, let producer = lastProducer, producer == words.count - 2,
            Op.decode(words[producer]) == .f64MulAdd, Field.d(words[producer]) == Int(canonical(height + 1)),
@@ -715,6 +738,10 @@ struct Translator: AnyInstructionVisitor {
     /// operand just popped from `height`) is non-zero, or zero. An i32 comparison
     /// emitted right before that produced it is fused into the jump.
     mutating func emitConditionalJump(condition: UInt64, height: Int, whenTrue: Bool) {
+        guard optimizes else {
+            emitRaw((whenTrue ? Op.brIfJump : Op.brUnless).word(d: 0, a: condition))
+            return
+        }
         if let producer = lastProducer, producer == words.count - 1, condition == canonical(height),
            Field.d(words[producer]) == Int(condition), let fused = Self.fusedBranches[Op.decode(words[producer])] {
             let compare = words[producer]
@@ -791,7 +818,7 @@ struct Translator: AnyInstructionVisitor {
     /// just computed by an `i32.add` (typically `i += step; if i < n`): the add
     /// joins the jump. The add's result is still written (it is usually a local).
     mutating func fuseCounterStep(intoBranchAt position: Int) {
-        guard lastLabel <= position else { return }
+        guard optimizes, lastLabel <= position else { return }
         let branch = words[position]
         if let fused = Self.counterTests[Op.decode(branch)], position >= 2 {
             // `br_if` on the counter itself (`i -= 1; if i != 0`): a compare with 0.
@@ -845,7 +872,7 @@ struct Translator: AnyInstructionVisitor {
         if !tee { aliases[h - 1] = nil }
         if value == local { return }
         materialize(local: local, below: h - 1)
-        if !wasAlias, let producer = lastProducer, Field.d(words[producer]) == Int(canonical(h - 1)) {
+        if optimizes, !wasAlias, let producer = lastProducer, Field.d(words[producer]) == Int(canonical(h - 1)) {
             words[producer] = words[producer] & ~(Field.mask << 16) | local << 16
             lastProducer = nil
             lastRetargeted = producer
@@ -927,7 +954,7 @@ struct Translator: AnyInstructionVisitor {
                 block.arity = signature.parameters
                 block.loopStart = words.count
                 if live {
-                    resumePoints.append(words.count)
+                    resumePoints.append(ResumePoint(position: words.count, offset: binaryOffset, height: height))
                     emit(.loopHeader, canonical(height))
                 }
             case .if:
@@ -1016,18 +1043,19 @@ struct Translator: AnyInstructionVisitor {
             emit(.return, canonical(h))
         case .call(let function):
             materializeAll()
-            resumePoints.append(words.count)
+            resumePoints.append(ResumePoint(position: words.count, offset: binaryOffset, height: h))
             emit(.call, UInt64(function) | canonical(h) << 32)
         case .callIndirect(let type, let table):
             materializeAll()
-            resumePoints.append(words.count)
+            resumePoints.append(ResumePoint(position: words.count, offset: binaryOffset, height: h))
             emit(.callIndirect, UInt64(table) | UInt64(type) << 24)
             emitRaw(canonical(h))
         case .drop: aliases[h - 1] = nil  // not a read: a dropped constant needs no slot
         case .select, .typedSelect:
             let c = take(h - 1), b = take(h - 2), a = take(h - 3)
             emitProducer(Op.select.word(d: canonical(h - 3), a: a, b: b), at: h - 3, extra: c)
-        case .localGet(let index): aliases[h] = UInt64(index)
+        case .localGet(let index):
+            if optimizes { aliases[h] = UInt64(index) } else { emitProducer(Op.copy.word(d: canonical(h), a: UInt64(index)), at: h) }
         case .localSet(let index): emitLocalSet(index, tee: false)
         case .localTee(let index): emitLocalSet(index, tee: true)
         case .globalGet(let index):
@@ -1121,15 +1149,20 @@ public final class WasmModule: @unchecked Sendable {
     /// One entry per defined function (index = function index - imported functions).
     public let functions: [FunctionCode]
     public let codeChecksum: UInt32
+    /// The layout the code was translated for (`standard` except in tests).
+    public let layout: TranslationLayout
 
-    public init(bytes: [UInt8]) throws(WasmValidationError) {
+    /// `layout`: test-only (`TranslationLayout`); the default is the standard
+    /// layout unless the test-only environment variable says otherwise.
+    public init(bytes: [UInt8], layout: TranslationLayout = .fromEnvironment) throws(WasmValidationError) {
         self.bytes = bytes
+        self.layout = layout
         let validated = try validate(module: bytes)
         self.validated = validated
         var functions: [FunctionCode] = []
         var all: [UInt64] = []
         for function in validated.functions {
-            let code = try Translator.translate(function: function, context: validated.context)
+            let code = try Translator.translate(function: function, context: validated.context, layout: layout)
             functions.append(code)
             all.append(UInt64(code.count))
             all.append(contentsOf: UnsafeBufferPointer(start: code.words, count: code.count))
@@ -1138,6 +1171,9 @@ public final class WasmModule: @unchecked Sendable {
             all.append(contentsOf: UnsafeBufferPointer(start: code.constants, count: code.constantCount))
         }
         self.functions = functions
+        // The resume maps too: the checksum is the translation's fingerprint,
+        // and a restore that finds it changed reads the stored maps.
+        all.append(contentsOf: ResumeMapRecord.words(functions: functions, layout: layout))
         codeChecksum = all.withUnsafeBytes { CRC32C.checksum($0) }
     }
 }
