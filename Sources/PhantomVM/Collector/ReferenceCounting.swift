@@ -100,13 +100,17 @@ extension VirtualMachine {
     /// stack holds, and whatever that leaves unreferenced — at most `budget`
     /// objects: dropping the last reference to a long list frees it over
     /// several rounds, never in one pause longer than a collector step; the
-    /// rest stays in the table for the next reclamation. Only between rounds
+    /// rest stays in the table for the next reclamation. Between rounds the
+    /// budget is `reclamationBudget` plus twice the objects made since the
+    /// last reclamation (as the collector's steps), so that threads making
+    /// garbage faster than a fixed budget frees it cannot outrun counting. Only between rounds
     /// (every register written back) and while no tracing cycle runs: the
     /// cycle's grey list and sweep position must not meet a freed block.
     @discardableResult
     public func reclaimUnreferenced(budget: Int = .max) -> ReclamationStatistics {
         var statistics = ReclamationStatistics()
         reclamationPending = false
+        heap.allocationsSinceReclamation = 0
         guard !collector.isCollecting, !heap.zeroCount.isEmpty else { return statistics }
         let onStacks = stackReferences()
         let weakTarget = ObjectFlags.weakTarget
@@ -168,7 +172,7 @@ extension VirtualMachine {
         guard !collector.isCollecting,
               reclamationPending || grown >= zeroCountThreshold || (grown > 0 && roundsSinceReclamation >= reclamationInterval) else { return }
         roundsSinceReclamation = 0
-        reclaimUnreferenced(budget: reclamationBudget)
+        reclaimUnreferenced(budget: reclamationBudget + 2 * heap.allocationsSinceReclamation)
     }
 
     /// Every object a frame or a stack of a thread on the thread list holds.

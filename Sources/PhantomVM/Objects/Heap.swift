@@ -26,6 +26,9 @@ public final class Heap {
     /// at least twice as much work, so a cycle always ends however fast the
     /// threads allocate.
     var allocationsSinceCollectorStep = 0
+    /// Objects made since the last reclamation: the next one frees at least
+    /// twice as many, so counting keeps up however fast the threads allocate.
+    var allocationsSinceReclamation = 0
     /// The zero-count table of deferred reference counting: objects whose
     /// count is (or was) zero, which `reclaimUnreferenced` frees unless a
     /// stack holds them. Transient: a restored heap rebuilds it.
@@ -80,7 +83,7 @@ public final class Heap {
         space.store(UInt32(dataSize), at: offset + ObjectHeader.dataSizeField)
         space.store(UInt32(refWords), at: offset + ObjectHeader.refWordsField)
         if linked && isMarking { marked.insert(offset) }
-        if linked { allocationsSinceCollectorStep &+= 1 }
+        if linked { allocationsSinceCollectorStep &+= 1; allocationsSinceReclamation &+= 1 }
         if linked && !root.isNull {
             link(object)
             // Born with no counted reference: only a stack (or the native
