@@ -17,9 +17,14 @@ public final class ObjectSpace: @unchecked Sendable {
         public var limitBytes: UInt64
         /// How snapshots capture dirty pages (changeable later: `captureMode`).
         public var capture: CaptureMode
-        public init(limitBytes: UInt64 = 64 << 30, capture: CaptureMode = .copyOnWrite) {
+        /// Pages the copy-on-write region holds at most (default: as many as
+        /// the space or the machine's memory). A capture with more dirty pages
+        /// falls back to stop-and-copy; tests set it small to reach that path.
+        public var captureRegionPages: Int?
+        public init(limitBytes: UInt64 = 64 << 30, capture: CaptureMode = .copyOnWrite, captureRegionPages: Int? = nil) {
             self.limitBytes = limitBytes
             self.capture = capture
+            self.captureRegionPages = captureRegionPages
         }
     }
 
@@ -86,7 +91,8 @@ public final class ObjectSpace: @unchecked Sendable {
         restoredGeneration = restored
         pageCountFloor = restored.pageCount
         snapshotter = Snapshotter(store: store, dirty: dirty, safepoints: safepoints,
-                                  base: base, pageCountFloor: restored.pageCount, mode: options.capture)
+                                  base: base, pageCountFloor: restored.pageCount, mode: options.capture,
+                                  regionPages: options.captureRegionPages)
         restoreNanoseconds = DispatchTime.now().uptimeNanoseconds - start
         if restored.pageCount == 0 { formatHeader() } else { try checkHeader() }
     }

@@ -89,7 +89,7 @@ final class Snapshotter: Sendable {
     private let entry = FIFOGate()
 
     init(store: Store, dirty: DirtyTracker, safepoints: SafepointCoordinator,
-         base: UnsafeMutableRawPointer, pageCountFloor: UInt64, mode: CaptureMode) {
+         base: UnsafeMutableRawPointer, pageCountFloor: UInt64, mode: CaptureMode, regionPages: Int? = nil) {
         self.dirty = dirty
         self.safepoints = safepoints
         self.base = base
@@ -98,7 +98,7 @@ final class Snapshotter: Sendable {
         // Pages dirty at a cut were all written, so they fit in memory: the
         // region need not be larger than the machine's, nor than the space.
         let memoryPages = Int(clamping: ProcessInfo.processInfo.physicalMemory / UInt64(ObjectSpace.pageSize))
-        regionCapacity = max(1, min(Int(clamping: dirty.pageLimit), memoryPages))
+        regionCapacity = max(1, regionPages ?? min(Int(clamping: dirty.pageLimit), memoryPages))
         queue = CommitQueue(store: store, dirty: dirty)
     }
 

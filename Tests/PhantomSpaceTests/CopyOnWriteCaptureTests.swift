@@ -209,6 +209,37 @@ import Testing
         #expect(Self.holds(reopened, pages: 24..<32, value: 2))
     }
 
+    /// A cut with more dirty pages than the region holds falls back to
+    /// stop-and-copy for that snapshot; the next ones that fit capture
+    /// copy-on-write again, and every generation holds its cut — with the
+    /// world changing the pages right after each cut.
+    @Test func aCaptureLargerThanTheRegionFallsBackToStopAndCopy() throws {
+        let device = MemoryBlockDevice()
+        let space = try ObjectSpace(store: Store.create(on: device), options: .init(limitBytes: 1 << 24, captureRegionPages: 8))
+        try space.snapshot()   // the header page, out of the way
+        Self.write(space, pages: 16..<32, value: 1)
+        let large = try space.snapshot()
+        #expect(large.mode == .stopAndCopy && large.pages == 16)
+        Self.write(space, pages: 16..<20, value: 2)
+        let small = try Self.snapshot(space, hook: { _ in }, afterCut: {
+            Self.write(space, pages: 16..<32, value: 3)   // after the cut: not in this generation
+        })
+        #expect(small.mode == .copyOnWrite && small.pages == 4)
+        var reopened = try reopen(device, limit: 1 << 24)
+        #expect(Self.holds(reopened, pages: 16..<20, value: 2))
+        #expect(Self.holds(reopened, pages: 20..<32, value: 1))
+        // The pages written after that cut (16 of them) are the next
+        // snapshot's, too many again: stop-and-copy, then copy-on-write.
+        let next = try space.snapshot()
+        #expect(next.mode == .stopAndCopy && next.pages == 16)
+        Self.write(space, pages: 24..<28, value: 4)
+        #expect(try space.snapshot().mode == .copyOnWrite)
+        reopened = try reopen(device, limit: 1 << 24)
+        #expect(Self.holds(reopened, pages: 16..<24, value: 3))
+        #expect(Self.holds(reopened, pages: 24..<28, value: 4))
+        #expect(Self.holds(reopened, pages: 28..<32, value: 3))
+    }
+
     /// A failed commit of a copy-on-write capture returns its pages to the next snapshot.
     @Test func aFailedCopyOnWriteCommitIsRetried() throws {
         let image = MemoryBlockDevice()
