@@ -17,6 +17,8 @@ final class Interpreter {
     /// and a native method that works through many bytes costs more
     /// (`charge`).
     var fuelLeft = 0
+    /// Whether `runIntegerFastPath` runs (tests compare it with `step()` alone).
+    var usesFastPath = true
     /// Largest a frame's stack may grow (in slots): a runaway recursion or
     /// push loop throws "stack overflow" instead of filling the space.
     static let stackLimit = 1 << 20
@@ -57,6 +59,10 @@ final class Interpreter {
                 // A prefix and the instruction it modifies are one unit: the
                 // slice never ends between them (the prefix is not stored).
                 if fuelLeft <= 0 && r.prefix == .none { writeBack(); return .yielded }
+                if usesFastPath && r.prefix == .none {
+                    runIntegerFastPath()
+                    if fuelLeft <= 0 { continue }
+                }
                 fuelLeft -= 1
                 try step()
             } catch {
