@@ -31,7 +31,7 @@ extension Kernel {
         let vm = try VirtualMachine(space: space, anchor: .object(0), classSource: ClassFiles(bundle),
                                     output: vmOutput(component: image.id, descriptor: 1),
                                     diagnostics: vmOutput(component: image.id, descriptor: 2, lineEnd: true))
-        vm.heap.byteLimit = image.ramQuota
+        vm.heap.byteLimit = image.ramQuota   // boot allocates already
         let bootClass = spec.environment.lazy.compactMap { variable -> String? in
             let prefix = Self.phantomBootClassVariable + "="
             return variable.hasPrefix(prefix) ? String(variable.dropFirst(prefix.count)) : nil
@@ -41,10 +41,7 @@ extension Kernel {
             throw error
         }
         image.pvmHeap = vm.rootOffset
-        let liveness = Liveness()
-        let thread = VMEngineThread(vm: vm, onIdle: { liveness.idle($0) })
-        thread.setByteLimit(image.ramQuota)
-        return Component(image: image, instance: nil, thread: thread, wasi: nil, liveness: liveness)
+        return component(image, running: vm)
     }
 
     /// The VM of a stored component, reopened on its heap. Its classes are
@@ -63,11 +60,16 @@ extension Kernel {
         } catch {
             throw KernelError.restore("component \(stored.name): its Phantom VM heap at \(heap): \(error)")
         }
-        vm.heap.byteLimit = stored.ramQuota
+        return component(stored, running: vm)
+    }
+
+    /// The component whose engine thread is `vm`: its RAM quota as the
+    /// heap's byte limit, its idle rounds as its event loop (heartbeats).
+    private func component(_ image: ComponentImage, running vm: VirtualMachine) -> Component {
+        vm.heap.byteLimit = image.ramQuota
         let liveness = Liveness()
-        let thread = VMEngineThread(vm: vm, onIdle: { liveness.idle($0) })
-        thread.setByteLimit(stored.ramQuota)
-        return Component(image: stored, instance: nil, thread: thread, wasi: nil, liveness: liveness)
+        let thread = VMEngineThread(vm: vm, onIdle: { liveness.idle($0) })   // takes the heap's limit
+        return Component(image: image, instance: nil, thread: thread, wasi: nil, liveness: liveness)
     }
 
     /// Frees an ended component's heap (its VM must not run any more). Lock held.

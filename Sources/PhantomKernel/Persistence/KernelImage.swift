@@ -231,15 +231,14 @@ enum KernelRecord {
             encoder.outputFormatting = [.sortedKeys]
             bytes = Array(try encoder.encode(image))
         }
-        var record = space.root(rootSlot)
-        if record == 0 || !space.isAllocated(record, count: UInt64(size)) || space.load(UInt64.self, at: record + 24) < 2 {
-            // A version 1 record is smaller: the upgrade gets a new one. The
-            // old one stays allocated (it may be forged or shared; 32 bytes).
+        let old = space.root(rootSlot)
+        var record = old
+        if old == 0 || !space.isAllocated(old, count: UInt64(size)) || space.load(UInt64.self, at: old + 24) < 2 {
+            // A version 1 record is smaller: the upgrade gets a new one,
+            // taking over its tables so that they are freed below. The old
+            // record stays allocated (it may be forged or shared; 32 bytes).
             record = try space.allocate(size)
-            space.store(0, at: record + 8)
-            space.store(0, at: record + 16)
-            if let old = Optional(space.root(rootSlot)), old != 0, space.isAllocated(old, count: 32),
-               space.load(UInt64.self, at: old) == magic {
+            if old != 0, space.isAllocated(old, count: 32), space.load(UInt64.self, at: old) == magic {
                 space.store(space.load(UInt64.self, at: old + 8), at: record + 8)
                 space.store(space.load(UInt64.self, at: old + 16), at: record + 16)
             }

@@ -159,19 +159,9 @@ final class Collector {
 
     /// Every frame of a thread and the references in its stacks.
     private func scanFrames(of thread: ObjectRef) {
-        var frame = heap.ref(thread, ThreadLayout.frame)
-        while !frame.isNull && heap.marked.insert(frame.offset).inserted {
-            for field in [FrameLayout.this, FrameLayout.code] { shadeLinked(heap.ref(frame, field)) }
-            let objects = heap.ref(frame, FrameLayout.objectStack)
-            let depth = Int(heap.word(frame, FrameLayout.objectDepth))
-            if !objects.isNull {
-                for slot in 0..<min(depth, heap.refWords(of: objects)) { shadeLinked(heap.ref(objects, slot)) }
-            }
-            let catchers = heap.ref(frame, FrameLayout.exceptionStack)
-            if !catchers.isNull {
-                for slot in 0..<Int(heap.word(frame, FrameLayout.exceptionDepth)) { shadeLinked(heap.ref(catchers, slot)) }
-            }
-            frame = heap.ref(frame, FrameLayout.caller)
+        for frame in heap.frames(of: thread) {
+            guard heap.marked.insert(frame.offset).inserted else { break }
+            heap.forEachReference(inFrame: frame) { shadeLinked(ObjectRef($0)) }
         }
     }
 

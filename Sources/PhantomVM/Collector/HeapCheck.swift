@@ -67,14 +67,8 @@ extension VirtualMachine {
         func bytes(_ offset: UInt64) -> UInt64 { ObjectHeader.size + UInt64(heap.dataSize(of: ObjectRef(offset))) }
         var total = listed.reduce(0) { $0 + bytes($1) }
         for thread in threads {
-            var frame = heap.ref(thread, ThreadLayout.frame)
-            while !frame.isNull {
-                total += bytes(frame.offset)
-                for stack in [FrameLayout.objectStack, FrameLayout.integerStack, FrameLayout.exceptionStack] {
-                    let object = heap.word(frame, stack)
-                    if object != 0 { total += bytes(object) }
-                }
-                frame = heap.ref(frame, FrameLayout.caller)
+            for frame in heap.frames(of: thread) {
+                total += heap.ownedObjects(ofFrame: frame).reduce(0) { $0 + bytes($1.offset) }
             }
         }
         guard total == heap.liveBytes else {

@@ -52,18 +52,22 @@ extension Heap {
 
     /// One counted reference fewer; at zero the object joins the zero-count table.
     func release(_ offset: UInt64) {
-        let field = offset + ObjectHeader.referenceCountField
-        let count = space.load(UInt32.self, at: field)
-        guard count != .max, count != 0 else { return }
-        space.store(count - 1, at: field)
-        if count == 1 { noteZeroCount(offset) }
+        if decrementReachingZero(offset) { zeroCount.append(offset) }
     }
 
-    func noteZeroCount(_ offset: UInt64) {
+    /// One counted reference fewer; true when that left the object at zero
+    /// and not yet in the zero-count table — it is flagged as in it now, and
+    /// the caller puts it in whichever list it is working through.
+    func decrementReachingZero(_ offset: UInt64) -> Bool {
+        let field = offset + ObjectHeader.referenceCountField
+        let count = space.load(UInt32.self, at: field)
+        guard count != .max, count != 0 else { return false }
+        space.store(count - 1, at: field)
+        guard count == 1 else { return false }
         let flags = flags(of: ObjectRef(offset))
-        guard flags & ObjectFlags.inZeroCountTable == 0 else { return }
+        guard flags & ObjectFlags.inZeroCountTable == 0 else { return false }
         setFlags(ObjectRef(offset), flags | ObjectFlags.inZeroCountTable)
-        zeroCount.append(offset)
+        return true
     }
 
     /// Marks `object` as the target of a weak reference (see `ObjectFlags.weakTarget`).
@@ -103,9 +107,10 @@ extension VirtualMachine {
     /// rest stays in the table for the next reclamation. Between rounds the
     /// budget is `reclamationBudget` plus twice the objects made since the
     /// last reclamation (as the collector's steps), so that threads making
-    /// garbage faster than a fixed budget frees it cannot outrun counting. Only between rounds
-    /// (every register written back) and while no tracing cycle runs: the
-    /// cycle's grey list and sweep position must not meet a freed block.
+    /// garbage faster than a fixed budget frees it cannot outrun counting.
+    /// Only between rounds (every register written back) and while no
+    /// tracing cycle runs: the cycle's grey list and sweep position must not
+    /// meet a freed block.
     @discardableResult
     public func reclaimUnreferenced(budget: Int = .max) -> ReclamationStatistics {
         var statistics = ReclamationStatistics()
@@ -129,15 +134,7 @@ extension VirtualMachine {
             if onStacks.contains(offset) { kept.append(offset); continue }
             for index in 0..<heap.refWords(of: object) {
                 let referent = heap.word(object, index)
-                guard referent != 0 else { continue }
-                let count = heap.referenceCount(of: ObjectRef(referent))
-                guard count != .max, count != 0 else { continue }
-                heap.space.store(count - 1, at: referent + ObjectHeader.referenceCountField)
-                let referentFlags = heap.flags(of: ObjectRef(referent))
-                if count == 1 && referentFlags & ObjectFlags.inZeroCountTable == 0 {
-                    heap.setFlags(ObjectRef(referent), referentFlags | ObjectFlags.inZeroCountTable)
-                    work.append(referent)
-                }
+                if referent != 0 && heap.decrementReachingZero(referent) { work.append(referent) }
             }
             let bytes = Int(ObjectHeader.size) + heap.dataSize(of: object)
             heap.unlink(object)
@@ -179,26 +176,7 @@ extension VirtualMachine {
     func stackReferences() -> Set<UInt64> {
         var references = Set<UInt64>()
         for thread in threads {
-            var frame = heap.ref(thread, ThreadLayout.frame)
-            var seenFrames = 0
-            while !frame.isNull && seenFrames <= Interpreter.callDepthLimit + 1 {
-                seenFrames += 1
-                references.insert(heap.word(frame, FrameLayout.this))
-                references.insert(heap.word(frame, FrameLayout.code))
-                let objects = heap.ref(frame, FrameLayout.objectStack)
-                if !objects.isNull {
-                    for slot in 0..<min(Int(heap.word(frame, FrameLayout.objectDepth)), heap.refWords(of: objects)) {
-                        references.insert(heap.word(objects, slot))
-                    }
-                }
-                let catchers = heap.ref(frame, FrameLayout.exceptionStack)
-                if !catchers.isNull {
-                    for slot in 0..<min(Int(heap.word(frame, FrameLayout.exceptionDepth)), heap.refWords(of: catchers)) {
-                        references.insert(heap.word(catchers, slot))
-                    }
-                }
-                frame = heap.ref(frame, FrameLayout.caller)
-            }
+            for frame in heap.frames(of: thread) { heap.forEachReference(inFrame: frame) { references.insert($0) } }
         }
         references.remove(0)
         return references

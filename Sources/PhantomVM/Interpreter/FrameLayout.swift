@@ -67,3 +67,37 @@ public enum ThreadState: UInt64, Sendable {
 enum ExceptionStackLayout {
     static func capacity(dataSize: Int) -> Int { dataSize / 16 }
 }
+
+/// Walking a thread's frames, for everything that must see what its stacks
+/// hold: the collector when a cycle begins, reference counting's
+/// reclamations, the heap check, a heap's destruction.
+extension Heap {
+    /// A thread's frames, the current one first. At most one more than the
+    /// call-depth limit, so that a corrupt image's circular chain cannot
+    /// hold any of them for ever.
+    func frames(of thread: ObjectRef) -> some Sequence<ObjectRef> {
+        sequence(first: ref(thread, ThreadLayout.frame)) { self.ref($0, FrameLayout.caller) }
+            .prefix { !$0.isNull }
+            .prefix(Interpreter.callDepthLimit + 1)
+    }
+
+    /// What one frame holds for its thread: `this`, the code, the object
+    /// stack's live slots and the classes its catchers catch (null words included).
+    func forEachReference(inFrame frame: ObjectRef, _ body: (UInt64) -> Void) {
+        body(word(frame, FrameLayout.this))
+        body(word(frame, FrameLayout.code))
+        let objects = ref(frame, FrameLayout.objectStack)
+        if !objects.isNull {
+            for slot in 0..<min(Int(word(frame, FrameLayout.objectDepth)), refWords(of: objects)) { body(word(objects, slot)) }
+        }
+        let catchers = ref(frame, FrameLayout.exceptionStack)
+        if !catchers.isNull {
+            for slot in 0..<min(Int(word(frame, FrameLayout.exceptionDepth)), refWords(of: catchers)) { body(word(catchers, slot)) }
+        }
+    }
+
+    /// A frame and its three stacks.
+    func ownedObjects(ofFrame frame: ObjectRef) -> [ObjectRef] {
+        [frame] + [FrameLayout.objectStack, FrameLayout.integerStack, FrameLayout.exceptionStack].map { ref(frame, $0) }.filter { !$0.isNull }
+    }
+}

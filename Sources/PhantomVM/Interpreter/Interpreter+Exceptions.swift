@@ -14,24 +14,24 @@ extension Interpreter {
             let grown = max(4, capacity * 2)
             let replacement = try owned(kind: .exceptionStack, classSlot: RootLayout.exceptionStackClass, dataSize: grown * 16, refWords: grown)
             for entry in 0..<depth {
-                heap.setWord(replacement, entry, heap.word(stack, entry))
-                heap.setWord(replacement, grown + entry, heap.word(stack, capacity + entry))
+                heap.setOwnedWord(replacement, entry, heap.word(stack, entry))
+                heap.setOwnedWord(replacement, grown + entry, heap.word(stack, capacity + entry))
             }
             if !stack.isNull { heap.free(stack) }
-            heap.setRef(r.frame, FrameLayout.exceptionStack, replacement)
+            heap.setOwnedWord(r.frame, FrameLayout.exceptionStack, replacement.offset)
             stack = replacement
         }
         let currentCapacity = ExceptionStackLayout.capacity(dataSize: heap.dataSize(of: stack))
-        heap.setRef(stack, depth, classRef)
-        heap.setWord(stack, currentCapacity + depth, UInt64(target))
-        heap.setWord(r.frame, FrameLayout.exceptionDepth, UInt64(depth + 1))
+        heap.setOwnedWord(stack, depth, classRef.offset)
+        heap.setOwnedWord(stack, currentCapacity + depth, UInt64(target))
+        heap.setOwnedWord(r.frame, FrameLayout.exceptionDepth, UInt64(depth + 1))
     }
 
     func popCatcher() throws(Interruption) {
         let depth = Int(heap.word(r.frame, FrameLayout.exceptionDepth))
         guard depth > 0 else { throw try fail("pop_catcher with no catcher") }
-        heap.setRef(heap.ref(r.frame, FrameLayout.exceptionStack), depth - 1, .null)
-        heap.setWord(r.frame, FrameLayout.exceptionDepth, UInt64(depth - 1))
+        heap.setOwnedWord(heap.ref(r.frame, FrameLayout.exceptionStack), depth - 1, 0)
+        heap.setOwnedWord(r.frame, FrameLayout.exceptionDepth, UInt64(depth - 1))
     }
 
     /// Unwinds to the handler for `thrown`. Returns nil when one was found

@@ -43,11 +43,11 @@ extension Interpreter {
         let capacity = max(16, r.objectCapacity * 2)
         guard capacity <= Interpreter.stackLimit else { throw try fail("object stack overflow (\(Interpreter.stackLimit) slots)") }
         let grown = try owned(kind: .objectStack, classSlot: RootLayout.objectStackClass, dataSize: capacity * 8, refWords: capacity)
-        for slot in 0..<r.objectDepth { heap.setRef(grown, slot, heap.ref(r.objectStack, slot)) }
+        for slot in 0..<r.objectDepth { heap.setOwnedWord(grown, slot, heap.word(r.objectStack, slot)) }
         if !r.objectStack.isNull { heap.free(r.objectStack) }
         r.objectStack = grown
         r.objectCapacity = capacity
-        heap.setRef(r.frame, FrameLayout.objectStack, grown)
+        heap.setOwnedWord(r.frame, FrameLayout.objectStack, grown.offset)
         attachStacks()
     }
 
@@ -106,7 +106,7 @@ extension Interpreter {
         if !r.integerStack.isNull { heap.free(r.integerStack) }
         r.integerStack = grown
         r.integerCapacity = capacity
-        heap.setRef(r.frame, FrameLayout.integerStack, grown)
+        heap.setOwnedWord(r.frame, FrameLayout.integerStack, grown.offset)
         attachStacks()
     }
 

@@ -7,12 +7,8 @@ extension VirtualMachine {
     public func destroyHeap() {
         guard !heap.root.isNull else { return }
         for thread in threads {
-            var frame = heap.ref(thread, ThreadLayout.frame)
-            while !frame.isNull {
-                let caller = heap.ref(frame, FrameLayout.caller)
-                interpreter.discardFrame(frame)
-                frame = caller
-            }
+            // Collected first: a frame's caller is read before it is freed.
+            for frame in Array(heap.frames(of: thread)) { interpreter.discardFrame(frame) }
         }
         var current = ObjectRef(heap.rootWord(RootLayout.allObjects))
         while !current.isNull {
