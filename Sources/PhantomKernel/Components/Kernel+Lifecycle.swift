@@ -157,39 +157,9 @@ extension Kernel {
             let bytes = try services.binary(named: romName)
             componentImage.binaryROM = romName == spec.binary ? nil : romName
             componentImage.moduleChecksum = CRC32C.checksum(bytes)
-            if !Kernel.isWebAssembly(bytes) {
-                component = try startPhantomVM(bytes: bytes, romName: romName, spec: spec, image: &componentImage)
-            } else {
-            let module = try sharedModule(bytes: bytes, checksum: componentImage.moduleChecksum)
-            let preopens = try options.hostPreopens + spec.fileSystems.map { entry in
-                (host: try services.fileSystemDirectory(label: "\(spec.name) -> \(entry.label)", root: options.fileSystemRoot,
-                                                        policies: fileSystemPolicies), guest: entry.guest)
-            }
-            // Genode's libc: the `<arg>` values are the whole argv (argv[0] first);
-            // without any, argv is just the binary's name.
-            let state = try WASIState.create(in: space, args: spec.arguments.isEmpty ? [spec.binary] : spec.arguments,
-                                             environment: spec.environment, preopens: preopens, romDirectory: "/rom")
-            lock.lock()
-            let console = scope == Self.rootScope && reachesConsole(spec.name)
-            lock.unlock()
-            let liveness = Liveness()
-            let wasi = try WASI(space: space, stateOffset: state, io: personalityIO(component: id, console: console),
-                                rom: romProvider(component: id), timer: timerProvider(component: id),
-                                onEventLoop: { liveness.eventLoop(blocks: $0) })
-            let imports = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: id, liveness: liveness))
-            // The RAM quota caps linear memory, and each table at an eighth of
-            // it in 8-byte references (Genode charges a child's every
-            // allocation to its PD; our tables live in the space like memory).
-            let quotaPages = Kernel.memoryPages(forQuota: ram)
-            let tableElements = max(1024, ram / 64)
-            let instance = try Instance.instantiate(module, in: space, imports: imports,
-                                                    options: InstanceOptions(memoryQuotaPages: quotaPages, tableQuota: tableElements))
-            let thread = try instance.makeThread("_start")
-            componentImage.instance = instance.id
-            componentImage.thread = thread.id
-            componentImage.wasiState = state
-            component = Component(image: componentImage, instance: instance, thread: thread, wasi: wasi, liveness: liveness)
-            }
+            component = Kernel.isWebAssembly(bytes)
+                ? try startWebAssembly(bytes: bytes, spec: spec, scope: scope, fileSystemPolicies: fileSystemPolicies, image: &componentImage)
+                : try startPhantomVM(bytes: bytes, romName: romName, spec: spec, image: &componentImage)
         } catch {
             componentImage.state = .failed(reason: "\(error)")
             component = Component(image: componentImage, instance: nil, thread: nil, wasi: nil)
@@ -224,6 +194,43 @@ extension Kernel {
             }
             nestedConfigsMayHaveChanged()
         }
+    }
+
+    /// A WebAssembly component: its module (shared per binary), its WASI
+    /// state with argv, environment and preopens, its imports, its instance
+    /// with linear memory and tables capped by the RAM quota, its thread.
+    private func startWebAssembly(bytes: [UInt8], spec: StartSpec, scope: UInt64, fileSystemPolicies: ConfigNode?,
+                                  image: inout ComponentImage) throws -> Component {
+        let id = image.id, ram = image.ramQuota
+        let module = try sharedModule(bytes: bytes, checksum: image.moduleChecksum)
+        let preopens = try options.hostPreopens + spec.fileSystems.map { entry in
+            (host: try services.fileSystemDirectory(label: "\(spec.name) -> \(entry.label)", root: options.fileSystemRoot,
+                                                    policies: fileSystemPolicies), guest: entry.guest)
+        }
+        // Genode's libc: the `<arg>` values are the whole argv (argv[0] first);
+        // without any, argv is just the binary's name.
+        let state = try WASIState.create(in: space, args: spec.arguments.isEmpty ? [spec.binary] : spec.arguments,
+                                         environment: spec.environment, preopens: preopens, romDirectory: "/rom")
+        lock.lock()
+        let console = scope == Self.rootScope && reachesConsole(spec.name)
+        lock.unlock()
+        let liveness = Liveness()
+        let wasi = try WASI(space: space, stateOffset: state, io: personalityIO(component: id, console: console),
+                            rom: romProvider(component: id), timer: timerProvider(component: id),
+                            onEventLoop: { liveness.eventLoop(blocks: $0) })
+        let imports = ComponentImports(wasi: wasi, sessions: SessionABI(kernel: self, component: id, liveness: liveness))
+        // The RAM quota caps linear memory, and each table at an eighth of
+        // it in 8-byte references (Genode charges a child's every
+        // allocation to its PD; our tables live in the space like memory).
+        let quotaPages = Kernel.memoryPages(forQuota: ram)
+        let tableElements = max(1024, ram / 64)
+        let instance = try Instance.instantiate(module, in: space, imports: imports,
+                                                options: InstanceOptions(memoryQuotaPages: quotaPages, tableQuota: tableElements))
+        let thread = try instance.makeThread("_start")
+        image.instance = instance.id
+        image.thread = thread.id
+        image.wasiState = state
+        return Component(image: image, instance: instance, thread: thread, wasi: wasi, liveness: liveness)
     }
 
     /// The ROM module a start node's binary comes from: Genode's child asks

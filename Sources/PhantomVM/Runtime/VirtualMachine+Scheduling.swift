@@ -24,7 +24,7 @@ extension VirtualMachine {
         // thread (resuming already costs time in proportion to the image).
         if collectWholeOnResume {
             collectWholeOnResume = false
-            if bytesSinceCollection > collectionThreshold { collectGarbage() }
+            if bytesSinceCollection > collectionThreshold || collectionThreshold == 0 { collectGarbage() }
         }
         let bootThread = heap.ref(heap.root, RootLayout.bootThread)
         let candidates = !bootThread.isNull && !isEnded(bootThread) ? [bootThread] : threads

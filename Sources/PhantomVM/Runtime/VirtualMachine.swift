@@ -35,6 +35,8 @@ public final class VirtualMachine {
     /// millisecond, less than a snapshot's pause (`phantom bench pvm`).
     public var collectionStepBudget = 2_000
     /// Allocation (bytes) between two collections.
+    /// 0: a cycle whenever anything was allocated, and a whole collection
+    /// whenever a heap is resumed (a check of an image's garbage).
     public var collectionThreshold: UInt64 = 64 << 20
     /// Zero-count table entries that make a reclamation due between two
     /// rounds (ReferenceCounting.swift). Each reclamation scans every

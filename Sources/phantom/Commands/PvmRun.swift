@@ -27,7 +27,8 @@ struct PvmRun: ParsableCommand {
     @Option(help: "The boot class (on a new image only).") var boot = ".ru.dz.phantom.system.boot"
     @Option(help: "The image (default: ./pvm.img).") var image = "pvm.img"
     @Flag(help: "Start over: discard what the image holds.") var fresh = false
-    @Option(help: "Collect garbage after this much allocation (e.g. 256K, 64M).", transform: ByteSize.parser(in: 4096...(1 << 40)))
+    @Option(help: "Trace for garbage after this much allocation that reference counting left (e.g. 256K, 64M); 0: after any, and always in whole when an image is resumed.",
+            transform: ByteSize.parser(in: 0...(1 << 40)))
     var collectAfter = ByteSize(bytes: 64 << 20)
     @OptionGroup var options: PersistentRunOptions
 
@@ -80,11 +81,18 @@ struct PvmRun: ParsableCommand {
         let verbose = options.verbose
         let period = options.snapshotEvery.nanoseconds
         let failed = FailureFlag()
+        // Snapshots whose completion has not run yet: `waitForCommits`
+        // returns once the writer is idle, which can be before the last
+        // completion released its output, and the process would exit
+        // without printing it (a --hold-output run lost its last lines).
+        let reports = DispatchGroup()
         func snapshot() {
             // Between rounds this thread is the only mutator: what was printed
             // up to now is exactly what the captured state has printed.
             let batch = held?.cut() ?? []
+            reports.enter()
             space.snapshotInBackground { result in
+                defer { reports.leave() }
                 switch result {
                 case let .success(snapshot):
                     held?.release(batch)
@@ -141,6 +149,7 @@ struct PvmRun: ParsableCommand {
         }
         snapshot()
         space.waitForCommits()
+        reports.wait()
         if let abandoned = held?.finish(), abandoned > 0 {
             printError("phantom: \(abandoned) bytes of committed output were not delivered: the reader took nothing for half a second")
         }
